@@ -1,0 +1,133 @@
+import { awscdk, javascript, JsonFile } from 'projen';
+
+// Versions of record. The KMS client is bundled into the shipped Lambda asset,
+// so it is pinned exactly: the bytes we test are the bytes we ship.
+const KMS_CLIENT = '@aws-sdk/client-kms@3.1164.0';
+const TAGGING_CLIENT = '@aws-sdk/client-resource-groups-tagging-api@3.1142.0';
+const POWERTOOLS_LOGGER = '@aws-lambda-powertools/logger@2.36.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-rotating-imported-key',
+  description: 'AWS CDK L3 construct that rotates KMS keys with imported key material (origin EXTERNAL) on a schedule of N months.',
+  author: 'cdk-rotating-imported-key contributors',
+  authorAddress: 'maintainers@example.com',
+  repositoryUrl: 'https://github.com/example/cdk-rotating-imported-key',
+  keywords: ['cdk', 'kms', 'byok', 'imported-key-material', 'key-rotation'],
+  license: 'Apache-2.0',
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+
+  // aws-cdk-lib >= 2.257 is what cdk-nag 3 needs; the scheduler L2s are GA since 2.186.
+  cdkVersion: '2.276.0',
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+
+  // Layout promised to users: sources in lib/ (constructs) and lambda/ (function),
+  // jsii output in build/ (see README, "Contributing").
+  srcdir: 'lib',
+  libdir: 'build',
+  testdir: 'test',
+
+  // CI is .ci/run; no hosted workflow files.
+  github: false,
+  release: false,
+  depsUpgrade: false,
+  pullRequestTemplate: false,
+  docgen: true,
+  lambdaAutoDiscover: false,
+  integrationTestAutoDiscover: false,
+
+  devDeps: [
+    // TypeScript 7 (the native compiler) has no JavaScript API; ts-jest and ts-node need 6.
+    'typescript@~6.0.3',
+    '@types/node@^22',
+    KMS_CLIENT,
+    TAGGING_CLIENT,
+    POWERTOOLS_LOGGER,
+    '@types/aws-lambda',
+    'esbuild@0.28.2',
+    'fast-check@^4.10.2',
+    'cdk-nag@^3.0.2',
+    'aws-cdk@^2.1148.1',
+    '@aws-crypto/client-node@^5.0.2',
+  ],
+
+  jestOptions: {
+    // CI can never rewrite a snapshot: a changed snapshot fails.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testMatch: ['<rootDir>/test/**/*.test.ts'],
+      testTimeout: 120_000,
+      coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+    },
+  },
+
+  eslintOptions: {
+    dirs: ['lib', 'lambda'],
+    devdirs: ['test', 'example', 'bench'],
+  },
+  tsconfigDev: {
+    include: ['../lib/**/*.ts', '../lambda/**/*.ts', '../example/**/*.ts', '../bench/**/*.ts'],
+  },
+
+  gitignore: ['/assets/', 'cdk.out/', '/bench/results/'],
+});
+
+// ts-jest type-checks nothing (a separate `tsc` step does, once, for everything):
+// per-file transpilation keeps the suite fast on two cores.
+project.tryFindObjectFile('package.json')?.addOverride('jest.transform', {
+  '^.+\\.[t]sx?$': ['ts-jest', { tsconfig: 'test/tsconfig.json' }],
+});
+
+// The rotation function is bundled with esbuild when the library is built, and
+// the bundle ships in the package (assets/rotation/index.js), so a consumer's
+// synth needs neither esbuild nor Docker. The KMS client is bundled, not taken
+// from the runtime; the SDK's ES-module build tree-shakes better.
+const bundle = project.bundler.addBundle('lambda/rotation-function.ts', {
+  platform: 'node',
+  target: 'node22',
+  externals: [],
+  minify: true,
+  sourcemap: false,
+  watchTask: false,
+  mainFields: ['module', 'main'],
+});
+project.npmignore?.addPatterns('/lambda/', '/example/', '/bench/', '/docs/', '/.ci/', 'cdk.json', 'cdk.out/', '!/assets/');
+
+// The test command: bundle, type-check every TypeScript file (lib, lambda, test,
+// example, bench), compile with jsii (the public API must stay jsii-compatible),
+// then jest and eslint (projen's own steps).
+project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
+project.testTask.prependSpawn(project.compileTask);
+project.testTask.prependSpawn(bundle.bundleTask);
+
+// Property-based histories outside CI: npm run fuzz -- --runs N --seed S
+project.addTask('fuzz', {
+  description: 'Run N random histories against the simulator: npm run fuzz -- --runs N --seed S',
+  exec: 'ts-node --transpile-only -P test/tsconfig.json test/model/fuzz-cli.ts',
+  receiveArgs: true,
+});
+
+// Benchmarks: each figure against its baseline in the same run.
+const bench = project.addTask('bench', {
+  description: 'Benchmarks: synth cost, bundle size and cold start, KMS calls per rotation',
+  exec: 'ts-node --transpile-only -P test/tsconfig.json bench/run.ts',
+  receiveArgs: true,
+});
+bench.prependSpawn(bundle.bundleTask);
+
+// The example app that `npx cdk synth` renders.
+new JsonFile(project, 'cdk.json', {
+  obj: {
+    app: 'npx ts-node --transpile-only -P test/tsconfig.json example/app.ts',
+    output: 'cdk.out',
+    context: {
+      '@aws-cdk/aws-kms:applyImportedAliasPermissionsToPrincipal': true,
+      '@aws-cdk/aws-iam:minimizePolicies': true,
+      '@aws-cdk/core:stackRelativeExports': true,
+    },
+  },
+});
+
+project.synth();
