@@ -1,1 +1,22 @@
-export const handler = async (): Promise<Record<string, never>> => ({});
+/**
+ * The rotation function: EventBridge Scheduler target, emergency entry point and
+ * CloudFormation custom resource handler for every key group of a stack.
+ * Bundled with esbuild into assets/lambda/rotation-function/index.js.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createHandler, HandlerOptions, HandlerResult } from './rotation/handler';
+
+const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rotating-imported-key' });
+
+const log = {
+  info: (message: string, attributes?: Record<string, unknown>) => logger.info(message, attributes ?? {}),
+  warn: (message: string, attributes?: Record<string, unknown>) => logger.warn(message, attributes ?? {}),
+  error: (message: string, attributes?: Record<string, unknown>) => logger.error(message, attributes ?? {}),
+};
+
+export const handler: (event: unknown) => Promise<HandlerResult> = createHandler({ log });
+
+/** For tests of the shipped bundle: the same handler with an injected clock or logger. */
+export function createRotationHandler(options: Partial<HandlerOptions>): (event: unknown) => Promise<HandlerResult> {
+  return createHandler({ log, ...options });
+}

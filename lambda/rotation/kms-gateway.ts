@@ -1,0 +1,228 @@
+/**
+ * The only module that talks to AWS. A thin, typed layer over the KMS client
+ * (and one call of the Resource Groups Tagging API) that turns missing fields
+ * into clear errors and "already gone" answers into values.
+ */
+import {
+  CreateAliasCommand, CreateKeyCommand, DecryptCommand, DeleteAliasCommand, DescribeKeyCommand, EncryptCommand,
+  GetKeyPolicyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, KMSClient, KeyMetadata,
+  ListAliasesCommand, ListResourceTagsCommand, PutKeyPolicyCommand, ScheduleKeyDeletionCommand, TagResourceCommand,
+  UntagResourceCommand, UpdateAliasCommand, UpdateKeyDescriptionCommand,
+} from '@aws-sdk/client-kms';
+import { GetResourcesCommand, ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { isKmsError, UnexpectedResponseError } from './errors';
+import { WrappingAlgorithm, WrappingKeySpec } from './material';
+import { parsePolicy, PolicyDocument, serializePolicy } from './policy';
+import { fromKmsTags, TagMap, toKmsTags } from './tags';
+
+export const KEY_STATES = ['Creating', 'Enabled', 'Disabled', 'PendingDeletion', 'PendingImport', 'PendingReplicaDeletion', 'Unavailable', 'Updating'] as const;
+export type KeyState = typeof KEY_STATES[number];
+
+export interface KeyInfo {
+  readonly keyId: string;
+  readonly arn: string;
+  readonly state: KeyState;
+  readonly origin: string;
+  readonly creationDate: Date;
+  readonly description: string;
+}
+
+export interface AliasDates {
+  readonly creationDate: Date;
+  readonly lastUpdatedDate: Date;
+}
+
+export interface ImportParameters {
+  readonly publicKey: Uint8Array;
+  readonly importToken: Uint8Array;
+}
+
+function required<T>(value: T | undefined | null, what: string): T {
+  if (value === undefined || value === null || (typeof value === 'string' && value === '')) {
+    throw new UnexpectedResponseError(`KMS returned no ${what}`);
+  }
+  return value;
+}
+
+function toKeyInfo(m: KeyMetadata | undefined, op: string): KeyInfo {
+  const meta = required(m, `KeyMetadata in ${op}`);
+  const state = required(meta.KeyState, `KeyMetadata.KeyState in ${op}`) as string;
+  if (!(KEY_STATES as readonly string[]).includes(state)) {
+    throw new UnexpectedResponseError(`KMS returned unknown key state ${JSON.stringify(state)} in ${op}`);
+  }
+  return {
+    keyId: required(meta.KeyId, `KeyMetadata.KeyId in ${op}`),
+    arn: required(meta.Arn, `KeyMetadata.Arn in ${op}`),
+    state: state as KeyState,
+    origin: meta.Origin ?? '',
+    creationDate: required(meta.CreationDate, `KeyMetadata.CreationDate in ${op}`),
+    description: meta.Description ?? '',
+  };
+}
+
+export class KmsGateway {
+  constructor(private readonly kms: KMSClient, private readonly tagging: ResourceGroupsTaggingAPIClient) {}
+
+  /** Key id, key ARN, alias name or alias ARN; undefined when it does not exist. */
+  async describeKey(keyId: string): Promise<KeyInfo | undefined> {
+    try {
+      const r = await this.kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+      return toKeyInfo(r.KeyMetadata, 'DescribeKey');
+    } catch (e) {
+      if (isKmsError(e, 'NotFoundException')) return undefined;
+      throw e;
+    }
+  }
+
+  async listTags(keyId: string): Promise<TagMap> {
+    const all: TagMap = {};
+    let marker: string | undefined;
+    do {
+      const r = await this.kms.send(new ListResourceTagsCommand({ KeyId: keyId, Limit: 50, Marker: marker }));
+      Object.assign(all, fromKmsTags(r.Tags ?? []));
+      marker = r.Truncated ? required(r.NextMarker, 'NextMarker in ListResourceTags') : undefined;
+    } while (marker);
+    return all;
+  }
+
+  async getPolicy(keyId: string): Promise<PolicyDocument> {
+    const r = await this.kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }));
+    return parsePolicy(r.Policy, `GetKeyPolicy(${keyId})`);
+  }
+
+  async putPolicy(keyId: string, policy: PolicyDocument): Promise<void> {
+    await this.kms.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: serializePolicy(policy) }));
+  }
+
+  async createKey(input: { policy: PolicyDocument; description: string; tags: TagMap }): Promise<KeyInfo> {
+    const r = await this.kms.send(new CreateKeyCommand({
+      Origin: 'EXTERNAL',
+      KeySpec: 'SYMMETRIC_DEFAULT',
+      KeyUsage: 'ENCRYPT_DECRYPT',
+      MultiRegion: false,
+      Description: input.description,
+      Policy: serializePolicy(input.policy),
+      Tags: toKmsTags(input.tags),
+    }));
+    return toKeyInfo(r.KeyMetadata, 'CreateKey');
+  }
+
+  /** 'exists' when another writer created the alias first: the alias is the claim. */
+  async createAlias(aliasName: string, keyId: string): Promise<'created' | 'exists'> {
+    try {
+      await this.kms.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: keyId }));
+      return 'created';
+    } catch (e) {
+      if (isKmsError(e, 'AlreadyExistsException')) return 'exists';
+      throw e;
+    }
+  }
+
+  async updateAlias(aliasName: string, keyId: string): Promise<void> {
+    await this.kms.send(new UpdateAliasCommand({ AliasName: aliasName, TargetKeyId: keyId }));
+  }
+
+  /** True when deleted, false when it was already gone. */
+  async deleteAlias(aliasName: string): Promise<boolean> {
+    try {
+      await this.kms.send(new DeleteAliasCommand({ AliasName: aliasName }));
+      return true;
+    } catch (e) {
+      if (isKmsError(e, 'NotFoundException')) return false;
+      throw e;
+    }
+  }
+
+  /** Creation and update times of one alias of a key (the claim's lease). */
+  async aliasDates(keyId: string, aliasName: string): Promise<AliasDates | undefined> {
+    let marker: string | undefined;
+    do {
+      const r = await this.kms.send(new ListAliasesCommand({ KeyId: keyId, Marker: marker }));
+      const hit = (r.Aliases ?? []).find((a) => a.AliasName === aliasName);
+      if (hit) {
+        const creationDate = required(hit.CreationDate, 'CreationDate in ListAliases');
+        return { creationDate, lastUpdatedDate: hit.LastUpdatedDate ?? creationDate };
+      }
+      marker = r.Truncated ? required(r.NextMarker, 'NextMarker in ListAliases') : undefined;
+    } while (marker);
+    return undefined;
+  }
+
+  async importParameters(keyId: string, algorithm: WrappingAlgorithm, spec: WrappingKeySpec): Promise<ImportParameters> {
+    const r = await this.kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: spec }));
+    return {
+      publicKey: required(r.PublicKey, 'PublicKey in GetParametersForImport'),
+      importToken: required(r.ImportToken, 'ImportToken in GetParametersForImport'),
+    };
+  }
+
+  async importMaterial(keyId: string, importToken: Uint8Array, wrapped: Uint8Array, validTo: Date | undefined): Promise<void> {
+    await this.kms.send(new ImportKeyMaterialCommand({
+      KeyId: keyId,
+      ImportToken: importToken,
+      EncryptedKeyMaterial: wrapped,
+      ExpirationModel: validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+      ValidTo: validTo,
+    }));
+  }
+
+  async encrypt(keyId: string, plaintext: Uint8Array, context: Record<string, string>): Promise<Uint8Array> {
+    const r = await this.kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext, EncryptionContext: context }));
+    return required(r.CiphertextBlob, 'CiphertextBlob in Encrypt');
+  }
+
+  async decrypt(keyId: string, ciphertext: Uint8Array, context: Record<string, string>): Promise<Uint8Array> {
+    const r = await this.kms.send(new DecryptCommand({ KeyId: keyId, CiphertextBlob: ciphertext, EncryptionContext: context }));
+    return required(r.Plaintext, 'Plaintext in Decrypt');
+  }
+
+  async tag(keyId: string, tags: TagMap): Promise<void> {
+    if (Object.keys(tags).length === 0) return;
+    await this.kms.send(new TagResourceCommand({ KeyId: keyId, Tags: toKmsTags(tags) }));
+  }
+
+  async untag(keyId: string, tagKeys: string[]): Promise<void> {
+    if (tagKeys.length === 0) return;
+    await this.kms.send(new UntagResourceCommand({ KeyId: keyId, TagKeys: tagKeys }));
+  }
+
+  async updateDescription(keyId: string, description: string): Promise<void> {
+    await this.kms.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: description }));
+  }
+
+  /** False when the key is already pending deletion or gone. */
+  async scheduleDeletion(keyId: string, pendingWindowDays: number): Promise<boolean> {
+    try {
+      await this.kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: pendingWindowDays }));
+      return true;
+    } catch (e) {
+      if (isKmsError(e, 'NotFoundException')) return false;
+      if (isKmsError(e, 'KMSInvalidStateException') && (await this.describeKey(keyId))?.state === 'PendingDeletion') return false;
+      throw e;
+    }
+  }
+
+  /**
+   * Keys carrying every given tag, through the tagging index: O(matches), never
+   * a scan of the account's keys. Used only to find a key whose creator died
+   * before registering it.
+   */
+  async findKeysByTags(tags: TagMap): Promise<Array<{ keyId: string; arn: string; tags: TagMap }>> {
+    const out: Array<{ keyId: string; arn: string; tags: TagMap }> = [];
+    let token: string | undefined;
+    do {
+      const r = await this.tagging.send(new GetResourcesCommand({
+        ResourceTypeFilters: ['kms:key'],
+        TagFilters: Object.entries(tags).map(([Key, v]) => ({ Key, Values: [v] })),
+        PaginationToken: token,
+      }));
+      for (const m of r.ResourceTagMappingList ?? []) {
+        const arn = required(m.ResourceARN, 'ResourceARN in GetResources');
+        const keyId = arn.slice(arn.lastIndexOf('/') + 1);
+        out.push({ keyId, arn, tags: Object.fromEntries((m.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])) });
+      }
+      token = r.PaginationToken || undefined;
+    } while (token);
+    return out;
+  }
+}

@@ -1,0 +1,192 @@
+/**
+ * Turns a raw invocation event into a typed request, or refuses it before any
+ * KMS call with an error that says what was expected. Pure.
+ */
+import { aliasNameProblems } from './aliases';
+import { InvalidRequestError } from './errors';
+import { buildKeyPolicy, PolicyContext, Statement, userStatementProblems } from './policy';
+import {
+  GenerationSettings, parseGroupId, parseIntervalMonths, parseValidityDays, parseWrappingAlgorithm, parseWrappingKeySpec,
+} from './settings';
+import { MAX_USER_TAGS, RESERVED_TAG_PREFIX, TagMap } from './tags';
+
+export const MAX_EVENT_BYTES = 65_536;
+const MAX_DESCRIPTION = 8192;
+const TAG_CHARSET = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const PARTITIONS = /^aws(-[a-z]+)*$/;
+const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
+
+export const SCHEDULE_ACTIONS = ['rotate-if-due', 'rotate-now'] as const;
+
+export interface GroupSpec {
+  readonly settings: GenerationSettings;
+  readonly removalPolicy: 'retain' | 'destroy';
+  readonly pendingWindowDays: number;
+  readonly policyContext: PolicyContext;
+}
+
+export type RotationRequest =
+  | { readonly kind: 'rotate'; readonly force: boolean; readonly aliasName: string; readonly groupId?: string }
+  | { readonly kind: 'create'; readonly spec: GroupSpec }
+  | { readonly kind: 'update'; readonly spec: GroupSpec; readonly oldAliasName?: string; readonly oldGroupId?: string; readonly physicalResourceId: string }
+  | { readonly kind: 'delete'; readonly groupId?: string; readonly aliasName?: string; readonly removalPolicy: 'retain' | 'destroy'; readonly pendingWindowDays: number; readonly physicalResourceId: string };
+
+const EXPECTED = 'expected {"action":"rotate-if-due"|"rotate-now","aliasName":"alias/…"} or a CloudFormation custom resource event (RequestType Create, Update or Delete)';
+
+const CFN_PROPERTIES = [
+  'ServiceToken', 'GroupId', 'AliasName', 'IntervalMonths', 'Description', 'KeyPolicyStatements', 'Tags',
+  'WrappingAlgorithm', 'WrappingKeySpec', 'MaterialValidityDays', 'RemovalPolicy', 'PendingWindowDays',
+  'RotationRoleArn', 'AccountId', 'Partition',
+];
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function refuse(problem: string): never {
+  throw new InvalidRequestError(`Refused event: ${problem}; ${EXPECTED}.`);
+}
+
+export function parseRequest(event: unknown): RotationRequest {
+  let size: number;
+  try {
+    size = Buffer.byteLength(JSON.stringify(event) ?? '');
+  } catch {
+    refuse('the event cannot be serialized as JSON');
+  }
+  if (size > MAX_EVENT_BYTES) refuse(`the event is ${size} bytes, more than ${MAX_EVENT_BYTES}`);
+  if (!isRecord(event)) refuse(`the event is ${Array.isArray(event) ? 'an array' : typeof event}, not an object`);
+  if ('RequestType' in event) return parseCloudFormation(event);
+  if ('action' in event) return parseScheduleOrEmergency(event);
+  return refuse('it has neither "action" nor "RequestType"');
+}
+
+function parseScheduleOrEmergency(event: Record<string, unknown>): RotationRequest {
+  const unknown = Object.keys(event).filter((k) => !['action', 'aliasName', 'groupId'].includes(k));
+  if (unknown.length > 0) refuse(`unexpected field(s) ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`);
+  const action = event.action;
+  if (typeof action !== 'string' || !(SCHEDULE_ACTIONS as readonly string[]).includes(action)) {
+    refuse(`unknown action ${JSON.stringify(typeof action === 'string' ? action.slice(0, 40) : action)}`);
+  }
+  const aliasProblems = aliasNameProblems(event.aliasName);
+  if (aliasProblems.length > 0) refuse(aliasProblems.join('; '));
+  const groupId = event.groupId === undefined ? undefined : parseGroupId(event.groupId, 'groupId');
+  return { kind: 'rotate', force: action === 'rotate-now', aliasName: event.aliasName as string, groupId };
+}
+
+function parseCloudFormation(event: Record<string, unknown>): RotationRequest {
+  const type = event.RequestType;
+  const props = event.ResourceProperties;
+  if (!isRecord(props)) refuse('ResourceProperties is missing or not an object');
+  const physicalResourceId = typeof event.PhysicalResourceId === 'string' ? event.PhysicalResourceId : '';
+  switch (type) {
+    case 'Create':
+      return { kind: 'create', spec: parseGroupSpec(props) };
+    case 'Update': {
+      if (!physicalResourceId) refuse('an Update event needs PhysicalResourceId');
+      const old = isRecord(event.OldResourceProperties) ? event.OldResourceProperties : {};
+      return {
+        kind: 'update',
+        spec: parseGroupSpec(props),
+        oldAliasName: typeof old.AliasName === 'string' ? old.AliasName : undefined,
+        oldGroupId: typeof old.GroupId === 'string' ? old.GroupId : undefined,
+        physicalResourceId,
+      };
+    }
+    case 'Delete':
+      return parseDelete(props, physicalResourceId);
+    default:
+      return refuse(`unknown RequestType ${JSON.stringify(type)}`);
+  }
+}
+
+/** Delete must not fail on properties a failed Create left behind: read what is usable. */
+function parseDelete(props: Record<string, unknown>, physicalResourceId: string): RotationRequest {
+  const groupId = typeof props.GroupId === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(props.GroupId) ? props.GroupId : undefined;
+  const aliasName = aliasNameProblems(props.AliasName).length === 0 ? props.AliasName as string : undefined;
+  const removalPolicy = props.RemovalPolicy === 'destroy' ? 'destroy' : 'retain';
+  const window = Number(props.PendingWindowDays);
+  return {
+    kind: 'delete',
+    groupId,
+    aliasName,
+    removalPolicy,
+    pendingWindowDays: Number.isInteger(window) && window >= 7 && window <= 30 ? window : 30,
+    physicalResourceId,
+  };
+}
+
+function parseJson(v: unknown, field: string): unknown {
+  if (typeof v !== 'string') throw new InvalidRequestError(`${field} must be a JSON string`);
+  try {
+    return JSON.parse(v);
+  } catch {
+    throw new InvalidRequestError(`${field} is not valid JSON`);
+  }
+}
+
+export function parseUserTags(v: unknown, field = 'Tags'): TagMap {
+  const tags = v === undefined || v === '' ? {} : parseJson(v, field);
+  if (!isRecord(tags)) throw new InvalidRequestError(`${field} must be a JSON object of tag keys to values`);
+  const problems: string[] = [];
+  const keys = Object.keys(tags);
+  if (keys.length > MAX_USER_TAGS) problems.push(`${field} has ${keys.length} tags; at most ${MAX_USER_TAGS}`);
+  for (const k of keys) {
+    const value = tags[k];
+    if (k.length < 1 || k.length > 128 || !TAG_CHARSET.test(k)) problems.push(`${field} key ${JSON.stringify(k.slice(0, 40))} must be 1-128 characters of letters, digits, spaces and _ . : / = + - @`);
+    if (k.startsWith(RESERVED_TAG_PREFIX) || k.toLowerCase().startsWith('aws:')) problems.push(`${field} key ${JSON.stringify(k.slice(0, 40))} must not start with "${RESERVED_TAG_PREFIX}" or "aws:"`);
+    if (typeof value !== 'string' || value.length > 256 || !TAG_CHARSET.test(value)) problems.push(`${field}[${JSON.stringify(k.slice(0, 40))}] must be a string of at most 256 allowed characters`);
+  }
+  if (problems.length > 0) throw new InvalidRequestError(problems.join('; '));
+  return tags as TagMap;
+}
+
+function parseRemoval(v: unknown): 'retain' | 'destroy' {
+  if (v !== 'retain' && v !== 'destroy') throw new InvalidRequestError(`RemovalPolicy must be "retain" or "destroy" (got ${JSON.stringify(v)})`);
+  return v;
+}
+
+function parsePendingWindow(v: unknown): number {
+  const n = typeof v === 'string' && /^\d{1,2}$/.test(v) ? Number(v) : typeof v === 'number' ? v : NaN;
+  if (!Number.isInteger(n) || n < 7 || n > 30) throw new InvalidRequestError(`PendingWindowDays must be a whole number of days from 7 to 30 (got ${JSON.stringify(v)})`);
+  return n;
+}
+
+function parsePolicyContext(props: Record<string, unknown>): PolicyContext {
+  const { Partition: partition, AccountId: accountId, RotationRoleArn: roleArn } = props;
+  if (typeof partition !== 'string' || !PARTITIONS.test(partition)) throw new InvalidRequestError(`Partition must look like "aws" (got ${JSON.stringify(partition)})`);
+  if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) throw new InvalidRequestError(`AccountId must be 12 digits (got ${JSON.stringify(accountId)})`);
+  if (typeof roleArn !== 'string' || !ROLE_ARN.test(roleArn)) throw new InvalidRequestError(`RotationRoleArn must be an IAM role ARN (got ${JSON.stringify(typeof roleArn === 'string' ? roleArn.slice(0, 120) : roleArn)})`);
+  if (!roleArn.startsWith(`arn:${partition}:iam::${accountId}:`)) throw new InvalidRequestError('RotationRoleArn must be a role of the same account and partition');
+  return { partition, accountId, rotationRoleArn: roleArn };
+}
+
+export function parseGroupSpec(props: Record<string, unknown>): GroupSpec {
+  const unknown = Object.keys(props).filter((k) => !CFN_PROPERTIES.includes(k));
+  if (unknown.length > 0) throw new InvalidRequestError(`unexpected ResourceProperties ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; expected ${CFN_PROPERTIES.join(', ')}`);
+  const aliasProblems = aliasNameProblems(props.AliasName, 'AliasName');
+  if (aliasProblems.length > 0) throw new InvalidRequestError(aliasProblems.join('; '));
+  const description = props.Description ?? '';
+  if (typeof description !== 'string' || description.length > MAX_DESCRIPTION) throw new InvalidRequestError(`Description must be a string of at most ${MAX_DESCRIPTION} characters`);
+  const policyContext = parsePolicyContext(props);
+  const statements = props.KeyPolicyStatements === undefined ? [] : parseJson(props.KeyPolicyStatements, 'KeyPolicyStatements');
+  const statementProblems = userStatementProblems(statements, policyContext);
+  if (statementProblems.length > 0) throw new InvalidRequestError(statementProblems.join('; '));
+  const settings: GenerationSettings = {
+    groupId: parseGroupId(props.GroupId, 'GroupId'),
+    aliasName: props.AliasName as string,
+    intervalMonths: parseIntervalMonths(props.IntervalMonths, 'IntervalMonths'),
+    description,
+    policy: buildKeyPolicy(policyContext, statements as Statement[]),
+    userTags: parseUserTags(props.Tags),
+    wrappingAlgorithm: parseWrappingAlgorithm(props.WrappingAlgorithm ?? 'RSAES_OAEP_SHA_256', 'WrappingAlgorithm'),
+    wrappingKeySpec: parseWrappingKeySpec(props.WrappingKeySpec ?? 'RSA_4096', 'WrappingKeySpec'),
+    materialValidityDays: parseValidityDays(props.MaterialValidityDays ?? '0', 'MaterialValidityDays'),
+  };
+  return {
+    settings,
+    removalPolicy: parseRemoval(props.RemovalPolicy ?? 'retain'),
+    pendingWindowDays: parsePendingWindow(props.PendingWindowDays ?? '30'),
+    policyContext,
+  };
+}

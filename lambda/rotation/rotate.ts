@@ -1,0 +1,158 @@
+/**
+ * Scheduled (`rotate-if-due`) and emergency (`rotate-now`) rotation of a key
+ * group, resumable after a run that died after any KMS call.
+ *
+ * Claim: the run that creates the generation alias of generation N+1 (pointing
+ * at the current key until the new key exists) is the only author of N+1.
+ * Another run that finds the claim younger than the lease exits cleanly; one
+ * that finds it older finishes the half-made generation.
+ */
+import { generationAlias } from './aliases';
+import { Deps, step } from './context';
+import { isDue, parseTimestamp, toTimestamp } from './dates';
+import { InconsistentGroupError, InvalidRequestError } from './errors';
+import { completeGeneration, createGenerationKey, Generation, readGeneration } from './generation';
+import { KeyInfo } from './kms-gateway';
+import { PolicyDocument, SID } from './policy';
+import { activate, moveUserAlias, retire } from './promotion';
+import { GenerationSettings, settingsFromCurrent } from './settings';
+import { TAG } from './tags';
+
+export type RotationOutcome =
+  | { readonly outcome: 'not-due'; readonly generation: number; readonly nextDueAt: string }
+  | { readonly outcome: 'rotated'; readonly generation: number; readonly keyArn: string; readonly previousKeyArn: string; readonly nextDueAt: string }
+  | { readonly outcome: 'in-progress'; readonly generation: number };
+
+export interface RotateRequest {
+  readonly aliasName: string;
+  readonly groupId?: string;
+  readonly force: boolean;
+}
+
+export async function rotate(d: Deps, req: RotateRequest): Promise<RotationOutcome> {
+  const current = await step(d, 'discover', { alias: req.aliasName }, async () => {
+    const g = await readGeneration(d, req.aliasName, req.groupId);
+    if (!g) throw new InvalidRequestError(`alias ${req.aliasName} does not exist; deploy the key group first`);
+    return g;
+  });
+  const groupId = current.tags[TAG.group];
+
+  if (current.stage === 'pending') {
+    // The alias already moved; the run died before tagging. Finish the promotion.
+    return finishPromotion(d, req.aliasName, current);
+  }
+  if (current.stage !== 'current') {
+    throw new InconsistentGroupError(`alias ${req.aliasName} points at generation ${current.number} (${current.key.arn}) whose stage is ${current.stage}`);
+  }
+
+  const nextDueAt = parseTimestamp(current.tags[TAG.nextDueAt], `tag ${TAG.nextDueAt} of ${current.key.arn}`);
+  const claimName = generationAlias(groupId, current.number + 1);
+  const due = req.force || isDue(nextDueAt, d.now());
+
+  if (!due) {
+    // A not-due run still finishes what a dead run left behind (reads only otherwise).
+    const claim = await d.kms.describeKey(claimName);
+    if (!claim) {
+      d.log.info('not due', { group: groupId, generation: current.number, keyArn: current.key.arn, nextDueAt: toTimestamp(nextDueAt) });
+      return { outcome: 'not-due', generation: current.number, nextDueAt: toTimestamp(nextDueAt) };
+    }
+    return resume(d, current, claimName, claim);
+  }
+
+  const policy = await d.kms.getPolicy(current.key.keyId);
+  const settings = settingsOf(current, policy);
+  const claimed = await step(d, 'claim', { group: groupId, generation: current.number + 1, claim: claimName }, () =>
+    d.kms.createAlias(claimName, current.key.keyId));
+  if (claimed === 'exists') {
+    const claim = await d.kms.describeKey(claimName);
+    if (!claim) throw new InconsistentGroupError(`claim ${claimName} vanished while it was being read; try again`);
+    return resume(d, current, claimName, claim);
+  }
+  const key = await createGenerationKey(d, settings, current.number + 1, current.key);
+  await d.kms.updateAlias(claimName, key.keyId);
+  return finishRotation(d, settings, current, key, policy);
+}
+
+function settingsOf(current: Generation, policy: PolicyDocument): GenerationSettings {
+  const withoutFence = { ...policy, Statement: policy.Statement.filter((s) => s.Sid !== SID.retiredFence) };
+  return settingsFromCurrent(current.tags, current.key.description, withoutFence);
+}
+
+async function finishRotation(d: Deps, s: GenerationSettings, current: Generation, key: KeyInfo, currentPolicy?: PolicyDocument): Promise<RotationOutcome> {
+  const n = current.number + 1;
+  await completeGeneration(d, s, n, key);
+  await moveUserAlias(d, s.aliasName, s.groupId, n, key, false);
+  await retire(d, s.groupId, current, currentPolicy);
+  const nextDueAt = await activate(d, s.groupId, n, key, s.intervalMonths);
+  d.log.info('rotated', { group: s.groupId, generation: n, keyArn: key.arn, previousKeyArn: current.key.arn, nextDueAt: toTimestamp(nextDueAt) });
+  return { outcome: 'rotated', generation: n, keyArn: key.arn, previousKeyArn: current.key.arn, nextDueAt: toTimestamp(nextDueAt) };
+}
+
+/** The user alias already points at the new generation; retire the previous one and activate. */
+async function finishPromotion(d: Deps, aliasName: string, current: Generation): Promise<RotationOutcome> {
+  const groupId = current.tags[TAG.group];
+  const previousKeyId = current.tags[TAG.previousKey];
+  if (!previousKeyId) throw new InconsistentGroupError(`generation ${current.number} (${current.key.arn}) is pending behind ${aliasName} but names no previous key`);
+  const previous = await readGeneration(d, previousKeyId, groupId);
+  if (previous) await retire(d, groupId, previous);
+  const policy = await d.kms.getPolicy(current.key.keyId);
+  const s = settingsOf(current, policy);
+  const nextDueAt = await activate(d, groupId, current.number, current.key, s.intervalMonths);
+  d.log.info('rotated (finished an interrupted promotion)', { group: groupId, generation: current.number, keyArn: current.key.arn });
+  return { outcome: 'rotated', generation: current.number, keyArn: current.key.arn, previousKeyArn: previous?.key.arn ?? previousKeyId, nextDueAt: toTimestamp(nextDueAt) };
+}
+
+/** A claim for generation N+1 exists: wait for its live author, or finish what a dead one left. */
+async function resume(d: Deps, current: Generation, claimName: string, claim: KeyInfo): Promise<RotationOutcome> {
+  const groupId = current.tags[TAG.group];
+  const n = current.number + 1;
+  const dates = await d.kms.aliasDates(claim.keyId, claimName);
+  if (!dates) throw new InconsistentGroupError(`claim ${claimName} is not listed on its key ${claim.arn}`);
+  const touched = Math.max(dates.creationDate.getTime(), dates.lastUpdatedDate.getTime());
+  if (d.now().getTime() - touched < d.leaseMs) {
+    d.log.info('another run is making this generation; leaving it alone', { group: groupId, generation: n, claim: claimName, claimedAt: toTimestamp(new Date(touched)) });
+    return { outcome: 'in-progress', generation: n };
+  }
+  const policy = await d.kms.getPolicy(current.key.keyId);
+  const s = settingsOf(current, policy);
+  return step(d, 'resume', { group: groupId, generation: n, claim: claimName }, async () => {
+    let key: KeyInfo;
+    if (claim.keyId === current.key.keyId) {
+      // Claimed, then the run died: before CreateKey, or after it but before registering the key.
+      key = await findUnregistered(d, groupId, n, current.key, dates.creationDate) ?? await createGenerationKey(d, s, n, current.key);
+      await d.kms.updateAlias(claimName, key.keyId);
+    } else {
+      const pending = await readGeneration(d, claim.keyId, groupId);
+      if (!pending || pending.number !== n || pending.stage !== 'pending' || pending.tags[TAG.previousKey] !== current.key.keyId) {
+        throw new InconsistentGroupError(`claim ${claimName} points at ${claim.arn}, which is not the pending generation ${n} following ${current.key.arn}`);
+      }
+      key = pending.key;
+    }
+    return finishRotation(d, s, current, key, policy);
+  });
+}
+
+/**
+ * Finds the key a dead run created but did not register. It must carry the
+ * group's pending tags for generation n, name the current key as previous, and
+ * have been created within the claim's lease: a key that claims the group by
+ * its tags but was made at another time is never adopted.
+ */
+async function findUnregistered(d: Deps, groupId: string, n: number, previous: KeyInfo, claimedAt: Date): Promise<KeyInfo | undefined> {
+  const candidates = await d.kms.findKeysByTags({ [TAG.group]: groupId, [TAG.generation]: String(n), [TAG.stage]: 'pending' });
+  const accepted: KeyInfo[] = [];
+  for (const c of candidates) {
+    if (c.tags[TAG.previousKey] !== previous.keyId) continue;
+    const key = await d.kms.describeKey(c.keyId);
+    if (!key || key.origin !== 'EXTERNAL') continue;
+    const created = key.creationDate.getTime();
+    if (created < claimedAt.getTime() || created > claimedAt.getTime() + d.leaseMs) continue;
+    if (key.state !== 'PendingImport' && key.state !== 'Enabled') continue;
+    accepted.push(key);
+  }
+  if (accepted.length > 1) {
+    throw new InconsistentGroupError(`more than one unregistered key claims generation ${n} of group ${groupId} (${accepted.map((k) => k.arn).join(', ')}); refusing to guess`);
+  }
+  if (accepted[0]) d.log.warn('found the key a dead run created; finishing it', { group: groupId, generation: n, keyArn: accepted[0].arn });
+  return accepted[0];
+}
