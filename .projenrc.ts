@@ -64,11 +64,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   eslintOptions: {
-    dirs: ['lib', 'lambda'],
-    devdirs: ['test', 'example', 'bench'],
+    dirs: ['lib'],
+    // lambda/ may import devDependencies: they are bundled into the shipped asset.
+    devdirs: ['lambda', 'test', 'example', 'bench'],
+    // One type-aware project for every linted file (lib, lambda, test, example, bench).
+    tsconfigPath: './test/tsconfig.json',
+    projectService: false,
   },
   tsconfigDev: {
-    include: ['../lib/**/*.ts', '../lambda/**/*.ts', '../example/**/*.ts', '../bench/**/*.ts'],
+    include: ['../lib/**/*.ts', '../lambda/**/*.ts', '../example/**/*.ts', '../bench/**/*.ts', '../.projenrc.ts'],
   },
 
   gitignore: ['/assets/', 'cdk.out/', '/bench/results/'],
@@ -120,7 +124,8 @@ bench.prependSpawn(bundle.bundleTask);
 // The example app that `npx cdk synth` renders.
 new JsonFile(project, 'cdk.json', {
   obj: {
-    app: 'npx ts-node --transpile-only -P test/tsconfig.json example/app.ts',
+    // The rotation function's bundle is a build product (git-ignored): make it first.
+    app: 'npx projen bundle > /dev/null && npx ts-node --transpile-only -P test/tsconfig.json example/app.ts',
     output: 'cdk.out',
     context: {
       '@aws-cdk/aws-kms:applyImportedAliasPermissionsToPrincipal': true,

@@ -31,8 +31,12 @@ export async function step<T>(d: Deps, name: string, attributes: Record<string, 
     return result;
   } catch (e) {
     d.log.error(`step ${name} failed`, {
-      step: name, ...attributes, durationMs: Date.now() - started, outcome: 'failed',
-      errorName: e instanceof Error ? e.name : 'Error', errorMessage: e instanceof Error ? e.message : String(e),
+      step: name,
+      ...attributes,
+      durationMs: Date.now() - started,
+      outcome: 'failed',
+      errorName: e instanceof Error ? e.name : 'Error',
+      errorMessage: e instanceof Error ? e.message : String(e),
     });
     throw e;
   }

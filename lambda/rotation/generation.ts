@@ -1,16 +1,15 @@
 /**
  * One generation of a key group: read it, create it, give it material, test it.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { generationAlias } from './aliases';
 import { Deps, step } from './context';
 import { toTimestamp } from './dates';
 import { InconsistentGroupError, isKmsError } from './errors';
 import { KeyInfo } from './kms-gateway';
 import { withFreshMaterial, wrapMaterial } from './material';
-import { GenerationSettings } from './settings';
-import { settingsTags } from './settings';
+import { GenerationSettings, settingsTags } from './settings';
 import { claimsGroup, generationOf, MANAGED_BY, Stage, stageOf, TAG, TagMap } from './tags';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
 
 export interface Generation {
   readonly key: KeyInfo;

@@ -5,8 +5,8 @@
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { DEFAULT_LEASE_MS, Deps, Log } from './context';
-import { CustomResourceResult, createGroup, deleteGroup, updateGroup } from './lifecycle';
 import { KmsGateway } from './kms-gateway';
+import { CustomResourceResult, createGroup, deleteGroup, updateGroup } from './lifecycle';
 import { parseRequest } from './requests';
 import { rotate, RotationOutcome } from './rotate';
 

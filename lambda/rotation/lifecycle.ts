@@ -80,7 +80,9 @@ export async function createGroup(d: Deps, spec: GroupSpec): Promise<CustomResou
   return resultOf(spec, { key, number: 1 });
 }
 
-export async function updateGroup(d: Deps, spec: GroupSpec, oldAliasName: string | undefined, physicalResourceId: string): Promise<CustomResourceResult> {
+export async function updateGroup(
+  d: Deps, spec: GroupSpec, oldAliasName: string | undefined, physicalResourceId: string,
+): Promise<CustomResourceResult> {
   const s = spec.settings;
   if (physicalResourceId !== s.groupId) {
     // A new group id is a new group: create it; CloudFormation then deletes the old one.

@@ -78,7 +78,9 @@ function settingsOf(current: Generation, policy: PolicyDocument): GenerationSett
   return settingsFromCurrent(current.tags, current.key.description, withoutFence);
 }
 
-async function finishRotation(d: Deps, s: GenerationSettings, current: Generation, key: KeyInfo, currentPolicy?: PolicyDocument): Promise<RotationOutcome> {
+async function finishRotation(
+  d: Deps, s: GenerationSettings, current: Generation, key: KeyInfo, currentPolicy?: PolicyDocument,
+): Promise<RotationOutcome> {
   const n = current.number + 1;
   await completeGeneration(d, s, n, key);
   await moveUserAlias(d, s.aliasName, s.groupId, n, key, false);
@@ -107,9 +109,9 @@ async function resume(d: Deps, current: Generation, claimName: string, claim: Ke
   const groupId = current.tags[TAG.group];
   const n = current.number + 1;
   const dates = await d.kms.aliasDates(claim.keyId, claimName);
-  if (!dates) throw new InconsistentGroupError(`claim ${claimName} is not listed on its key ${claim.arn}`);
-  const touched = Math.max(dates.creationDate.getTime(), dates.lastUpdatedDate.getTime());
-  if (d.now().getTime() - touched < d.leaseMs) {
+  // Not on that key any more: its author moved the claim to the new key just now, so it is alive.
+  const touched = dates ? Math.max(dates.creationDate.getTime(), dates.lastUpdatedDate.getTime()) : d.now().getTime();
+  if (!dates || d.now().getTime() - touched < d.leaseMs) {
     d.log.info('another run is making this generation; leaving it alone', { group: groupId, generation: n, claim: claimName, claimedAt: toTimestamp(new Date(touched)) });
     return { outcome: 'in-progress', generation: n };
   }

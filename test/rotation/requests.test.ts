@@ -1,6 +1,6 @@
+import { cfnEvent, groupProps, ROLE_ARN } from './fixtures';
 import { InvalidRequestError } from '../../lambda/rotation/errors';
 import { parseRequest } from '../../lambda/rotation/requests';
-import { cfnEvent, groupProps, ROLE_ARN } from './fixtures';
 
 describe('parseRequest: schedule and emergency events', () => {
   test('rotate-if-due and rotate-now', () => {
@@ -13,7 +13,7 @@ describe('parseRequest: schedule and emergency events', () => {
     [[1, 2], /an array/],
     ['rotate', /string, not an object/],
     [{}, /neither "action" nor "RequestType"/],
-    [{ action: 'rotate' , aliasName: 'alias/a' }, /unknown action "rotate"/],
+    [{ action: 'rotate', aliasName: 'alias/a' }, /unknown action "rotate"/],
     [{ action: 'rotate-now' }, /aliasName must be a string/],
     [{ action: 'rotate-now', aliasName: 'telemetry' }, /aliasName must match/],
     [{ action: 'rotate-now', aliasName: 'alias/aws/s3' }, /reserved for AWS managed keys/],

@@ -1,0 +1,33 @@
+// Runs the shipped bundle in its own Node process, as Lambda would: one JSON
+// request per stdin line ({ "now": ISO, "event": ... }), one JSON answer per
+// stdout line ({ "result": ... } or { "error": { name, message } }, plus the
+// log lines of that invocation). The bundle's SDK clients are configured only
+// from the environment (AWS_ENDPOINT_URL_KMS and friends).
+'use strict';
+const readline = require('node:readline');
+const bundle = require(process.argv[2]);
+
+let now = new Date();
+let lines = [];
+const record = (level) => (message, attributes) => lines.push({ level, message, attributes: attributes ?? {} });
+const handler = bundle.createRotationHandler({
+  now: () => now,
+  log: { info: record('info'), warn: record('warn'), error: record('error') },
+});
+
+const rl = readline.createInterface({ input: process.stdin });
+let queue = Promise.resolve();
+rl.on('line', (line) => {
+  queue = queue.then(async () => {
+    const request = JSON.parse(line);
+    now = new Date(request.now);
+    lines = [];
+    let answer;
+    try {
+      answer = { result: await handler(request.event) };
+    } catch (e) {
+      answer = { error: { name: e && e.name, message: e && e.message } };
+    }
+    process.stdout.write(JSON.stringify({ ...answer, logs: lines }) + '\n');
+  });
+});
