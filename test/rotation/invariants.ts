@@ -85,6 +85,9 @@ export async function invariantViolations(h: Harness, g: GroupUnderTest, o: Inva
     if (!key || !allowedGroups.has(key.tags[TAG.group])) v.push(`4: ${c.op} touched key ${keyId}, which is not a key of the group`);
   }
 
+  // 5. No key material (raw, hex or base64) and no import token in any log line.
+  v.push(...secretLeaks(h, h.log.text()).map((leak) => `5: ${leak}`));
+
   // 6. At most one rotation per due period (unless emergencies were asked for).
   if (!o.emergencies) {
     for (let i = 1; i < registered.length; i++) {
@@ -96,4 +99,21 @@ export async function invariantViolations(h: Harness, g: GroupUnderTest, o: Inva
     }
   }
   return v;
+}
+
+/** Encodings under which a secret could leak into text. */
+function encodings(secret: Buffer): string[] {
+  return [secret.toString('hex'), secret.toString('hex').toUpperCase(), secret.toString('base64'), secret.toString('base64url'), secret.toString('latin1')];
+}
+
+/** Every material or import token the simulator saw that appears in `text`. */
+export function secretLeaks(h: Harness, text: string): string[] {
+  const leaks: string[] = [];
+  h.sim.state.importedMaterials().forEach((m, i) => {
+    if (encodings(m).some((e) => text.includes(e))) leaks.push(`key material #${i} appears in the text`);
+  });
+  h.sim.state.issuedImportTokens().forEach((t, i) => {
+    if (encodings(t).some((e) => text.includes(e))) leaks.push(`import token #${i} appears in the text`);
+  });
+  return leaks;
 }

@@ -1,0 +1,157 @@
+/**
+ * Encrypt, Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext and ReEncrypt
+ * (SYMMETRIC_DEFAULT keys only, AES-256-GCM under the key material).
+ */
+import { randomBytes } from 'crypto';
+import { decryptBlob, encryptBlob, parseBlob } from '../ciphertext';
+import { invalidCiphertext, invalidState, notFound, SimError, validation } from '../errors';
+import type { Input } from '../input';
+import type { KeyRecord } from '../model';
+import type { SimStore } from '../store';
+import type { Handler, HandlerContext, Output } from './types';
+
+const ENCRYPTION_ALGORITHMS = ['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE'] as const;
+const DATA_KEY_SPECS = ['AES_256', 'AES_128'] as const;
+const MAX_PLAINTEXT = 4096;
+const MAX_CIPHERTEXT = 6144;
+
+function checkAlgorithm(input: Input, member: string, key?: KeyRecord): void {
+  const algorithm = input.optionalEnum(member, ENCRYPTION_ALGORITHMS);
+  if (algorithm !== undefined && algorithm !== 'SYMMETRIC_DEFAULT') {
+    throw new SimError('InvalidKeyUsageException', `${key?.arn ?? 'The KMS key'} does not support ${algorithm}; it supports only SYMMETRIC_DEFAULT.`);
+  }
+}
+
+function dryRun(input: Input): void {
+  if (input.optionalBool('DryRun') === true) {
+    throw new SimError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.', 412);
+  }
+}
+
+/** Encrypts under the current key material of an enabled key. */
+function encryptUnder(store: SimStore, key: KeyRecord, plaintext: Buffer, context: Record<string, string>): { blob: Buffer; materialId: string } {
+  store.assertUsable(key);
+  const material = store.currentMaterial(key);
+  if (!material?.bytes) {
+    throw invalidState(`${key.arn} is pending import.`);
+  }
+  return { blob: encryptBlob(key.id, { id: material.id, bytes: material.bytes }, plaintext, context), materialId: material.id };
+}
+
+/**
+ * Decrypts a ciphertext blob. With `keyIdParam` the blob must have been produced by that key
+ * (IncorrectKeyException otherwise).
+ */
+function decryptWith(
+  store: SimStore,
+  blob: Buffer,
+  context: Record<string, string>,
+  keyIdParam: string | undefined,
+): { key: KeyRecord; plaintext: Buffer; materialId: string } {
+  const parsed = parseBlob(blob);
+  let key: KeyRecord | undefined;
+  if (keyIdParam !== undefined) {
+    key = store.resolveKey(keyIdParam, { allowAlias: true });
+    if (key.id !== parsed.keyId) {
+      throw new SimError('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.');
+    }
+  } else {
+    key = store.keys.get(parsed.keyId);
+    if (!key) {
+      throw notFound(`Key '${store.keyArn(parsed.keyId)}' does not exist`);
+    }
+  }
+  store.assertUsable(key);
+  const material = key.materials.find((m) => m.id === parsed.materialId && m.state !== 'PENDING_ROTATION');
+  if (!material) {
+    throw invalidCiphertext('The ciphertext refers to key material that is not associated with this KMS key.');
+  }
+  if (!material.bytes) {
+    throw invalidState(`${key.arn} is pending import.`);
+  }
+  return { key, plaintext: decryptBlob(parsed, material.bytes, context), materialId: material.id };
+}
+
+const encrypt: Handler = ({ store }: HandlerContext, input: Input): Output => {
+  const keyId = input.requiredString('KeyId', { max: 2048 });
+  const plaintext = input.requiredBlob('Plaintext', { max: MAX_PLAINTEXT });
+  const context = input.stringMap('EncryptionContext');
+  const key = store.resolveKey(keyId, { allowAlias: true });
+  checkAlgorithm(input, 'EncryptionAlgorithm', key);
+  const { blob } = encryptUnder(store, key, plaintext, context);
+  dryRun(input);
+  return { CiphertextBlob: blob, KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+};
+
+const decrypt: Handler = ({ store }: HandlerContext, input: Input): Output => {
+  const blob = input.requiredBlob('CiphertextBlob', { max: MAX_CIPHERTEXT });
+  const context = input.stringMap('EncryptionContext');
+  const keyId = input.optionalString('KeyId', { max: 2048 });
+  checkAlgorithm(input, 'EncryptionAlgorithm');
+  if (input.has('Recipient')) {
+    throw new SimError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by this simulator.');
+  }
+  const { key, plaintext, materialId } = decryptWith(store, blob, context, keyId);
+  dryRun(input);
+  return { KeyId: key.arn, Plaintext: plaintext, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT', KeyMaterialId: materialId };
+};
+
+function dataKey(store: SimStore, input: Input): { key: KeyRecord; plaintext: Buffer; blob: Buffer; materialId: string } {
+  const keyId = input.requiredString('KeyId', { max: 2048 });
+  const context = input.stringMap('EncryptionContext');
+  const keySpec = input.optionalEnum('KeySpec', DATA_KEY_SPECS);
+  const numberOfBytes = input.optionalInt('NumberOfBytes', 1, 1024);
+  if ((keySpec === undefined) === (numberOfBytes === undefined)) {
+    throw validation('Please specify either KeySpec or NumberOfBytes, but not both.');
+  }
+  if (input.has('Recipient')) {
+    throw new SimError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by this simulator.');
+  }
+  const key = store.resolveKey(keyId, { allowAlias: true });
+  const size = numberOfBytes ?? (keySpec === 'AES_128' ? 16 : 32);
+  const plaintext = randomBytes(size);
+  const { blob, materialId } = encryptUnder(store, key, plaintext, context);
+  dryRun(input);
+  return { key, plaintext, blob, materialId };
+}
+
+const generateDataKey: Handler = ({ store }: HandlerContext, input: Input): Output => {
+  const { key, plaintext, blob, materialId } = dataKey(store, input);
+  return { CiphertextBlob: blob, Plaintext: plaintext, KeyId: key.arn, KeyMaterialId: materialId };
+};
+
+const generateDataKeyWithoutPlaintext: Handler = ({ store }: HandlerContext, input: Input): Output => {
+  const { key, blob, materialId } = dataKey(store, input);
+  return { CiphertextBlob: blob, KeyId: key.arn, KeyMaterialId: materialId };
+};
+
+const reEncrypt: Handler = ({ store }: HandlerContext, input: Input): Output => {
+  const blob = input.requiredBlob('CiphertextBlob', { max: MAX_CIPHERTEXT });
+  const sourceContext = input.stringMap('SourceEncryptionContext');
+  const sourceKeyId = input.optionalString('SourceKeyId', { max: 2048 });
+  const destinationKeyId = input.requiredString('DestinationKeyId', { max: 2048 });
+  const destinationContext = input.stringMap('DestinationEncryptionContext');
+  checkAlgorithm(input, 'SourceEncryptionAlgorithm');
+  checkAlgorithm(input, 'DestinationEncryptionAlgorithm');
+  const source = decryptWith(store, blob, sourceContext, sourceKeyId);
+  const destination = store.resolveKey(destinationKeyId, { allowAlias: true });
+  const { blob: out, materialId } = encryptUnder(store, destination, source.plaintext, destinationContext);
+  dryRun(input);
+  return {
+    CiphertextBlob: out,
+    SourceKeyId: source.key.arn,
+    KeyId: destination.arn,
+    SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+    DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT',
+    SourceKeyMaterialId: source.materialId,
+    DestinationKeyMaterialId: materialId,
+  };
+};
+
+export const cryptoHandlers: Record<string, Handler> = {
+  Encrypt: encrypt,
+  Decrypt: decrypt,
+  GenerateDataKey: generateDataKey,
+  GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
+  ReEncrypt: reEncrypt,
+};

@@ -1,0 +1,161 @@
+/**
+ * HTTP front end of the simulator: AWS JSON 1.1 protocol on 127.0.0.1.
+ *
+ * `POST /` with `X-Amz-Target: <service>.<Operation>`; request and response bodies are JSON,
+ * blobs are base64 strings and timestamps epoch seconds. Errors are answered with
+ * `{"__type": "<ErrorName>", "message": "..."}` and status 400 (client) or 500 (server).
+ * Signatures are not verified.
+ */
+import { randomUUID } from 'crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
+import type { AddressInfo } from 'net';
+import type { CallLog } from './calls';
+import { SimError } from './errors';
+import type { FaultInjector } from './faults';
+import { KMS_HANDLERS, TAGGING_HANDLERS } from './handlers';
+import type { Handler, HandlerContext } from './handlers';
+import { Input, JsonObject } from './input';
+
+const KMS_TARGET_PREFIX = 'TrentService.';
+const TAGGING_TARGET_PREFIX = 'ResourceGroupsTaggingAPI_20170126.';
+
+type Service = 'kms' | 'tagging';
+
+export interface ServerDeps {
+  readonly context: HandlerContext;
+  readonly faults: FaultInjector;
+  readonly calls: CallLog;
+}
+
+export interface RunningServer {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+/** Converts handler output to JSON values: Date to epoch seconds, bytes to base64, drops undefined. */
+export function toWire(value: unknown): unknown {
+  if (value instanceof Date) {
+    return value.getTime() / 1000;
+  }
+  if (value instanceof Uint8Array) {
+    return Buffer.from(value).toString('base64');
+  }
+  if (Array.isArray(value)) {
+    return value.map(toWire);
+  }
+  if (value !== null && typeof value === 'object') {
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v !== undefined) {
+        out[k] = toWire(v);
+      }
+    }
+    return out;
+  }
+  return value;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const payload = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/x-amz-json-1.1',
+    'Content-Length': Buffer.byteLength(payload),
+    'x-amzn-RequestId': randomUUID(),
+  });
+  res.end(payload);
+}
+
+function faultError(service: Service, fault: 'throttle' | 'server-error'): SimError {
+  if (fault === 'throttle') {
+    return service === 'kms'
+      ? new SimError('ThrottlingException', 'Rate exceeded')
+      : new SimError('ThrottledException', 'Rate exceeded');
+  }
+  return service === 'kms'
+    ? new SimError('KMSInternalException', 'An internal error occurred (injected fault).', 500)
+    : new SimError('InternalServiceException', 'An internal error occurred (injected fault).', 500);
+}
+
+async function dispatch(deps: ServerDeps, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+  const body = await readBody(req);
+  const target = String(req.headers['x-amz-target'] ?? '');
+  let service: Service | undefined;
+  let op = target;
+  if (target.startsWith(KMS_TARGET_PREFIX)) {
+    service = 'kms';
+    op = target.slice(KMS_TARGET_PREFIX.length);
+  } else if (target.startsWith(TAGGING_TARGET_PREFIX)) {
+    service = 'tagging';
+    op = target.slice(TAGGING_TARGET_PREFIX.length);
+  }
+  let request: JsonObject = {};
+  try {
+    if (req.method !== 'POST') {
+      throw new SimError('UnknownOperationException', `Unsupported method ${req.method}`);
+    }
+    if (body.trim().length > 0) {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(body);
+      } catch {
+        throw new SimError('SerializationException', 'Request body is not valid JSON');
+      }
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+        throw new SimError('SerializationException', 'Request body must be a JSON object');
+      }
+      request = parsed as JsonObject;
+    }
+    // Apply due expiries/deletions before looking at the request.
+    deps.context.store.now();
+    const fault = deps.faults.check(op || '<none>');
+    if (fault) {
+      throw faultError(service ?? 'kms', fault);
+    }
+    const registry = service === 'kms' ? KMS_HANDLERS : service === 'tagging' ? TAGGING_HANDLERS : undefined;
+    const handler: Handler | undefined = registry && Object.prototype.hasOwnProperty.call(registry, op) ? registry[op] : undefined;
+    if (!handler) {
+      throw new SimError('UnknownOperationException', `Unknown operation ${target || '(missing X-Amz-Target)'}`);
+    }
+    const output = await handler(deps.context, new Input(request));
+    deps.calls.record(op || '<none>', request, true);
+    return { status: 200, body: toWire(output) };
+  } catch (err) {
+    const simErr = err instanceof SimError
+      ? err
+      : new SimError(service === 'tagging' ? 'InternalServiceException' : 'KMSInternalException', `Internal error: ${(err as Error).message}`, 500);
+    deps.calls.record(op || '<none>', request, false, simErr.code);
+    return { status: simErr.status, body: simErr.toBody() };
+  }
+}
+
+/** Starts the HTTP server on 127.0.0.1 and a free port. */
+export async function startServer(deps: ServerDeps): Promise<RunningServer> {
+  const server: Server = createServer((req, res) => {
+    dispatch(deps, req).then(
+      ({ status, body }) => send(res, status, body),
+      (err: Error) => send(res, 500, { __type: 'KMSInternalException', message: err.message }),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
