@@ -78,6 +78,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['/assets/', 'cdk.out/', '/bench/results/'],
 });
 
+// jsii compiles lib/ into build/: point the package at it.
+project.package.addField('main', 'build/index.js');
+project.package.addField('types', 'build/index.d.ts');
+
 // ts-jest type-checks nothing (a separate `tsc` step does, once, for everything):
 // per-file transpilation keeps the suite fast on two cores.
 project.tryFindObjectFile('package.json')?.addOverride('jest.transform', {

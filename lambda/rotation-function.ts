@@ -5,14 +5,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createHandler, HandlerOptions, HandlerResult } from './rotation/handler';
+import { powertoolsLog } from './rotation/powertools-log';
 
-const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rotating-imported-key' });
-
-const log = {
-  info: (message: string, attributes?: Record<string, unknown>) => logger.info(message, attributes ?? {}),
-  warn: (message: string, attributes?: Record<string, unknown>) => logger.warn(message, attributes ?? {}),
-  error: (message: string, attributes?: Record<string, unknown>) => logger.error(message, attributes ?? {}),
-};
+const log = powertoolsLog(new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rotating-imported-key' }));
 
 export const handler: (event: unknown) => Promise<HandlerResult> = createHandler({ log });
 

@@ -1,1 +1,5 @@
-export {};
+export * from './material-expiration';
+export * from './rotating-imported-key';
+export * from './rotating-imported-key-props';
+export * from './rotation-interval';
+export * from './wrapping';

@@ -35,6 +35,20 @@ export async function readGeneration(d: Deps, keyIdOrAlias: string, groupId: str
   return { key, tags, number, stage };
 }
 
+/**
+ * Proves a generation's authorship before the function changes it: the key must
+ * be registered by its generation alias, which only the rotation role can write.
+ * Tags alone are not proof, since anyone allowed to tag their own key can copy them.
+ */
+export async function assertRegistered(d: Deps, groupId: string, g: Generation): Promise<void> {
+  const name = generationAlias(groupId, g.number);
+  const registered = await d.kms.describeKey(name);
+  if (registered?.keyId !== g.key.keyId) {
+    throw new InconsistentGroupError(`key ${g.key.arn} carries the tags of generation ${g.number} of group ${groupId} but ${name} does not point at it; `
+      + 'this function only changes keys it registered, so it refuses to touch it');
+  }
+}
+
 /** Creates generation `n` in PendingImport, tagged `pending`. */
 export async function createGenerationKey(d: Deps, s: GenerationSettings, n: number, previous: KeyInfo | undefined): Promise<KeyInfo> {
   const tags: TagMap = {

@@ -11,7 +11,7 @@ import { generationAlias } from './aliases';
 import { Deps, step } from './context';
 import { isDue, parseTimestamp, toTimestamp } from './dates';
 import { InconsistentGroupError, InvalidRequestError } from './errors';
-import { completeGeneration, createGenerationKey, Generation, readGeneration } from './generation';
+import { assertRegistered, completeGeneration, createGenerationKey, Generation, readGeneration } from './generation';
 import { KeyInfo } from './kms-gateway';
 import { PolicyDocument, SID } from './policy';
 import { activate, moveUserAlias, retire } from './promotion';
@@ -39,6 +39,7 @@ export async function rotate(d: Deps, req: RotateRequest): Promise<RotationOutco
 
   if (current.stage === 'pending') {
     // The alias already moved; the run died before tagging. Finish the promotion.
+    await assertRegistered(d, groupId, current);
     return finishPromotion(d, req.aliasName, current);
   }
   if (current.stage !== 'current') {
@@ -59,6 +60,7 @@ export async function rotate(d: Deps, req: RotateRequest): Promise<RotationOutco
     return resume(d, current, claimName, claim);
   }
 
+  await assertRegistered(d, groupId, current);
   const policy = await d.kms.getPolicy(current.key.keyId);
   const settings = settingsOf(current, policy);
   const claimed = await step(d, 'claim', { group: groupId, generation: current.number + 1, claim: claimName }, () =>
@@ -96,7 +98,10 @@ async function finishPromotion(d: Deps, aliasName: string, current: Generation):
   const previousKeyId = current.tags[TAG.previousKey];
   if (!previousKeyId) throw new InconsistentGroupError(`generation ${current.number} (${current.key.arn}) is pending behind ${aliasName} but names no previous key`);
   const previous = await readGeneration(d, previousKeyId, groupId);
-  if (previous) await retire(d, groupId, previous);
+  if (previous) {
+    await assertRegistered(d, groupId, previous);
+    await retire(d, groupId, previous);
+  }
   const policy = await d.kms.getPolicy(current.key.keyId);
   const s = settingsOf(current, policy);
   const nextDueAt = await activate(d, groupId, current.number, current.key, s.intervalMonths);
@@ -115,6 +120,7 @@ async function resume(d: Deps, current: Generation, claimName: string, claim: Ke
     d.log.info('another run is making this generation; leaving it alone', { group: groupId, generation: n, claim: claimName, claimedAt: toTimestamp(new Date(touched)) });
     return { outcome: 'in-progress', generation: n };
   }
+  await assertRegistered(d, groupId, current);
   const policy = await d.kms.getPolicy(current.key.keyId);
   const s = settingsOf(current, policy);
   return step(d, 'resume', { group: groupId, generation: n, claim: claimName }, async () => {

@@ -21,6 +21,7 @@ interface RateRule {
 
 export class FaultInjector {
   private throttles: CountedRule[] = [];
+  private corruptions: Array<CountedRule & { mutate: (wireOutput: any) => unknown }> = [];
   private serverErrors: CountedRule[] = [];
   private rates = new Map<string, RateRule>();
   private failAfterLimit: number | undefined;
@@ -69,8 +70,27 @@ export class FaultInjector {
     return this;
   }
 
+  /**
+   * The next `count` successful answers of `op` are passed through `mutate` after the
+   * operation took effect: KMS answers something the caller does not expect (a missing
+   * field, an unknown key state).
+   */
+  public corruptResponse(op: FaultTarget, mutate: (wireOutput: any) => unknown, count: number | 'always' = 1): this {
+    this.corruptions.push({ op, remaining: toRemaining(count), mutate });
+    return this;
+  }
+
+  /** @internal */
+  public corrupt(op: string, wireOutput: unknown): unknown {
+    const rule = this.corruptions.find((r) => (r.op === op || r.op === '*') && r.remaining > 0);
+    if (!rule) return wireOutput;
+    rule.remaining -= 1;
+    return rule.mutate(JSON.parse(JSON.stringify(wireOutput ?? {})));
+  }
+
   /** Removes every injected fault. */
   public clear(): void {
+    this.corruptions = [];
     this.throttles = [];
     this.serverErrors = [];
     this.rates.clear();

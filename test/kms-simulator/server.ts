@@ -127,7 +127,7 @@ async function dispatch(deps: ServerDeps, req: IncomingMessage): Promise<{ statu
     }
     const output = await handler(deps.context, new Input(request));
     deps.calls.record(op || '<none>', request, true);
-    return { status: 200, body: toWire(output) };
+    return { status: 200, body: deps.faults.corrupt(op, toWire(output)) };
   } catch (err) {
     const simErr = err instanceof SimError
       ? err

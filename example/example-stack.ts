@@ -1,0 +1,79 @@
+import { Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { RotatingImportedKey, RotationInterval } from '../lib';
+
+/**
+ * A key with imported material rotated every 6 months, used by a bucket, a
+ * queue and an application role.
+ */
+export class ExampleStack extends Stack {
+  /** The rotating key. */
+  public readonly key: RotatingImportedKey;
+  /** Bucket encrypted with the key (SSE-KMS through the alias). */
+  public readonly bucket: s3.Bucket;
+  /** Queue encrypted with the key. */
+  public readonly queue: sqs.Queue;
+  /** Application role that encrypts with the current generation and decrypts with all. */
+  public readonly appRole: iam.Role;
+
+  constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+    // Grant log delivery with a bucket policy instead of the legacy ACL.
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
+
+    this.key = new RotatingImportedKey(this, 'TelemetryKey', {
+      aliasName: 'alias/example/telemetry',
+      rotationInterval: RotationInterval.months(6),
+      description: 'Telemetry data key (imported material, rotated every 6 months)',
+      tags: { 'data-classification': 'confidential' },
+    });
+
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+    });
+
+    this.bucket = new s3.Bucket(this, 'Telemetry', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: this.key,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'telemetry/',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const deadLetters = new sqs.Queue(this, 'TelemetryDeadLetters', {
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.queue = new sqs.Queue(this, 'TelemetryQueue', {
+      encryptionMasterKey: this.key,
+      enforceSSL: true,
+      deadLetterQueue: { queue: deadLetters, maxReceiveCount: 5 },
+    });
+
+    this.appRole = new iam.Role(this, 'AppRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Application that writes and reads telemetry',
+    });
+    this.key.grantEncryptDecrypt(this.appRole);
+    for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) {
+      Validations.of(this.appRole).acknowledge({
+        id: `AwsSolutions-IAM5[Action::${action}]`,
+        reason: 'The standard KMS encrypt action set (as kms.Key grants it), limited to keys behind the alias by kms:ResourceAliases.',
+      });
+    }
+    Validations.of(this.appRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+      reason: 'Generations are created at run time; encryption is limited to the key behind the alias (kms:ResourceAliases) and decryption to keys tagged with the key group.',
+    });
+  }
+}

@@ -1,0 +1,141 @@
+import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { MaterialExpiration } from './material-expiration';
+import { RotationInterval } from './rotation-interval';
+import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
+
+/**
+ * Properties of a `RotatingImportedKey`.
+ */
+export interface RotatingImportedKeyProps {
+  /**
+   * The alias applications use; it always points at the current generation.
+   *
+   * `alias/` followed by letters, digits, `/`, `_` and `-`, at most 256
+   * characters. `alias/aws/` is reserved by AWS and `alias/rotation/` by the
+   * generation aliases. Renaming it moves the alias to the current generation;
+   * the key group stays the same.
+   */
+  readonly aliasName: string;
+
+  /**
+   * How often a new generation is created and the alias moved to it.
+   *
+   * A generation is due `N` calendar months after it became current; the
+   * schedule checks every day, so a missed day is caught up the next one.
+   */
+  readonly rotationInterval: RotationInterval;
+
+  /**
+   * Description of every generation.
+   *
+   * @default - no description
+   */
+  readonly description?: string;
+
+  /**
+   * Statements added to the key policy of every generation, beside the
+   * statement that delegates to IAM (account root, `kms:*`) and the rotation
+   * function's own statements.
+   *
+   * Statements need a principal and a resource (`*` means the key itself).
+   * `Sid`s must not start with `Rotation`. Statements that deny key-policy
+   * changes to the account root or to the rotation role are refused, because
+   * they would lock everyone out of every generation.
+   *
+   * @default - no additional statements: IAM policies decide (as with `kms.Key`'s default policy)
+   */
+  readonly policyStatements?: iam.PolicyStatement[];
+
+  /**
+   * Tags applied to every generation.
+   *
+   * At most 35 (KMS allows 50 and the rotation function writes up to 15);
+   * keys must not start with `rotation:` or `aws:`.
+   *
+   * @default - no user tags (the rotation tags are always present)
+   */
+  readonly tags?: { [key: string]: string };
+
+  /**
+   * Hour of the day at which the daily rotation check runs, 0 to 23.
+   *
+   * @default 3
+   */
+  readonly scheduleHour?: number;
+
+  /**
+   * Minute of the hour at which the daily rotation check runs, 0 to 59.
+   *
+   * @default 0
+   */
+  readonly scheduleMinute?: number;
+
+  /**
+   * Time zone of `scheduleHour` and `scheduleMinute`.
+   *
+   * @default TimeZone.ETC_UTC
+   */
+  readonly scheduleTimeZone?: TimeZone;
+
+  /**
+   * Algorithm that wraps new material for import.
+   *
+   * `RSA_AES_KEY_WRAP_SHA_256`: AWS documents it for RSA and ECC material; its
+   * support for symmetric material is not confirmed by AWS.
+   *
+   * @default WrappingAlgorithm.RSAES_OAEP_SHA_256
+   */
+  readonly wrappingAlgorithm?: WrappingAlgorithm;
+
+  /**
+   * RSA key KMS hands out to wrap new material.
+   *
+   * @default WrappingKeySpec.RSA_4096
+   */
+  readonly wrappingKeySpec?: WrappingKeySpec;
+
+  /**
+   * Whether imported material expires.
+   *
+   * Material that expires makes its generation unusable, including for
+   * decryption of old data, until the same material is imported again.
+   *
+   * @default MaterialExpiration.never()
+   */
+  readonly materialExpiration?: MaterialExpiration;
+
+  /**
+   * What happens to the generations when the key group is removed from the
+   * stack (or replaced).
+   *
+   * `RETAIN` keeps every generation. `DESTROY` schedules every generation for
+   * deletion after `pendingWindow`: data encrypted under them can then no
+   * longer be decrypted. `SNAPSHOT` is not supported.
+   *
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Waiting period before generations scheduled for deletion are deleted,
+   * 7 to 30 whole days. Used with `RemovalPolicy.DESTROY` only.
+   *
+   * @default Duration.days(30)
+   */
+  readonly pendingWindow?: Duration;
+
+  /**
+   * Stable id of the key group: in tags, IAM conditions and generation alias
+   * names. `A-Z`, `a-z`, `0-9` and `-`, 1 to 64 characters.
+   *
+   * IMPORTANT: changing it replaces the key group (a new generation 1 under a
+   * new group; the old group is removed according to `removalPolicy`). The
+   * default is derived from the construct path, including the stack, so moving
+   * or renaming the construct changes it: set it explicitly to keep a group
+   * through refactors.
+   *
+   * @default - derived from the construct path: `Names.uniqueResourceName(this, { maxLength: 64, separator: '-' })`
+   */
+  readonly groupId?: string;
+}

@@ -1,0 +1,438 @@
+import {
+  Annotations, CustomResource, Duration, Lazy, Names, RemovalPolicy, Resource, Stack,
+  TagManager, TagType, TimeZone, Token, Tokenization, type ITaggableV2,
+} from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { aws_kms as kmsRefs } from 'aws-cdk-lib/interfaces';
+import { Construct } from 'constructs';
+import { MaterialExpiration } from './material-expiration';
+import * as perms from './private/perms';
+import * as policies from './private/policies';
+import { RotatingImportedKeyProps } from './rotating-imported-key-props';
+import { RotationFunction } from './rotation-function';
+import * as validation from './validation';
+import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
+
+const RESOURCE_TYPE = 'Custom::RotatingImportedKey';
+const WARNING_PREFIX = 'cdk-rotating-imported-key';
+
+/**
+ * A KMS key with imported key material (origin `EXTERNAL`) that rotates every
+ * N months: a new key (generation) is created, fresh 256-bit material is
+ * imported, and the alias moves to it. Older generations stay enabled and
+ * decrypt-only.
+ *
+ * It is an `IKey` whose ARN is the alias ARN, so buckets, queues, topics and
+ * secrets that take an `encryptionKey` follow the alias. Grants follow
+ * rotation: encryption on the current generation, decryption on every
+ * generation of the group.
+ *
+ * @example
+ * declare const role: iam.IRole;
+ * const key = new RotatingImportedKey(this, 'TelemetryKey', {
+ *   aliasName: 'alias/telemetry',
+ *   rotationInterval: RotationInterval.months(6),
+ * });
+ * key.grantEncryptDecrypt(role);
+ */
+export class RotatingImportedKey extends Resource implements kms.IKey, ITaggableV2 {
+  /**
+   * The alias that points at the current generation.
+   */
+  public readonly aliasName: string;
+
+  /**
+   * ARN of the alias.
+   */
+  public readonly aliasArn: string;
+
+  /**
+   * The key's ARN as other services should store it: the alias ARN, so they
+   * follow rotation.
+   *
+   * It is read from the key group's custom resource, so a resource that uses
+   * it (a bucket, a queue, a secret) is created after generation 1 and the
+   * alias exist.
+   *
+   * @attribute
+   */
+  public readonly keyArn: string;
+
+  /**
+   * The key's identifier as other services should use it: the alias name.
+   *
+   * Read from the custom resource, like `keyArn`.
+   *
+   * @attribute
+   */
+  public readonly keyId: string;
+
+  /**
+   * The stable id of the key group (tags, IAM conditions, generation aliases).
+   */
+  public readonly groupId: string;
+
+  /**
+   * The prefix of this group's generation aliases: `alias/rotation/<groupId>/`.
+   */
+  public readonly generationAliasPrefix: string;
+
+  /**
+   * ARN of the generation that was current when the stack was last deployed.
+   *
+   * Stale after the first rotation: store `keyArn` (the alias) wherever the
+   * current key is meant.
+   */
+  public readonly currentKeyArn: string;
+
+  /**
+   * Key id of the generation that was current when the stack was last deployed.
+   *
+   * Stale after the first rotation, like `currentKeyArn`.
+   */
+  public readonly currentKeyId: string;
+
+  /**
+   * Number of the generation that was current when the stack was last
+   * deployed (`1`, `2`, ...). Stale after the first rotation.
+   */
+  public readonly currentGeneration: string;
+
+  /**
+   * The rotation function of the stack, shared by every key group in it.
+   */
+  public readonly rotationFunction: lambda.IFunction;
+
+  /**
+   * Dead-letter queue of the stack's rotation schedules and of failed
+   * asynchronous rotation runs, shared by every key group in the stack.
+   */
+  public readonly deadLetterQueue: sqs.IQueue;
+
+  /**
+   * Alarm on the dead-letter queue (a message is visible), shared by every key
+   * group in the stack. Add an action to be notified of failed rotations.
+   */
+  public readonly deadLetterAlarm: cloudwatch.IAlarm;
+
+  /**
+   * The daily schedule that rotates this key group when it is due.
+   */
+  public readonly schedule: scheduler.ISchedule;
+
+  /**
+   * Tags of every generation: the `tags` prop and tags added with `Tags.of()`.
+   */
+  public readonly cdkTagManager: TagManager;
+
+  constructor(scope: Construct, id: string, props: RotatingImportedKeyProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    const groupId = props.groupId ?? defaultGroupId(this);
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const pendingWindow = props.pendingWindow ?? Duration.days(30);
+    const scheduleHour = props.scheduleHour ?? 3;
+    const scheduleMinute = props.scheduleMinute ?? 0;
+    const timeZone = props.scheduleTimeZone ?? TimeZone.ETC_UTC;
+    const wrappingAlgorithm = props.wrappingAlgorithm ?? WrappingAlgorithm.RSAES_OAEP_SHA_256;
+    const wrappingKeySpec = props.wrappingKeySpec ?? WrappingKeySpec.RSA_4096;
+    const expiration = props.materialExpiration ?? MaterialExpiration.never();
+    const statements = props.policyStatements ?? [];
+    const userTags = props.tags ?? {};
+
+    this.checkProps(props, { groupId, removalPolicy, pendingWindow, scheduleHour, scheduleMinute, timeZone, statements, userTags });
+
+    this.groupId = groupId;
+    this.aliasName = props.aliasName;
+    this.aliasArn = stack.formatArn({ service: 'kms', resource: props.aliasName });
+    this.generationAliasPrefix = `${validation.GENERATION_ALIAS_ROOT}${groupId}/`;
+
+    const rotation = RotationFunction.of(this);
+    const destroy = removalPolicy === RemovalPolicy.DESTROY;
+    const pendingWindowDays = Tokenization.stringifyNumber(pendingWindow.toDays());
+    rotation.register({
+      groupId,
+      aliasName: props.aliasName,
+      constructPath: this.node.path,
+      aliasArn: this.aliasArn,
+      generationAliasArns: stack.formatArn({ service: 'kms', resource: `${this.generationAliasPrefix}*` }),
+      wrappingAlgorithm,
+      wrappingKeySpec,
+      expirationModel: expiration.expirationModel,
+      pendingWindowDays: destroy ? pendingWindowDays : undefined,
+    });
+    this.rotationFunction = rotation.function;
+    this.deadLetterQueue = rotation.deadLetterQueue;
+    this.deadLetterAlarm = rotation.deadLetterAlarm;
+
+    this.cdkTagManager = new TagManager(TagType.MAP, RESOURCE_TYPE, userTags);
+    this.node.addValidation({ validate: () => validation.validateTags(this.cdkTagManager.tagValues()) });
+
+    const resource = new CustomResource(this, 'Resource', {
+      serviceToken: rotation.provider.serviceToken,
+      resourceType: RESOURCE_TYPE,
+      properties: {
+        GroupId: groupId,
+        AliasName: props.aliasName,
+        IntervalMonths: Tokenization.stringifyNumber(props.rotationInterval.toMonths()),
+        Description: props.description ?? '',
+        KeyPolicyStatements: stack.toJsonString(statements.map((s) => s.toStatementJson())),
+        Tags: Lazy.string({ produce: () => stack.toJsonString(this.cdkTagManager.tagValues()) }),
+        WrappingAlgorithm: wrappingAlgorithm,
+        WrappingKeySpec: wrappingKeySpec,
+        MaterialValidityDays: Tokenization.stringifyNumber(expiration.validityDays),
+        RemovalPolicy: destroy ? 'destroy' : 'retain',
+        PendingWindowDays: pendingWindowDays,
+        RotationRoleArn: rotation.role.roleArn,
+        AccountId: stack.account,
+        Partition: stack.partition,
+      },
+    });
+    // The function needs its key permissions before the first Create.
+    resource.node.addDependency(rotation.role);
+    this.keyArn = resource.getAttString('AliasArn');
+    this.keyId = resource.getAttString('AliasName');
+    this.currentKeyArn = resource.getAttString('KeyArn');
+    this.currentKeyId = resource.getAttString('KeyId');
+    this.currentGeneration = resource.getAttString('Generation');
+
+    const schedule = new scheduler.Schedule(this, 'Schedule', {
+      description: `Daily rotation check of key group ${groupId} (rotates when due)`,
+      schedule: scheduler.ScheduleExpression.cron({
+        minute: Tokenization.stringifyNumber(scheduleMinute),
+        hour: Tokenization.stringifyNumber(scheduleHour),
+        timeZone,
+      }),
+      target: new targets.LambdaInvoke(rotation.function, {
+        input: scheduler.ScheduleTargetInput.fromObject({ action: 'rotate-if-due', aliasName: props.aliasName, groupId }),
+        role: rotation.schedulerRole,
+        deadLetterQueue: rotation.deadLetterQueue,
+        retryAttempts: 185,
+        maxEventAge: Duration.hours(24),
+      }),
+    });
+    // A check before generation 1 exists would only fail into the dead-letter queue.
+    schedule.node.addDependency(resource);
+    this.schedule = schedule;
+
+    if (expiration.expires) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:materialExpires`,
+        `materialExpiration: material of every generation expires ${expiration.validityDays} days after import; `
+        + 'data encrypted under a generation whose material expired cannot be decrypted until the same material is imported again.');
+    }
+    if (wrappingAlgorithm === WrappingAlgorithm.RSA_AES_KEY_WRAP_SHA_256) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:rsaAesWrapping`,
+        'wrappingAlgorithm: AWS documents RSA_AES_KEY_WRAP_SHA_256 for RSA and ECC key material; that KMS accepts it for symmetric material is not confirmed. '
+        + 'RSAES_OAEP_SHA_256 is documented for symmetric material.');
+    }
+    if (!destroy && props.pendingWindow !== undefined) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:pendingWindowIgnored`,
+        'pendingWindow is used only with removalPolicy DESTROY; generations are retained.');
+    }
+  }
+
+  /**
+   * The reference other constructs use for this key: the alias ARN and name.
+   */
+  public get keyRef(): kmsRefs.KeyReference {
+    return { keyArn: this.keyArn, keyId: this.keyId };
+  }
+
+  /**
+   * Not supported: the rotation function manages the aliases of the group.
+   */
+  public addAlias(aliasName: string): kms.Alias {
+    throw new Error(`RotatingImportedKey ${this.node.path}: addAlias(${JSON.stringify(aliasName)}) is not supported; `
+      + 'the rotation function moves the alias to each new generation, so other aliases would stay on a retired key. Use another RotatingImportedKey or rename aliasName.');
+  }
+
+  /**
+   * Not supported: the key policy of every generation is set from the
+   * `policyStatements` prop.
+   *
+   * Returns `{ statementAdded: false }` and adds a warning, or throws when
+   * `allowNoOp` is false.
+   */
+  public addToResourcePolicy(statement: iam.PolicyStatement, allowNoOp?: boolean): iam.AddToResourcePolicyResult {
+    const message = `addToResourcePolicy() does not change the key policy of a RotatingImportedKey (${this.node.path}); `
+      + `pass the statement in the policyStatements prop so every generation gets it: ${JSON.stringify(Stack.of(this).resolve(statement.toStatementJson()))}`;
+    if (allowNoOp === false) {
+      throw new Error(message);
+    }
+    Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:addToResourcePolicyIgnored`, message);
+    return { statementAdded: false };
+  }
+
+  /**
+   * Not supported: set `removalPolicy` in the props; it decides what happens to
+   * every generation.
+   */
+  public applyRemovalPolicy(policy: RemovalPolicy): void {
+    throw new Error(`RotatingImportedKey ${this.node.path}: applyRemovalPolicy(${policy}) is not supported; set the removalPolicy prop (RETAIN or DESTROY)`);
+  }
+
+  /**
+   * Grants the actions to the principal's identity policy.
+   *
+   * `kms:Decrypt` and `kms:DescribeKey` are granted on every generation of
+   * the group (keys tagged with the group id); every other action on the
+   * generation the alias points at (`kms:ResourceAliases`).
+   */
+  public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
+    if (actions.length === 0) {
+      throw new Error(`RotatingImportedKey ${this.node.path}: grant() needs at least one action`);
+    }
+    const everyGeneration = actions.filter((a) => perms.EVERY_GENERATION_ACTIONS.includes(a));
+    const current = actions.filter((a) => !perms.EVERY_GENERATION_ACTIONS.includes(a));
+    const grants: iam.Grant[] = [];
+    if (current.length > 0) grants.push(this.grantOnCurrentGeneration(grantee, current));
+    if (everyGeneration.length > 0) grants.push(this.grantOnEveryGeneration(grantee, everyGeneration));
+    return grants.reduce((a, b) => a.combine(b));
+  }
+
+  /**
+   * Grants decryption with every generation of the group, including retired
+   * ones and those created by later rotations.
+   */
+  public grantDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnEveryGeneration(grantee, perms.DECRYPT_ACTIONS);
+  }
+
+  /**
+   * Grants encryption with the current generation (whichever key the alias
+   * points at when the request is made). Retired generations cannot encrypt.
+   */
+  public grantEncrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grantOnCurrentGeneration(grantee, perms.ENCRYPT_ACTIONS);
+  }
+
+  /**
+   * Grants encryption with the current generation and decryption with every
+   * generation.
+   */
+  public grantEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
+    return this.grantEncrypt(grantee).combine(this.grantDecrypt(grantee));
+  }
+
+  /**
+   * Not supported: generations are symmetric encryption keys.
+   */
+  public grantSign(_grantee: iam.IGrantable): iam.Grant {
+    throw this.unsupportedUsage('grantSign');
+  }
+
+  /**
+   * Not supported: generations are symmetric encryption keys.
+   */
+  public grantVerify(_grantee: iam.IGrantable): iam.Grant {
+    throw this.unsupportedUsage('grantVerify');
+  }
+
+  /**
+   * Not supported: generations are symmetric encryption keys.
+   */
+  public grantSignVerify(_grantee: iam.IGrantable): iam.Grant {
+    throw this.unsupportedUsage('grantSignVerify');
+  }
+
+  /**
+   * Not supported: generations are symmetric encryption keys, not HMAC keys.
+   */
+  public grantGenerateMac(_grantee: iam.IGrantable): iam.Grant {
+    throw this.unsupportedUsage('grantGenerateMac');
+  }
+
+  /**
+   * Not supported: generations are symmetric encryption keys, not HMAC keys.
+   */
+  public grantVerifyMac(_grantee: iam.IGrantable): iam.Grant {
+    throw this.unsupportedUsage('grantVerifyMac');
+  }
+
+  private get allKeyArns(): string {
+    return Stack.of(this).formatArn({ service: 'kms', resource: 'key', resourceName: '*' });
+  }
+
+  private grantOnCurrentGeneration(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [this.allKeyArns],
+      conditions: policies.currentGenerationConditions(this.aliasName),
+    });
+  }
+
+  private grantOnEveryGeneration(grantee: iam.IGrantable, actions: string[]): iam.Grant {
+    return iam.Grant.addToPrincipal({
+      grantee,
+      actions,
+      resourceArns: [this.allKeyArns],
+      conditions: policies.everyGenerationConditions(this.groupId),
+    });
+  }
+
+  private unsupportedUsage(method: string): Error {
+    return new Error(`RotatingImportedKey ${this.node.path}: ${method}() is not supported; `
+      + 'generations are symmetric encryption keys (SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)');
+  }
+
+  private checkProps(props: RotatingImportedKeyProps, resolved: ResolvedProps): void {
+    const stack = Stack.of(this);
+    const existing = RotationFunction.find(this);
+    const problems: string[] = [
+      ...validation.validateAliasName(props.aliasName),
+      ...(props.groupId !== undefined ? validation.validateGroupId(resolved.groupId) : []),
+      ...validation.validateScheduleTime(resolved.scheduleHour, resolved.scheduleMinute),
+      ...validation.validateTimeZone(resolved.timeZone),
+      ...validation.validateRemovalPolicy(resolved.removalPolicy),
+      ...validation.validatePendingWindow(resolved.pendingWindow),
+      ...validation.validateDescription(props.description ?? ''),
+      ...validation.validateTags(resolved.userTags),
+    ];
+    if (!props.rotationInterval) {
+      problems.push('rotationInterval is required, e.g. RotationInterval.months(6)');
+    }
+    const keyPolicy = validation.validateKeyPolicyStatements(resolved.statements, {
+      resolve: (x) => stack.resolve(x),
+      protectedPrincipals: existing ? [JSON.stringify(stack.resolve(existing.role.roleArn))] : [],
+    });
+    problems.push(...keyPolicy.problems);
+    if (existing) {
+      const conflict = existing.findConflict(props.aliasName, resolved.groupId);
+      if (conflict.aliasOwner && !Token.isUnresolved(props.aliasName)) {
+        problems.push(`aliasName ${JSON.stringify(props.aliasName)} is already used by ${conflict.aliasOwner} in this stack; each key group needs its own alias`);
+      }
+      if (conflict.groupOwner) {
+        problems.push(`groupId ${JSON.stringify(resolved.groupId)} is already used by ${conflict.groupOwner} in this stack; each key group needs its own group id`);
+      }
+    }
+    if (problems.length > 0) {
+      throw new Error(`RotatingImportedKey ${this.node.path} has invalid props:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    }
+    for (const warning of keyPolicy.warnings) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:keyPolicyMayLockOut`, warning);
+    }
+  }
+}
+
+interface ResolvedProps {
+  readonly groupId: string;
+  readonly removalPolicy: RemovalPolicy;
+  readonly pendingWindow: Duration;
+  readonly scheduleHour: number;
+  readonly scheduleMinute: number;
+  readonly timeZone: TimeZone;
+  readonly statements: iam.PolicyStatement[];
+  readonly userTags: { [key: string]: string };
+}
+
+function defaultGroupId(scope: Construct): string {
+  return Names.uniqueResourceName(scope, { maxLength: 64, separator: '-' }).replace(/[^A-Za-z0-9-]/g, '');
+}

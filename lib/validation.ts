@@ -1,0 +1,277 @@
+import { Duration, RemovalPolicy, TimeZone, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+
+// Pure checks of RotatingImportedKey props. Each returns one message per
+// problem; every message names the prop, the allowed values and what it got.
+// Values that are still tokens are skipped: they are only known at deploy time.
+
+/** User alias names: what KMS allows after `alias/`. */
+export const ALIAS_NAME_PATTERN = /^alias\/[a-zA-Z0-9/_-]+$/;
+/** Group ids become part of alias names and tag values. */
+export const GROUP_ID_PATTERN = /^[A-Za-z0-9-]{1,64}$/;
+/** Characters KMS accepts in tag keys and values. */
+export const TAG_CHARSET_PATTERN = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+
+/** The prefix of generation aliases, reserved for the rotation function. */
+export const GENERATION_ALIAS_ROOT = 'alias/rotation/';
+/** Sids the rotation function writes into every generation's key policy. */
+export const RESERVED_SID_PREFIX = 'Rotation';
+/** The Sid of the default (IAM delegation) statement of every generation. */
+export const ROOT_STATEMENT_SID = 'EnableIamUserPermissions';
+
+/** KMS allows 50 tags per key; the rotation function writes up to 15. */
+export const MAX_USER_TAGS = 35;
+const MAX_ALIAS_LENGTH = 256;
+const MAX_DESCRIPTION_LENGTH = 8192;
+const MIN_PENDING_WINDOW_DAYS = 7;
+const MAX_PENDING_WINDOW_DAYS = 30;
+
+function show(value: unknown): string {
+  return JSON.stringify(value) ?? String(value);
+}
+
+/** Checks the user alias. */
+export function validateAliasName(aliasName: string): string[] {
+  if (Token.isUnresolved(aliasName)) return [];
+  const problems: string[] = [];
+  if (!ALIAS_NAME_PATTERN.test(aliasName)) {
+    problems.push(`aliasName must match ${ALIAS_NAME_PATTERN.source} ('alias/' then letters, digits, '/', '_' or '-'); received ${show(aliasName)}`);
+  }
+  if (aliasName.length > MAX_ALIAS_LENGTH) {
+    problems.push(`aliasName must be at most ${MAX_ALIAS_LENGTH} characters; received ${aliasName.length} characters`);
+  }
+  if (aliasName.toLowerCase().startsWith('alias/aws/')) {
+    problems.push(`aliasName must not start with 'alias/aws/' (reserved for AWS managed keys); received ${show(aliasName)}`);
+  }
+  if (aliasName.startsWith(GENERATION_ALIAS_ROOT)) {
+    problems.push(`aliasName must not start with '${GENERATION_ALIAS_ROOT}' (reserved for generation aliases); received ${show(aliasName)}`);
+  }
+  return problems;
+}
+
+/** Checks an explicit group id. */
+export function validateGroupId(groupId: string): string[] {
+  if (Token.isUnresolved(groupId)) {
+    return ['groupId must be a literal string (it names aliases and IAM conditions at synth time); received a token'];
+  }
+  if (!GROUP_ID_PATTERN.test(groupId)) {
+    return [`groupId must be 1 to 64 characters of A-Z, a-z, 0-9 and '-'; received ${show(groupId)}`];
+  }
+  return [];
+}
+
+function validateIntegerInRange(prop: string, value: number, min: number, max: number): string[] {
+  if (Token.isUnresolved(value)) return [];
+  if (!Number.isInteger(value) || value < min || value > max) {
+    return [`${prop} must be a whole number from ${min} to ${max}; received ${show(value)}`];
+  }
+  return [];
+}
+
+/** Checks the daily schedule's hour and minute. */
+export function validateScheduleTime(hour: number, minute: number): string[] {
+  return [
+    ...validateIntegerInRange('scheduleHour', hour, 0, 23),
+    ...validateIntegerInRange('scheduleMinute', minute, 0, 59),
+  ];
+}
+
+let knownTimeZones: Set<string> | undefined;
+
+function timeZoneNames(): Set<string> {
+  if (!knownTimeZones) {
+    const fromCdk = Object.values(TimeZone)
+      .filter((v): v is TimeZone => v instanceof TimeZone)
+      .map((tz) => tz.timezoneName);
+    knownTimeZones = new Set<string>([...Intl.supportedValuesOf('timeZone'), ...fromCdk, 'UTC', 'Etc/UTC']);
+  }
+  return knownTimeZones;
+}
+
+function isIanaZone(name: string): boolean {
+  if (timeZoneNames().has(name)) return true;
+  // Intl knows backward-compatible links (US/Eastern, Asia/Calcutta) that are
+  // not in its canonical list; it also accepts any case, IANA names do not.
+  if (!/^[A-Z]/.test(name)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Checks the schedule's time zone against the IANA names this runtime knows. */
+export function validateTimeZone(timeZone: TimeZone): string[] {
+  const name = timeZone.timezoneName;
+  if (Token.isUnresolved(name)) return [];
+  if (!isIanaZone(name)) {
+    return [`scheduleTimeZone must be an IANA time zone name such as 'Europe/Berlin' or 'Etc/UTC'; received ${show(name)}`];
+  }
+  return [];
+}
+
+/** Checks the deletion pending window. */
+export function validatePendingWindow(window: Duration): string[] {
+  if (window.isUnresolved()) return [];
+  const days = window.toHours({ integral: false }) / 24;
+  if (!Number.isInteger(days) || days < MIN_PENDING_WINDOW_DAYS || days > MAX_PENDING_WINDOW_DAYS) {
+    return [`pendingWindow must be whole days from ${MIN_PENDING_WINDOW_DAYS} to ${MAX_PENDING_WINDOW_DAYS}; received ${window.toHumanString()}`];
+  }
+  return [];
+}
+
+/** Checks the removal policy: only RETAIN and DESTROY mean something for key generations. */
+export function validateRemovalPolicy(policy: RemovalPolicy): string[] {
+  if (policy !== RemovalPolicy.RETAIN && policy !== RemovalPolicy.DESTROY) {
+    return [`removalPolicy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY; received ${show(policy)}`];
+  }
+  return [];
+}
+
+/** Checks the key description. */
+export function validateDescription(description: string): string[] {
+  if (Token.isUnresolved(description)) return [];
+  if (description.length > MAX_DESCRIPTION_LENGTH) {
+    return [`description must be at most ${MAX_DESCRIPTION_LENGTH} characters; received ${description.length} characters`];
+  }
+  return [];
+}
+
+/** Checks user tags against KMS rules and the tag keys the rotation function owns. */
+export function validateTags(tags: { [key: string]: string }): string[] {
+  const problems: string[] = [];
+  const keys = Object.keys(tags);
+  if (keys.length > MAX_USER_TAGS) {
+    problems.push(`tags must have at most ${MAX_USER_TAGS} entries (KMS allows 50 per key; the rotation function writes up to 15); received ${keys.length}`);
+  }
+  for (const key of keys) {
+    const value = tags[key];
+    if (!Token.isUnresolved(key)) {
+      const length = Array.from(key).length;
+      if (length < 1 || length > 128) {
+        problems.push(`tags: keys must be 1 to 128 characters; received ${show(key)} (${length} characters)`);
+      }
+      if (!TAG_CHARSET_PATTERN.test(key)) {
+        problems.push(`tags: keys may contain only letters, digits, spaces and _ . : / = + - @; received ${show(key)}`);
+      }
+      const lower = key.toLowerCase();
+      if (lower.startsWith('rotation:') || lower.startsWith('aws:')) {
+        problems.push(`tags: keys must not start with 'rotation:' (written by the rotation function) or 'aws:' (reserved by AWS); received ${show(key)}`);
+      }
+    }
+    if (typeof value !== 'string') {
+      problems.push(`tags: values must be strings; received ${show(value)} for key ${show(key)}`);
+      continue;
+    }
+    if (!Token.isUnresolved(value)) {
+      const length = Array.from(value).length;
+      if (length > 256) {
+        problems.push(`tags: values must be at most 256 characters; received ${length} characters for key ${show(key)}`);
+      }
+      if (!TAG_CHARSET_PATTERN.test(value)) {
+        problems.push(`tags: values may contain only letters, digits, spaces and _ . : / = + - @; received ${show(value)} for key ${show(key)}`);
+      }
+    }
+  }
+  return problems;
+}
+
+/** What the key-policy check needs to know beyond the statements. */
+export interface KeyPolicyContext {
+  /** Resolves tokens (Stack.resolve) so principals can be compared. */
+  readonly resolve: (x: unknown) => unknown;
+  /** Resolved principal values (as JSON) that must never be denied key-policy changes. */
+  readonly protectedPrincipals: string[];
+}
+
+function asArray(x: unknown): unknown[] {
+  if (x === undefined) return [];
+  return Array.isArray(x) ? x : [x];
+}
+
+function actionMatches(pattern: unknown, action: string): boolean {
+  if (typeof pattern !== 'string') return false;
+  const regex = new RegExp(
+    '^' + pattern.split('').map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('') + '$',
+    'i',
+  );
+  return regex.test(action);
+}
+
+function deniesPutKeyPolicy(json: any): boolean {
+  if (json.Action !== undefined) {
+    return asArray(json.Action).some((a) => actionMatches(a, 'kms:PutKeyPolicy'));
+  }
+  if (json.NotAction !== undefined) {
+    return !asArray(json.NotAction).some((a) => actionMatches(a, 'kms:PutKeyPolicy'));
+  }
+  return false;
+}
+
+function principalValues(principal: unknown): unknown[] {
+  if (principal === undefined) return [];
+  if (principal === '*') return ['*'];
+  if (typeof principal === 'object' && principal !== null) {
+    return asArray((principal as any).AWS);
+  }
+  return [];
+}
+
+function isProtected(value: unknown, context: KeyPolicyContext): boolean {
+  if (value === '*') return true;
+  if (typeof value === 'string' && (/^\d{12}$/.test(value) || /^arn:[^:]+:iam::[^:]*:root$/.test(value))) return true;
+  const json = JSON.stringify(value);
+  // An account root built from tokens resolves to Fn::Join ending in ":root".
+  if (typeof value === 'object' && json.includes(':root"')) return true;
+  return context.protectedPrincipals.includes(json);
+}
+
+/** Problems refuse the props; warnings are legal but risky. */
+export interface KeyPolicyFindings {
+  readonly problems: string[];
+  readonly warnings: string[];
+}
+
+/** Checks the statements added to every generation's key policy. */
+export function validateKeyPolicyStatements(statements: iam.PolicyStatement[], context: KeyPolicyContext): KeyPolicyFindings {
+  const problems: string[] = [];
+  const warnings: string[] = [];
+  const seenSids = new Set<string>();
+  statements.forEach((statement, index) => {
+    const where = `policyStatements[${index}]`;
+    for (const error of statement.validateForResourcePolicy()) {
+      problems.push(`${where}: ${error} Key policy statements need a principal and a resource ('*' means this key)`);
+    }
+    const json = context.resolve(statement.toStatementJson()) as any;
+    const sid = statement.sid;
+    if (sid !== undefined && !Token.isUnresolved(sid)) {
+      if (sid.startsWith(RESERVED_SID_PREFIX) || sid === ROOT_STATEMENT_SID) {
+        problems.push(`${where}: Sid must not start with '${RESERVED_SID_PREFIX}' or be '${ROOT_STATEMENT_SID}' (written by the rotation function); received ${show(sid)}`);
+      }
+      if (seenSids.has(sid)) {
+        problems.push(`${where}: Sid must be unique among policyStatements; received ${show(sid)} twice`);
+      }
+      seenSids.add(sid);
+    }
+    if (json.Effect !== 'Deny' || !deniesPutKeyPolicy(json)) return;
+    let locksOut: boolean;
+    if (json.NotPrincipal !== undefined) {
+      const exempt = principalValues(json.NotPrincipal);
+      const rootExempt = exempt.some((v) => v !== '*' && isProtected(v, { ...context, protectedPrincipals: [] }));
+      const othersExempt = context.protectedPrincipals.every((p) => exempt.some((v) => JSON.stringify(v) === p));
+      locksOut = !rootExempt || !othersExempt;
+    } else {
+      locksOut = principalValues(json.Principal).some((v) => isProtected(v, context));
+    }
+    if (!locksOut) return;
+    const message = `${where}: denies kms:PutKeyPolicy (through ${show(json.Action ?? json.NotAction)}) to the account root or the rotation role; `
+      + 'such a key policy locks the account and the rotation function out of every generation';
+    if (json.Condition === undefined) {
+      problems.push(`${message}. Remove the statement or narrow its principals or actions`);
+    } else {
+      warnings.push(`${message} when its conditions match. Check that they can never match for the account root or the rotation role`);
+    }
+  });
+  return { problems, warnings };
+}

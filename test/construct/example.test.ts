@@ -1,0 +1,118 @@
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { ExampleStack } from '../../example/example-stack';
+
+// The context of cdk.json, so the test renders what `cdk synth` renders.
+const CDK_JSON_CONTEXT = {
+  '@aws-cdk/aws-kms:applyImportedAliasPermissionsToPrincipal': true,
+  '@aws-cdk/aws-iam:minimizePolicies': true,
+  '@aws-cdk/core:stackRelativeExports': true,
+};
+
+function exampleApp(): { app: App; stack: ExampleStack } {
+  const app = new App({ context: CDK_JSON_CONTEXT });
+  const stack = new ExampleStack(app, 'RotatingImportedKeyExample');
+  return { app, stack };
+}
+
+describe('example stack', () => {
+  test('has a key rotated every 6 months under alias/example/telemetry', () => {
+    const { stack } = exampleApp();
+    Template.fromStack(stack).hasResourceProperties('Custom::RotatingImportedKey', {
+      AliasName: 'alias/example/telemetry',
+      IntervalMonths: '6',
+      Tags: JSON.stringify({ 'data-classification': 'confidential' }),
+    });
+  });
+
+  test('the bucket uses the key, enforces TLS, blocks public access and logs to a separate bucket', () => {
+    const { stack } = exampleApp();
+    const template = Template.fromStack(stack);
+    const keyId = Object.keys(template.findResources('Custom::RotatingImportedKey'))[0];
+    const logBucket = Object.keys(template.findResources('AWS::S3::Bucket')).find((id) => id.startsWith('AccessLogs'))!;
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: { 'Fn::GetAtt': [keyId, 'AliasArn'] } } }],
+      },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LoggingConfiguration: { DestinationBucketName: { Ref: logBucket }, LogFilePrefix: 'telemetry/' },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: { Ref: Match.stringLikeRegexp('^Telemetry') },
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    });
+  });
+
+  test('the queue and its dead-letter queue use the key', () => {
+    const { stack } = exampleApp();
+    const template = Template.fromStack(stack);
+    const keyId = Object.keys(template.findResources('Custom::RotatingImportedKey'))[0];
+    const queues = Object.values(template.findResources('AWS::SQS::Queue', { Properties: { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'AliasArn'] } } }));
+    expect(queues).toHaveLength(2);
+    expect(queues.filter((q: any) => q.Properties.RedrivePolicy?.maxReceiveCount === 5)).toHaveLength(1);
+  });
+
+  test('the application role encrypts with the current generation and decrypts with every generation', () => {
+    const { stack } = exampleApp();
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [{ Ref: Match.stringLikeRegexp('^AppRole') }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/example/telemetry' } } }),
+          Match.objectLike({ Action: ['kms:Decrypt', 'kms:DescribeKey'], Condition: { StringEquals: { 'aws:ResourceTag/rotation:group': stack.key.groupId } } }),
+        ]),
+      },
+    });
+  });
+
+  test('cdk-nag AwsSolutions reports no unacknowledged finding', () => {
+    const { app, stack } = exampleApp();
+    const report = new AwsSolutionsChecks(app).validateScope(stack);
+    const findings = report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    expect(findings).toEqual([]);
+    expect(report.success).toBe(true);
+  });
+
+  test('cdk-nag as a validation plugin lets the app synthesise', () => {
+    const { app } = exampleApp();
+    Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('every acknowledgement is a single finding with a written reason', () => {
+    const { app, stack } = exampleApp();
+    app.synth();
+    // Each acknowledgement is recorded as metadata { "<id>": "<reason>" } on the construct it narrows to.
+    const acknowledged = stack.node.findAll().flatMap((c) => c.node.metadata
+      .filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason }))));
+    expect(acknowledged.length).toBeGreaterThan(0);
+    for (const rule of acknowledged) {
+      expect(rule.id).toMatch(/^AwsSolutions-(L1|IAM5\[(Resource|Action)::.+\])$/);
+      expect(rule.reason.length).toBeGreaterThan(40);
+      expect(rule.path).not.toBe('RotatingImportedKeyExample');
+    }
+  });
+
+  test('without the acknowledgements the findings exist (so they are needed and narrow)', () => {
+    const original = Validations.prototype.acknowledge;
+    Validations.prototype.acknowledge = function () {};
+    try {
+      const { app, stack } = exampleApp();
+      const rules = new AwsSolutionsChecks(app).validateScope(stack).violations.map((v) => v.ruleName).sort();
+      expect(rules).toEqual([
+        'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        'AwsSolutions-IAM5[Action::kms:ReEncrypt*]',
+        'AwsSolutions-IAM5[Resource::*]',
+        'AwsSolutions-IAM5[Resource::<RotatingImportedKeyRotationFunctionAB292FD4.Arn>:*]',
+        `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:alias/rotation/${stack.key.groupId}/*]`,
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:alias/*]',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
+        'AwsSolutions-L1',
+      ].sort());
+    } finally {
+      Validations.prototype.acknowledge = original;
+    }
+  });
+});

@@ -1,0 +1,145 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { ALL_KEYS_ARN, stackWithKey, statementsOf } from './helpers';
+import { MaterialExpiration } from '../../lib';
+
+function withRole() {
+  const setup = stackWithKey({ groupId: 'telemetry' });
+  const role = new iam.Role(setup.stack, 'AppRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+  return { ...setup, role, appStatements: () => statementsOf(setup.template(), 'AppRoleDefaultPolicy') };
+}
+
+const ENCRYPT_STATEMENT = {
+  Effect: 'Allow',
+  Action: ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
+  Resource: ALL_KEYS_ARN,
+  Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/telemetry' } },
+};
+
+const DECRYPT_STATEMENT = {
+  Effect: 'Allow',
+  Action: ['kms:Decrypt', 'kms:DescribeKey'],
+  Resource: ALL_KEYS_ARN,
+  Condition: { StringEquals: { 'aws:ResourceTag/rotation:group': 'telemetry' } },
+};
+
+describe('grants that follow rotation', () => {
+  test('grantEncrypt: encrypt-side actions on the keys behind the alias, and no decrypt', () => {
+    const { key, role, appStatements } = withRole();
+    const grant = key.grantEncrypt(role);
+    expect(grant.success).toBe(true);
+    expect(appStatements()).toEqual([ENCRYPT_STATEMENT]);
+    expect(JSON.stringify(appStatements())).not.toContain('kms:Decrypt');
+  });
+
+  test('grantDecrypt: decrypt on every generation of the group (tag), and no encrypt', () => {
+    const { key, role, appStatements } = withRole();
+    key.grantDecrypt(role);
+    expect(appStatements()).toEqual([DECRYPT_STATEMENT]);
+    expect(JSON.stringify(appStatements())).not.toMatch(/kms:Encrypt|GenerateDataKey|ReEncrypt/);
+  });
+
+  test('grantEncryptDecrypt: both statements, each with its own scope', () => {
+    const { key, role, appStatements } = withRole();
+    const grant = key.grantEncryptDecrypt(role);
+    expect(grant.success).toBe(true);
+    expect(appStatements()).toEqual([ENCRYPT_STATEMENT, DECRYPT_STATEMENT]);
+  });
+
+  test('grant(): kms:Decrypt and DescribeKey on every generation, other actions on the current one', () => {
+    const { key, role, appStatements } = withRole();
+    key.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*');
+    expect(appStatements()).toEqual([
+      { ...ENCRYPT_STATEMENT, Action: ['kms:Encrypt', 'kms:GenerateDataKey*'] },
+      { ...DECRYPT_STATEMENT, Action: 'kms:Decrypt' },
+    ]);
+  });
+
+  test('a grantee of encryption cannot decrypt retired generations, a grantee of decryption cannot encrypt', () => {
+    const { key, stack, appStatements } = withRole();
+    const writer = new iam.Role(stack, 'Writer', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    key.grantEncrypt(writer);
+    const reader = new iam.Role(stack, 'AppRoleReader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    key.grantDecrypt(reader);
+    const template = Template.fromStack(stack);
+    const writerActions = statementsOf(template, 'WriterDefaultPolicy').flatMap((s) => s.Action);
+    const readerActions = statementsOf(template, 'AppRoleReaderDefaultPolicy').flatMap((s) => s.Action);
+    expect(writerActions).not.toContain('kms:Decrypt');
+    expect(readerActions).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+    expect(appStatements()).toEqual([]);
+  });
+
+  test('grant() of encrypt-side actions only uses alias scoping', () => {
+    const { key, role, appStatements } = withRole();
+    key.grant(role, 'kms:GenerateDataKey', 'kms:ReEncryptTo');
+    expect(appStatements()).toEqual([{ ...ENCRYPT_STATEMENT, Action: ['kms:GenerateDataKey', 'kms:ReEncryptTo'] }]);
+  });
+
+  test('grant() of the decrypt-side actions only uses tag scoping', () => {
+    const { key, role, appStatements } = withRole();
+    key.grant(role, 'kms:Decrypt', 'kms:DescribeKey');
+    expect(appStatements()).toEqual([DECRYPT_STATEMENT]);
+  });
+
+  test('grant() without actions is refused', () => {
+    const { key, role } = withRole();
+    expect(() => key.grant(role)).toThrow(/grant\(\) needs at least one action/);
+  });
+
+  test('the grants do not touch any key policy (no key resource in the stack)', () => {
+    const { key, role, template } = withRole();
+    key.grantEncryptDecrypt(role);
+    template().resourceCountIs('AWS::KMS::Key', 0);
+    template().resourceCountIs('AWS::KMS::Alias', 0);
+  });
+
+  test.each([
+    ['grantSign'], ['grantVerify'], ['grantSignVerify'], ['grantGenerateMac'], ['grantVerifyMac'],
+  ] as const)('%s is refused: generations are symmetric encryption keys', (method) => {
+    const { key, role } = withRole();
+    expect(() => key[method](role)).toThrow(new RegExp(`${method}\\(\\) is not supported; generations are symmetric encryption keys`));
+  });
+});
+
+describe('IKey behaviour', () => {
+  test('addAlias is refused: the rotation function owns the aliases', () => {
+    const { key } = stackWithKey();
+    expect(() => key.addAlias('alias/other')).toThrow(/addAlias\("alias\/other"\) is not supported/);
+  });
+
+  test('addToResourcePolicy adds nothing and warns to use policyStatements', () => {
+    const { key, stack } = stackWithKey();
+    const result = key.addToResourcePolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], principals: [new iam.AccountRootPrincipal()], resources: ['*'] }));
+    expect(result.statementAdded).toBe(false);
+    Annotations.fromStack(stack).hasWarning('/TestStack/TelemetryKey', Match.stringLikeRegexp('pass the statement in the policyStatements prop'));
+  });
+
+  test('addToResourcePolicy with allowNoOp false throws', () => {
+    const { key } = stackWithKey();
+    expect(() => key.addToResourcePolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: ['*'] }), false))
+      .toThrow(/pass the statement in the policyStatements prop/);
+  });
+
+  test('applyRemovalPolicy is refused in favour of the removalPolicy prop', () => {
+    const { key } = stackWithKey();
+    expect(() => key.applyRemovalPolicy(RemovalPolicy.DESTROY)).toThrow(/set the removalPolicy prop/);
+  });
+
+  test('is an environment-aware resource of its stack', () => {
+    const { key, stack } = stackWithKey();
+    expect(key.stack).toBe(stack);
+    expect(key.env).toEqual({ account: '111122223333', region: 'eu-west-1' });
+    expect(Stack.of(key).resolve(key.keyRef.keyId)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TelemetryKey/), 'AliasName'] });
+  });
+
+  test('warns when material expires, since retired generations then stop decrypting', () => {
+    const { stack } = stackWithKey({ materialExpiration: MaterialExpiration.afterDays(30) });
+    Annotations.fromStack(stack).hasWarning('/TestStack/TelemetryKey', Match.stringLikeRegexp('materialExpiration: material of every generation expires 30 days'));
+  });
+
+  test('does not warn with the defaults', () => {
+    const { stack } = stackWithKey();
+    Annotations.fromStack(stack).hasNoWarning('/TestStack/TelemetryKey', Match.anyValue());
+  });
+});
