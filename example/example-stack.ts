@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -65,6 +65,10 @@ export class ExampleStack extends Stack {
       description: 'Application that writes and reads telemetry',
     });
     this.key.grantEncryptDecrypt(this.appRole);
+
+    // For the emergency rotation command in the README.
+    new CfnOutput(this, 'RotationFunctionName', { value: this.key.rotationFunction.functionName });
+    new CfnOutput(this, 'TelemetryAliasName', { value: this.key.aliasName });
     for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) {
       Validations.of(this.appRole).acknowledge({
         id: `AwsSolutions-IAM5[Action::${action}]`,
