@@ -5,6 +5,7 @@ import { awscdk, javascript, JsonFile } from 'projen';
 const KMS_CLIENT = '@aws-sdk/client-kms@3.1164.0';
 const TAGGING_CLIENT = '@aws-sdk/client-resource-groups-tagging-api@3.1142.0';
 const POWERTOOLS_LOGGER = '@aws-lambda-powertools/logger@2.36.0';
+const ENV_CREDENTIALS = '@aws-sdk/credential-provider-env@3.972.84';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-rotating-imported-key',
@@ -45,6 +46,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     KMS_CLIENT,
     TAGGING_CLIENT,
     POWERTOOLS_LOGGER,
+    ENV_CREDENTIALS,
     '@types/aws-lambda',
     'esbuild@0.28.2',
     'fast-check@^4.10.2',
@@ -100,6 +102,8 @@ const bundle = project.bundler.addBundle('lambda/rotation-function.ts', {
   sourcemap: false,
   watchTask: false,
   mainFields: ['module', 'main'],
+  // Lambda supplies credentials in the environment: ship only that provider.
+  esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './lambda/env-credentials.ts' },
 });
 project.npmignore?.addPatterns('/lambda/', '/example/', '/bench/', '/docs/', '/.ci/', 'cdk.json', 'cdk.out/', '!/assets/');
 

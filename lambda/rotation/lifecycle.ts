@@ -137,8 +137,10 @@ export async function deleteGroup(d: Deps, req: { groupId?: string; aliasName?: 
   const groupId = req.groupId;
   await step(d, 'destroy', { group: groupId, pendingWindowDays: req.pendingWindowDays }, async () => {
     const generations = await generationsOf(d, groupId);
-    // Keys first, aliases after, generation 1's alias last: a Delete that dies half-way is re-run from the start.
-    for (const g of generations) {
+    // Keys first (newest first), aliases after, generation 1's alias last: a Delete that dies half-way is re-run
+    // from the start. Newest first, because once the pending window of a scheduled key ends, KMS deletes the key
+    // with its aliases; the keys still to schedule must stay reachable from generation 1's alias.
+    for (const g of [...generations].reverse()) {
       if (g.key.state !== 'PendingDeletion') await d.kms.scheduleDeletion(g.key.keyId, req.pendingWindowDays);
     }
     if (req.aliasName) {
