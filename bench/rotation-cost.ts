@@ -1,0 +1,205 @@
+/**
+ * KMS calls and wall time of one scheduled rotation, run by the TypeScript
+ * handler against the local KMS simulator: in an account that holds only the
+ * measured key groups, and in one that also holds 10,000 unrelated keys with
+ * an alias each. Rotations of the two accounts alternate, so both share the
+ * same machine noise.
+ *
+ * Excluded from the timed window: deploying the groups (which also makes the
+ * simulator generate and cache its RSA wrapping key pair, so no rotation pays
+ * for RSA key generation) and creating the unrelated keys.
+ *
+ * The wall time is local (loopback HTTP, in-process simulator); it is not
+ * what a rotation takes against AWS, where each of the calls is a network
+ * round trip. The simulator scans all its keys whenever its clock is read,
+ * so the 10,000-key time also includes that simulator overhead.
+ */
+import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, GetParametersForImportCommand, KMSClient } from '@aws-sdk/client-kms';
+import { interleave } from './interleave';
+import { Summary, summarize } from './stats';
+import { Log } from '../lambda/rotation/context';
+import { createHandler } from '../lambda/rotation/handler';
+import { KmsSimulator, startKmsSimulator } from '../test/kms-simulator';
+import { cfnEvent, groupProps } from '../test/rotation/fixtures';
+
+/** Operations of the Resource Groups Tagging API (the simulator logs operation names without the service). */
+const TAGGING_OPERATIONS: ReadonlySet<string> = new Set(['GetResources']);
+
+const START = new Date('2026-01-01T03:00:00Z');
+const INTERVAL_MONTHS = 6;
+
+export interface RotationScenario {
+  /** Keys in the account besides the measured groups. */
+  readonly otherKeys: number;
+  /** KMS calls of each measured rotation (all equal, or the measurement is reported as inconsistent). */
+  readonly kmsCalls: number[];
+  /** Resource Groups Tagging API calls of each measured rotation. */
+  readonly taggingCalls: number[];
+  /** KMS calls per operation of the last measured rotation. */
+  readonly byOperation: Record<string, number>;
+  readonly wallMs: Summary;
+  /**
+   * One DescribeKey of a group's alias through the SDK, on the same simulator:
+   * the cost of one call, the baseline that tells the handler's own time from
+   * the simulator's.
+   */
+  readonly roundTripMs: Summary;
+  /** Seconds it took to create the unrelated keys and aliases (not part of any figure). */
+  readonly setupSeconds: number;
+}
+
+export interface RotationCostResult {
+  readonly empty: RotationScenario;
+  readonly crowded: RotationScenario;
+}
+
+const silent: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Creates `count` ordinary keys (AWS_KMS origin, tagged) with one alias each, `concurrency` requests at a time. */
+async function addUnrelatedKeys(kms: KMSClient, count: number, concurrency: number): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      const r = await kms.send(new CreateKeyCommand({
+        Description: `unrelated key ${i}`,
+        Tags: [{ TagKey: 'team', TagValue: `team-${i % 20}` }, { TagKey: 'purpose', TagValue: 'unrelated' }],
+      }));
+      await kms.send(new CreateAliasCommand({ AliasName: `alias/unrelated/key-${i}`, TargetKeyId: r.KeyMetadata!.KeyId! }));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+}
+
+interface Account {
+  readonly sim: KmsSimulator;
+  readonly rotate: (aliasName: string) => Promise<unknown>;
+  /** A client that is not the function's, for the round-trip baseline. */
+  readonly reader: KMSClient;
+  readonly aliases: string[];
+  readonly kmsCalls: number[];
+  readonly taggingCalls: number[];
+  byOperation?: Record<string, number>;
+  readonly setupSeconds: number;
+}
+
+async function prepareAccount(name: string, groups: number, otherKeys: number): Promise<Account> {
+  const sim = await startKmsSimulator({ startTime: START });
+  const started = performance.now();
+  if (otherKeys > 0) {
+    const bulk = sim.client({ maxAttempts: 1 });
+    await addUnrelatedKeys(bulk, otherKeys, 32);
+    const found = sim.state.keys().length;
+    if (found !== otherKeys) {
+      throw new Error(`measurement error: created ${otherKeys} unrelated keys but the simulator holds ${found}`);
+    }
+  }
+  const setupSeconds = (performance.now() - started) / 1000;
+
+  // The function's own clients, configured as in the rotation tests.
+  const handler = createHandler({
+    kms: sim.client({ maxAttempts: 3, retryMode: 'standard' }),
+    tagging: sim.taggingClient({ maxAttempts: 3 }),
+    now: () => sim.clock.now(),
+    log: silent,
+  });
+  const aliases: string[] = [];
+  for (let g = 0; g < groups; g++) {
+    const aliasName = `alias/bench/${name}-${g}`;
+    // Deploy (generation 1), outside the timed window; the RSA-4096 pair is already cached.
+    await handler(cfnEvent('Create', groupProps({ GroupId: `bench-${name}-${g}`, AliasName: aliasName, IntervalMonths: String(INTERVAL_MONTHS) })));
+    aliases.push(aliasName);
+  }
+  // Past the due date of every group: each scheduled run below rotates.
+  sim.clock.advanceDays(200);
+  return {
+    sim,
+    aliases,
+    kmsCalls: [],
+    taggingCalls: [],
+    setupSeconds,
+    reader: sim.client({ maxAttempts: 1 }),
+    rotate: (aliasName) => handler({ action: 'rotate-if-due', aliasName }),
+  };
+}
+
+/** The simulator caches one RSA pair per spec and process: warm it before anything is timed. */
+async function warmRsaCache(): Promise<void> {
+  const sim = await startKmsSimulator({ startTime: START });
+  try {
+    const kms = sim.client();
+    const key = await kms.send(new CreateKeyCommand({ Origin: 'EXTERNAL' }));
+    await kms.send(new GetParametersForImportCommand({
+      KeyId: key.KeyMetadata!.KeyId!, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_4096',
+    }));
+  } finally {
+    await sim.stop();
+  }
+}
+
+async function rotateOnce(account: Account, round: number): Promise<number> {
+  const aliasName = account.aliases[round];
+  account.sim.calls.reset();
+  const started = performance.now();
+  const outcome = await account.rotate(aliasName) as { outcome?: string };
+  const elapsed = performance.now() - started;
+  if (outcome.outcome !== 'rotated') {
+    throw new Error(`measurement error: rotate-if-due of ${aliasName} answered ${JSON.stringify(outcome)}; expected a rotation`);
+  }
+  const ops = account.sim.calls.byOperation();
+  const kms = Object.entries(ops).filter(([op]) => !TAGGING_OPERATIONS.has(op));
+  account.kmsCalls.push(kms.reduce((n, [, c]) => n + c, 0));
+  account.taggingCalls.push(Object.entries(ops).filter(([op]) => TAGGING_OPERATIONS.has(op)).reduce((n, [, c]) => n + c, 0));
+  account.byOperation = Object.fromEntries(kms);
+  return elapsed;
+}
+
+async function roundTrip(account: Account): Promise<number> {
+  const started = performance.now();
+  await account.reader.send(new DescribeKeyCommand({ KeyId: account.aliases[0] }));
+  return performance.now() - started;
+}
+
+function scenario(account: Account, otherKeys: number, samples: number[], roundTrips: number[]): RotationScenario {
+  return {
+    otherKeys,
+    kmsCalls: account.kmsCalls,
+    taggingCalls: account.taggingCalls,
+    byOperation: account.byOperation ?? {},
+    wallMs: summarize(samples),
+    roundTripMs: summarize(roundTrips),
+    setupSeconds: account.setupSeconds,
+  };
+}
+
+export async function measureRotationCost(runs: number, otherKeys: number): Promise<RotationCostResult> {
+  await warmRsaCache();
+  const warmup = 1;
+  const accounts: Account[] = [];
+  try {
+    const empty = await prepareAccount('empty', runs + warmup, 0);
+    accounts.push(empty);
+    const crowded = await prepareAccount('crowded', runs + warmup, otherKeys);
+    accounts.push(crowded);
+    const round = { empty: 0, crowded: 0 };
+    const samples = await interleave({
+      empty: () => rotateOnce(empty, round.empty++),
+      crowded: () => rotateOnce(crowded, round.crowded++),
+      emptyRoundTrip: () => roundTrip(empty),
+      crowdedRoundTrip: () => roundTrip(crowded),
+    }, { runs, warmup });
+    // The warm-up rotation counts calls too; keep only the measured ones.
+    empty.kmsCalls.splice(0, warmup);
+    empty.taggingCalls.splice(0, warmup);
+    crowded.kmsCalls.splice(0, warmup);
+    crowded.taggingCalls.splice(0, warmup);
+    return {
+      empty: scenario(empty, 0, samples.empty, samples.emptyRoundTrip),
+      crowded: scenario(crowded, otherKeys, samples.crowded, samples.crowdedRoundTrip),
+    };
+  } finally {
+    for (const account of accounts) {
+      await account.sim.stop();
+    }
+  }
+}
