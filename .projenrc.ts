@@ -80,6 +80,10 @@ const project = new awscdk.AwsCdkConstructLibrary({
   gitignore: ['/assets/', 'cdk.out/', '/bench/results/'],
 });
 
+// unrs-resolver (used by jest and the eslint TypeScript resolver) 1.13.0 lacks most platform
+// bindings on the registry we install from, so `npm ci` refuses the lock file; 1.12.2 has them all.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
 // jsii compiles lib/ into build/: point the package at it.
 project.package.addField('main', 'build/index.js');
 project.package.addField('types', 'build/index.d.ts');
