@@ -17,6 +17,8 @@ export interface Deps {
   readonly log: Log;
   /** A claim younger than this belongs to a run that may still be alive. */
   readonly leaseMs: number;
+  /** Waits in real time (a stack update waiting for a live rotation). */
+  readonly sleep: (ms: number) => Promise<void>;
 }
 
 /** Longer than the function's timeout (5 minutes), so a live run is never taken over. */

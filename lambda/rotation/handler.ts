@@ -20,6 +20,8 @@ export interface HandlerOptions {
   readonly log: Log;
   /** @default 15 minutes */
   readonly leaseMs?: number;
+  /** @default - setTimeout */
+  readonly sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -43,6 +45,7 @@ export function createHandler(options: HandlerOptions): (event: unknown) => Prom
     now: options.now ?? (() => new Date()),
     log: options.log,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
   };
   return async (event: unknown) => {
     let request;

@@ -6,7 +6,7 @@ import { aliasNameProblems } from './aliases';
 import { InvalidRequestError } from './errors';
 import { buildKeyPolicy, PolicyContext, Statement, userStatementProblems } from './policy';
 import {
-  GenerationSettings, parseGroupId, parseIntervalMonths, parseValidityDays, parseWrappingAlgorithm, parseWrappingKeySpec,
+  GenerationSettings, parseGroupId, parseIntervalMonths, parseValidityDays, parseWrappingAlgorithm, parseWrappingKeySpec, withPolicyId,
 } from './settings';
 import { MAX_USER_TAGS, RESERVED_TAG_PREFIX, TagMap } from './tags';
 
@@ -172,7 +172,7 @@ export function parseGroupSpec(props: Record<string, unknown>): GroupSpec {
   const statements = props.KeyPolicyStatements === undefined ? [] : parseJson(props.KeyPolicyStatements, 'KeyPolicyStatements');
   const statementProblems = userStatementProblems(statements, policyContext);
   if (statementProblems.length > 0) throw new InvalidRequestError(statementProblems.join('; '));
-  const settings: GenerationSettings = {
+  const settings: GenerationSettings = withPolicyId({
     groupId: parseGroupId(props.GroupId, 'GroupId'),
     aliasName: props.AliasName as string,
     intervalMonths: parseIntervalMonths(props.IntervalMonths, 'IntervalMonths'),
@@ -182,7 +182,7 @@ export function parseGroupSpec(props: Record<string, unknown>): GroupSpec {
     wrappingAlgorithm: parseWrappingAlgorithm(props.WrappingAlgorithm ?? 'RSAES_OAEP_SHA_256', 'WrappingAlgorithm'),
     wrappingKeySpec: parseWrappingKeySpec(props.WrappingKeySpec ?? 'RSA_4096', 'WrappingKeySpec'),
     materialValidityDays: parseValidityDays(props.MaterialValidityDays ?? '0', 'MaterialValidityDays'),
-  };
+  });
   return {
     settings,
     removalPolicy: parseRemoval(props.RemovalPolicy ?? 'retain'),

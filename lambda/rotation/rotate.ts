@@ -8,6 +8,8 @@
  * that finds it older finishes the half-made generation.
  */
 import { generationAlias } from './aliases';
+import { applySettings } from './apply-settings';
+import { findUnregistered, isLive, readClaim, takeOver } from './claim';
 import { Deps, step } from './context';
 import { isDue, parseTimestamp, toTimestamp } from './dates';
 import { InconsistentGroupError, InvalidRequestError } from './errors';
@@ -15,7 +17,7 @@ import { assertRegistered, completeGeneration, createGenerationKey, Generation, 
 import { KeyInfo } from './kms-gateway';
 import { PolicyDocument, SID } from './policy';
 import { activate, moveUserAlias, retire } from './promotion';
-import { GenerationSettings, settingsFromCurrent } from './settings';
+import { GenerationSettings, policyIdFor, settingsFromCurrent } from './settings';
 import { TAG } from './tags';
 
 export type RotationOutcome =
@@ -57,18 +59,24 @@ export async function rotate(d: Deps, req: RotateRequest): Promise<RotationOutco
       d.log.info('not due', { group: groupId, generation: current.number, keyArn: current.key.arn, nextDueAt: toTimestamp(nextDueAt) });
       return { outcome: 'not-due', generation: current.number, nextDueAt: toTimestamp(nextDueAt) };
     }
-    return resume(d, current, claimName, claim);
+    return resume(d, current, claim, false);
   }
 
   await assertRegistered(d, groupId, current);
-  const policy = await d.kms.getPolicy(current.key.keyId);
-  const settings = settingsOf(current, policy);
   const claimed = await step(d, 'claim', { group: groupId, generation: current.number + 1, claim: claimName }, () =>
     d.kms.createAlias(claimName, current.key.keyId));
   if (claimed === 'exists') {
     const claim = await d.kms.describeKey(claimName);
-    if (!claim) throw new InconsistentGroupError(`claim ${claimName} vanished while it was being read; try again`);
-    return resume(d, current, claimName, claim);
+    if (!claim) return { outcome: 'in-progress', generation: current.number + 1 };
+    return resume(d, current, claim, true);
+  }
+  // Read after the claim. A stack update that ran between our first reads and the claim
+  // shows in the policy's Id: then read the tags and description again.
+  const policy = await d.kms.getPolicy(current.key.keyId);
+  let settings = settingsOf(current, policy);
+  if (policy.Id !== policyIdFor(settings)) {
+    const fresh = await readGeneration(d, current.key.keyId, groupId);
+    if (fresh) settings = settingsOf(fresh, policy);
   }
   const key = await createGenerationKey(d, settings, current.number + 1, current.key);
   await d.kms.updateAlias(claimName, key.keyId);
@@ -109,58 +117,46 @@ async function finishPromotion(d: Deps, aliasName: string, current: Generation):
   return { outcome: 'rotated', generation: current.number, keyArn: current.key.arn, previousKeyArn: previous?.key.arn ?? previousKeyId, nextDueAt: toTimestamp(nextDueAt) };
 }
 
-/** A claim for generation N+1 exists: wait for its live author, or finish what a dead one left. */
-async function resume(d: Deps, current: Generation, claimName: string, claim: KeyInfo): Promise<RotationOutcome> {
+/**
+ * A claim for generation N+1 exists: leave it to its live author, or take over
+ * what a dead one left (exclusively) and finish it. A claim with no key behind
+ * it is discarded when the group is not due (it may be a dead stack update's).
+ */
+async function resume(d: Deps, current: Generation, claimTarget: KeyInfo, due: boolean): Promise<RotationOutcome> {
   const groupId = current.tags[TAG.group];
   const n = current.number + 1;
-  const dates = await d.kms.aliasDates(claim.keyId, claimName);
-  // Not on that key any more: its author moved the claim to the new key just now, so it is alive.
-  const touched = dates ? Math.max(dates.creationDate.getTime(), dates.lastUpdatedDate.getTime()) : d.now().getTime();
-  if (!dates || d.now().getTime() - touched < d.leaseMs) {
-    d.log.info('another run is making this generation; leaving it alone', { group: groupId, generation: n, claim: claimName, claimedAt: toTimestamp(new Date(touched)) });
+  const claim = await readClaim(d, groupId, n, claimTarget);
+  if (!claim || isLive(d, claim) || !(await takeOver(d, claim))) {
+    d.log.info('another run is making this generation; leaving it alone', { group: groupId, generation: n, claim: generationAlias(groupId, n) });
     return { outcome: 'in-progress', generation: n };
   }
-  await assertRegistered(d, groupId, current);
-  const policy = await d.kms.getPolicy(current.key.keyId);
-  const s = settingsOf(current, policy);
-  return step(d, 'resume', { group: groupId, generation: n, claim: claimName }, async () => {
+  return step(d, 'resume', { group: groupId, generation: n, claim: claim.name }, async () => {
+    await assertRegistered(d, groupId, current);
+    const policy = await d.kms.getPolicy(current.key.keyId);
+    const s = settingsOf(current, policy);
     let key: KeyInfo;
-    if (claim.keyId === current.key.keyId) {
+    if (claim.target.keyId === current.key.keyId) {
       // Claimed, then the run died: before CreateKey, or after it but before registering the key.
-      key = await findUnregistered(d, groupId, n, current.key, dates.creationDate) ?? await createGenerationKey(d, s, n, current.key);
-      await d.kms.updateAlias(claimName, key.keyId);
+      const orphan = await findUnregistered(d, groupId, n, current.key, claim.createdAt!);
+      if (orphan) {
+        // Made before any settings change that happened since: give it the group's settings now.
+        await applySettings(d, s, orphan.key, orphan.tags, { fenced: false });
+        key = orphan.key;
+      } else if (!due) {
+        await d.kms.deleteAlias(claim.name);
+        d.log.info('discarded a claim with no key behind it; not due', { group: groupId, generation: n });
+        return { outcome: 'not-due', generation: current.number, nextDueAt: current.tags[TAG.nextDueAt] };
+      } else {
+        key = await createGenerationKey(d, s, n, current.key);
+      }
+      await d.kms.updateAlias(claim.name, key.keyId);
     } else {
-      const pending = await readGeneration(d, claim.keyId, groupId);
+      const pending = await readGeneration(d, claim.target.keyId, groupId);
       if (!pending || pending.number !== n || pending.stage !== 'pending' || pending.tags[TAG.previousKey] !== current.key.keyId) {
-        throw new InconsistentGroupError(`claim ${claimName} points at ${claim.arn}, which is not the pending generation ${n} following ${current.key.arn}`);
+        throw new InconsistentGroupError(`claim ${claim.name} points at ${claim.target.arn}, which is not the pending generation ${n} following ${current.key.arn}`);
       }
       key = pending.key;
     }
     return finishRotation(d, s, current, key, policy);
   });
-}
-
-/**
- * Finds the key a dead run created but did not register. It must carry the
- * group's pending tags for generation n, name the current key as previous, and
- * have been created within the claim's lease: a key that claims the group by
- * its tags but was made at another time is never adopted.
- */
-async function findUnregistered(d: Deps, groupId: string, n: number, previous: KeyInfo, claimedAt: Date): Promise<KeyInfo | undefined> {
-  const candidates = await d.kms.findKeysByTags({ [TAG.group]: groupId, [TAG.generation]: String(n), [TAG.stage]: 'pending' });
-  const accepted: KeyInfo[] = [];
-  for (const c of candidates) {
-    if (c.tags[TAG.previousKey] !== previous.keyId) continue;
-    const key = await d.kms.describeKey(c.keyId);
-    if (!key || key.origin !== 'EXTERNAL') continue;
-    const created = key.creationDate.getTime();
-    if (created < claimedAt.getTime() || created > claimedAt.getTime() + d.leaseMs) continue;
-    if (key.state !== 'PendingImport' && key.state !== 'Enabled') continue;
-    accepted.push(key);
-  }
-  if (accepted.length > 1) {
-    throw new InconsistentGroupError(`more than one unregistered key claims generation ${n} of group ${groupId} (${accepted.map((k) => k.arn).join(', ')}); refusing to guess`);
-  }
-  if (accepted[0]) d.log.warn('found the key a dead run created; finishing it', { group: groupId, generation: n, keyArn: accepted[0].arn });
-  return accepted[0];
 }

@@ -2,6 +2,7 @@
  * What a new generation is made from, and how it is stored on the current
  * generation's tags so that the function keeps no state of its own. Pure.
  */
+import { createHash } from 'node:crypto';
 import { GROUP_ID_PATTERN } from './aliases';
 import { InvalidRequestError } from './errors';
 import { WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, WrappingAlgorithm, WrappingKeySpec } from './material';
@@ -24,6 +25,24 @@ export interface GenerationSettings {
   readonly wrappingKeySpec: WrappingKeySpec;
   /** 0: KEY_MATERIAL_DOES_NOT_EXPIRE; otherwise days of validity. */
   readonly materialValidityDays: number;
+}
+
+/**
+ * The key policy's `Id` names a digest of the other settings. A stack update
+ * writes the policy last, so a rotation that reads the policy after its claim
+ * can tell whether the tags and description it read before were already stale.
+ */
+export function policyIdFor(s: GenerationSettings): string {
+  const userTags = Object.keys(s.userTags).sort().map((k) => [k, s.userTags[k]]);
+  const material = JSON.stringify([
+    s.aliasName, s.intervalMonths, s.description, userTags, s.wrappingAlgorithm, s.wrappingKeySpec, s.materialValidityDays,
+  ]);
+  return `rotating-imported-key/${createHash('sha256').update(material).digest('hex').slice(0, 16)}`;
+}
+
+/** The settings with the policy `Id` that names them. */
+export function withPolicyId(s: GenerationSettings): GenerationSettings {
+  return { ...s, policy: { ...s.policy, Id: policyIdFor(s) } };
 }
 
 /** The tags that carry the group's configuration. */

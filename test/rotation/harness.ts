@@ -46,7 +46,7 @@ export class Harness {
   handler(options: HarnessOptions = {}): Handler {
     const kms = this.sim.client({ maxAttempts: options.maxAttempts ?? 3, retryMode: 'standard' });
     const tagging = this.sim.taggingClient({ maxAttempts: options.maxAttempts ?? 3 });
-    return createHandler({ kms, tagging, now: () => this.sim.clock.now(), log: this.log, leaseMs: options.leaseMs });
+    return createHandler({ kms, tagging, now: () => this.sim.clock.now(), log: this.log, leaseMs: options.leaseMs, sleep: fastSleep });
   }
 
   async deploy(handler: Handler, overrides: Record<string, unknown> = {}): Promise<HandlerResult> {
@@ -78,4 +78,9 @@ export class Harness {
     this.kms.destroy();
     await this.sim.stop();
   }
+}
+
+/** Real waits (a stack update waiting for a live rotation) kept short: the simulated clock does not move meanwhile. */
+async function fastSleep(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 5));
 }
