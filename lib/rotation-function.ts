@@ -176,5 +176,43 @@ export class RotationFunction extends Construct {
       id: 'AwsSolutions-L1',
       reason: 'The runtime is pinned to the Node.js version the bundled handler is built and tested for (node22), so templates stay deterministic.',
     });
+    this.acknowledgeNistFindings(frameworkRole);
+  }
+
+  /** NIST 800-53 rev 5 findings that are inherent to the design; each is narrowed to its construct. */
+  private acknowledgeNistFindings(frameworkRole: iam.Role): void {
+    const frameworkFunction = this.provider.node.findChild('framework-onEvent');
+    for (const fn of [this.function, frameworkFunction]) {
+      Validations.of(fn).acknowledge(
+        {
+          id: 'NIST.800.53.R5-LambdaConcurrency',
+          reason: 'No reserved concurrency on purpose: rotations of one key group are serialised by the generation-alias claim, and reserved concurrency would throttle the parallel creation of many key groups in one deployment.',
+        },
+        {
+          id: 'NIST.800.53.R5-LambdaInsideVPC',
+          reason: 'The functions call only the public KMS (and tagging) endpoints and CloudFormation; running them in a VPC with an interface endpoint is a planned option, not a requirement of the design.',
+        },
+      );
+    }
+    Validations.of(frameworkFunction).acknowledge({
+      id: 'NIST.800.53.R5-LambdaDLQ',
+      reason: 'The provider framework handler is invoked synchronously by CloudFormation and reports every failure to it; an asynchronous dead-letter queue would never receive anything.',
+    });
+    for (const role of [this.role, frameworkRole, this.schedulerRole]) {
+      Validations.of(role).acknowledge({
+        id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+        reason: 'The role\'s permissions are the CDK-managed policy of this role alone (scoped per key group by tags and alias ARNs); a separate managed policy would add nothing but a resource.',
+      });
+    }
+    for (const group of [this.logGroup, this.node.findChild('ProviderLogGroup')]) {
+      Validations.of(group).acknowledge({
+        id: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+        reason: 'The logs carry no key material and no import token (a test searches every line of a two-year run for them); CloudWatch Logs encryption needs a key ARN, so it cannot use a rotating key.',
+      });
+    }
+    Validations.of(this.deadLetterAlarm).acknowledge({
+      id: 'NIST.800.53.R5-CloudWatchAlarmAction',
+      reason: 'Who is notified is the user\'s choice: add an action with `key.deadLetterAlarm.addAlarmAction(...)` (the example app does).',
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
+import { AwsSolutionsChecks, NIST80053R5Checks } from 'cdk-nag';
 import { ExampleStack } from '../../example/example-stack';
 
 // The context of cdk.json, so the test renders what `cdk synth` renders.
@@ -74,6 +74,34 @@ describe('example stack', () => {
     expect(report.success).toBe(true);
   });
 
+  test('cdk-nag NIST 800-53 rev 5 reports no unacknowledged finding', () => {
+    const { app, stack } = exampleApp();
+    const report = new NIST80053R5Checks(app).validateScope(stack);
+    const findings = report.violations.map((v) => `${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
+    expect(findings).toEqual([]);
+  });
+
+  test('without the NIST acknowledgements the findings exist (so each is needed)', () => {
+    const original = Validations.prototype.acknowledge;
+    Validations.prototype.acknowledge = function () {};
+    try {
+      const { app, stack } = exampleApp();
+      const rules = [...new Set(new NIST80053R5Checks(app).validateScope(stack).violations.map((v) => v.ruleName))].sort();
+      expect(rules).toEqual([
+        'NIST.800.53.R5-CloudWatchAlarmAction',
+        'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
+        'NIST.800.53.R5-IAMNoInlinePolicy',
+        'NIST.800.53.R5-LambdaConcurrency',
+        'NIST.800.53.R5-LambdaDLQ',
+        'NIST.800.53.R5-LambdaInsideVPC',
+        'NIST.800.53.R5-S3BucketReplicationEnabled',
+        'NIST.800.53.R5-S3DefaultEncryptionKMS',
+      ]);
+    } finally {
+      Validations.prototype.acknowledge = original;
+    }
+  });
+
   test('cdk-nag as a validation plugin lets the app synthesise', () => {
     const { app } = exampleApp();
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
@@ -89,7 +117,7 @@ describe('example stack', () => {
       .flatMap((m) => Object.entries(m.data as Record<string, string>).map(([id, reason]) => ({ path: c.node.path, id: id.replace(/^annotation::/i, ''), reason }))));
     expect(acknowledged.length).toBeGreaterThan(0);
     for (const rule of acknowledged) {
-      expect(rule.id).toMatch(/^AwsSolutions-(L1|IAM5\[(Resource|Action)::.+\])$/);
+      expect(rule.id).toMatch(/^(AwsSolutions-(L1|IAM5\[(Resource|Action)::.+\])|NIST\.800\.53\.R5-[A-Za-z0-9]+)$/);
       expect(rule.reason.length).toBeGreaterThan(40);
       expect(rule.path).not.toBe('RotatingImportedKeyExample');
     }
