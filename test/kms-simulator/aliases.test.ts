@@ -13,22 +13,14 @@ import {
   UpdateAliasCommand,
 } from '@aws-sdk/client-kms';
 import { KmsSimulator, startKmsSimulator } from './index';
+import { createKey, useSimulator } from './test-helpers';
 
+const fixture = useSimulator();
 let sim: KmsSimulator;
 let kms: KMSClient;
+beforeAll(() => ({ sim, kms } = fixture));
 
-beforeAll(async () => {
-  sim = await startKmsSimulator();
-  kms = sim.client({ maxAttempts: 1 });
-});
-
-afterAll(async () => {
-  await sim.stop();
-});
-
-async function newKey(): Promise<string> {
-  return (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
-}
+const newKey = (): Promise<string> => createKey(kms);
 
 test('CreateAlias / ListAliases / UpdateAlias / DeleteAlias lifecycle with dates from the simulated clock', async () => {
   const k1 = await newKey();

@@ -11,23 +11,16 @@ import {
   NotFoundException,
   TagResourceCommand,
 } from '@aws-sdk/client-kms';
-import { KmsSimulator, startKmsSimulator } from './index';
-import { createExternalKey } from './test-helpers';
+import { KmsSimulator } from './index';
+import { createExternalKey, useSimulator } from './test-helpers';
 
+const fixture = useSimulator();
 let sim: KmsSimulator;
 let kms: KMSClient;
-
-beforeAll(async () => {
-  sim = await startKmsSimulator();
-  kms = sim.client({ maxAttempts: 1 });
-});
+beforeAll(() => ({ sim, kms } = fixture));
 
 afterEach(() => {
   sim.faults.clear();
-});
-
-afterAll(async () => {
-  await sim.stop();
 });
 
 const listKeys = () => kms.send(new ListKeysCommand({}));

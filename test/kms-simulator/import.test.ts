@@ -21,19 +21,12 @@ import {
 } from '@aws-sdk/client-kms';
 import { MS_PER_DAY, MS_PER_HOUR } from './clock';
 import { KmsSimulator, startKmsSimulator, wrapKeyMaterial } from './index';
-import { createExternalKey, importMaterial, newMaterial } from './test-helpers';
+import { createExternalKey, importMaterial, newMaterial, useSimulator } from './test-helpers';
 
+const fixture = useSimulator();
 let sim: KmsSimulator;
 let kms: KMSClient;
-
-beforeAll(async () => {
-  sim = await startKmsSimulator();
-  kms = sim.client({ maxAttempts: 1 });
-});
-
-afterAll(async () => {
-  await sim.stop();
-});
+beforeAll(() => ({ sim, kms } = fixture));
 
 const daysFromNow = (n: number): Date => new Date(sim.clock.now().getTime() + n * MS_PER_DAY);
 

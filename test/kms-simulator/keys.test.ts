@@ -16,23 +16,17 @@ import {
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
 import { KmsSimulator, startKmsSimulator } from './index';
+import { useSimulator } from './test-helpers';
 
 const POLICY = JSON.stringify({
   Version: '2012-10-17',
   Statement: [{ Sid: 'root', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'kms:*', Resource: '*' }],
 });
 
+const fixture = useSimulator();
 let sim: KmsSimulator;
 let kms: KMSClient;
-
-beforeAll(async () => {
-  sim = await startKmsSimulator();
-  kms = sim.client({ maxAttempts: 1 });
-});
-
-afterAll(async () => {
-  await sim.stop();
-});
+beforeAll(() => ({ sim, kms } = fixture));
 
 describe('CreateKey', () => {
   test('AWS_KMS key is Enabled with full KeyMetadata', async () => {

@@ -1,7 +1,6 @@
 import {
   CancelKeyDeletionCommand,
   CreateAliasCommand,
-  CreateKeyCommand,
   DecryptCommand,
   DeleteAliasCommand,
   DeleteImportedKeyMaterialCommand,
@@ -27,24 +26,15 @@ import {
   UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
 import { MS_PER_DAY } from './clock';
-import { KmsSimulator, startKmsSimulator } from './index';
-import { createExternalKey, importMaterial, newMaterial } from './test-helpers';
+import { KmsSimulator } from './index';
+import { createExternalKey, createKey, importMaterial, newMaterial, useSimulator } from './test-helpers';
 
+const fixture = useSimulator();
 let sim: KmsSimulator;
 let kms: KMSClient;
+beforeAll(() => ({ sim, kms } = fixture));
 
-beforeAll(async () => {
-  sim = await startKmsSimulator();
-  kms = sim.client({ maxAttempts: 1 });
-});
-
-afterAll(async () => {
-  await sim.stop();
-});
-
-async function newKey(): Promise<string> {
-  return (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
-}
+const newKey = (): Promise<string> => createKey(kms);
 
 async function stateOf(keyId: string): Promise<string | undefined> {
   return (await kms.send(new DescribeKeyCommand({ KeyId: keyId }))).KeyMetadata!.KeyState;

@@ -12,6 +12,7 @@ import {
   KMSClient,
 } from '@aws-sdk/client-kms';
 import { MS_PER_DAY } from './clock';
+import { KmsSimulator, startKmsSimulator } from './index';
 import { wrapKeyMaterial } from './wrap-key-material';
 
 export interface ImportOptions {
@@ -22,6 +23,22 @@ export interface ImportOptions {
   readonly expirationModel?: ExpirationModelType;
   readonly importType?: ImportType;
   readonly keyMaterialId?: string;
+}
+
+/** One simulator for a test file: started before its tests, stopped after them. */
+export function useSimulator(): { sim: KmsSimulator; kms: KMSClient } {
+  const fixture = {} as { sim: KmsSimulator; kms: KMSClient };
+  beforeAll(async () => {
+    fixture.sim = await startKmsSimulator();
+    fixture.kms = fixture.sim.client({ maxAttempts: 1 });
+  });
+  afterAll(async () => fixture.sim.stop());
+  return fixture;
+}
+
+/** Creates a key with default settings and returns its key id. */
+export async function createKey(kms: KMSClient): Promise<string> {
+  return (await kms.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
 }
 
 /** Creates a key with Origin EXTERNAL and returns its key id. */
