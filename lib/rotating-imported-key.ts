@@ -361,21 +361,16 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   }
 
   private grantOnCurrentGeneration(grantee: iam.IGrantable, actions: string[]): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions,
-      resourceArns: [this.allKeyArns],
-      conditions: policies.currentGenerationConditions(this.aliasName),
-    });
+    return this.grantOnKeys(grantee, actions, policies.currentGenerationConditions(this.aliasName));
   }
 
   private grantOnEveryGeneration(grantee: iam.IGrantable, actions: string[]): iam.Grant {
-    return iam.Grant.addToPrincipal({
-      grantee,
-      actions,
-      resourceArns: [this.allKeyArns],
-      conditions: policies.everyGenerationConditions(this.groupId),
-    });
+    return this.grantOnKeys(grantee, actions, policies.everyGenerationConditions(this.groupId));
+  }
+
+  /** Identity-policy grant on key/*, narrowed by `conditions` (generations are created at run time). */
+  private grantOnKeys(grantee: iam.IGrantable, actions: string[], conditions: Record<string, Record<string, unknown>>): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [this.allKeyArns], conditions });
   }
 
   private unsupportedUsage(method: string): Error {

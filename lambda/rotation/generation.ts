@@ -22,7 +22,11 @@ export interface Generation {
 export async function readGeneration(d: Deps, keyIdOrAlias: string, groupId: string | undefined): Promise<Generation | undefined> {
   const key = await d.kms.describeKey(keyIdOrAlias);
   if (!key) return undefined;
-  const tags = await d.kms.listTags(key.keyId);
+  return asGeneration(keyIdOrAlias, key, await d.kms.listTags(key.keyId), groupId);
+}
+
+/** Checks that a key with these tags is a generation of `groupId` (of any group when undefined). */
+export function asGeneration(keyIdOrAlias: string, key: KeyInfo, tags: TagMap, groupId: string | undefined): Generation {
   const group = groupId ?? tags[TAG.group];
   if (group === undefined || !claimsGroup(tags, group)) {
     throw new InconsistentGroupError(`${keyIdOrAlias} resolves to key ${key.arn}, which is not a generation of key group ${JSON.stringify(groupId ?? '(any)')} made by ${MANAGED_BY}; refusing to change it`);
@@ -120,5 +124,3 @@ export async function completeGeneration(d: Deps, s: GenerationSettings, n: numb
   }
   await probe(d, s.groupId, n, key);
 }
-
-export { generationAlias };

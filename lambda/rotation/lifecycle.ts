@@ -9,7 +9,7 @@ import { Claim, findUnregistered, isLive, readClaim } from './claim';
 import { Deps, step } from './context';
 import { addCalendarMonths, parseTimestamp, toTimestamp } from './dates';
 import { InconsistentGroupError, InvalidRequestError } from './errors';
-import { completeGeneration, createGenerationKey, Generation, readGeneration } from './generation';
+import { asGeneration, completeGeneration, createGenerationKey, Generation, readGeneration } from './generation';
 import { KeyInfo } from './kms-gateway';
 import { activate, moveUserAlias } from './promotion';
 import { GroupSpec } from './requests';
@@ -74,9 +74,9 @@ export async function createGroup(d: Deps, spec: GroupSpec): Promise<CustomResou
       throw new InvalidRequestError(`alias ${s.aliasName} already exists and points at key ${existing.arn}, which this key group did not create; adopting an existing alias is not supported`);
     }
     // A retried Create of a group that already exists: finish it if needed, then report it.
-    const current = await readGeneration(d, existing.keyId, s.groupId);
-    if (current && current.stage === 'pending') await activate(d, s.groupId, current.number, current.key, s.intervalMonths);
-    return resultOf(spec, { key: existing, number: current?.number ?? 1 });
+    const current = asGeneration(s.aliasName, existing, tags, s.groupId);
+    if (current.stage === 'pending') await activate(d, s.groupId, current.number, current.key, s.intervalMonths);
+    return resultOf(spec, current);
   }
   const claimName = generationAlias(s.groupId, 1);
   const registered = await readGeneration(d, claimName, s.groupId);
