@@ -6,6 +6,8 @@ const KMS_CLIENT = '@aws-sdk/client-kms@3.1164.0';
 const TAGGING_CLIENT = '@aws-sdk/client-resource-groups-tagging-api@3.1142.0';
 const POWERTOOLS_LOGGER = '@aws-lambda-powertools/logger@2.36.0';
 const ENV_CREDENTIALS = '@aws-sdk/credential-provider-env@3.972.84';
+const DYNAMODB_CLIENT = '@aws-sdk/client-dynamodb@3.1162.0';
+const DYNAMODB_DOCUMENT = '@aws-sdk/lib-dynamodb@3.1162.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-rotating-imported-key',
@@ -47,9 +49,15 @@ const project = new awscdk.AwsCdkConstructLibrary({
     TAGGING_CLIENT,
     POWERTOOLS_LOGGER,
     ENV_CREDENTIALS,
+    DYNAMODB_CLIENT,
+    DYNAMODB_DOCUMENT,
+    // A real DynamoDB implementation (LevelDB in memory) for the ledger's tests; never shipped.
+    'dynalite@^4.0.0',
     '@types/aws-lambda',
     'esbuild@0.28.2',
     'fast-check@^4.10.2',
+    // The command-line tool's argument parser (bundled into the shipped CLI).
+    'commander@^14',
     'cdk-nag@^3.0.2',
     'aws-cdk@^2.1148.1',
     '@aws-crypto/client-node@^5.0.2',
@@ -98,7 +106,7 @@ project.tryFindObjectFile('package.json')?.addOverride('jest.transform', {
 // the bundle ships in the package (assets/rotation/index.js), so a consumer's
 // synth needs neither esbuild nor Docker. The KMS client is bundled, not taken
 // from the runtime; the SDK's ES-module build tree-shakes better.
-const bundle = project.bundler.addBundle('lambda/rotation-function.ts', {
+project.bundler.addBundle('lambda/rotation-function.ts', {
   platform: 'node',
   target: 'node22',
   externals: [],
@@ -109,6 +117,18 @@ const bundle = project.bundler.addBundle('lambda/rotation-function.ts', {
   // Lambda supplies credentials in the environment: ship only that provider.
   esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './lambda/env-credentials.ts' },
 });
+// The operators' command-line tool, bundled the same way and shipped as the package's bin.
+project.bundler.addBundle('lambda/cli.ts', {
+  platform: 'node',
+  target: 'node22',
+  externals: [],
+  minify: true,
+  sourcemap: false,
+  watchTask: false,
+  mainFields: ['module', 'main'],
+  banner: '#!/usr/bin/env node',
+});
+project.package.addBin({ 'cdk-rotating-imported-key': 'assets/lambda/cli/index.js' });
 project.npmignore?.addPatterns('/lambda/', '/example/', '/bench/', '/docs/', '/.ci/', 'cdk.json', 'cdk.out/', '!/assets/');
 
 // The test command: bundle, type-check every TypeScript file (lib, lambda, test,
@@ -116,7 +136,7 @@ project.npmignore?.addPatterns('/lambda/', '/example/', '/bench/', '/docs/', '/.
 // then jest and eslint (projen's own steps).
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 project.testTask.prependSpawn(project.compileTask);
-project.testTask.prependSpawn(bundle.bundleTask);
+project.testTask.prependSpawn(project.bundler.bundleTask);
 
 // Property-based histories outside CI: npm run fuzz -- --runs N --seed S
 project.addTask('fuzz', {
@@ -131,7 +151,7 @@ const bench = project.addTask('bench', {
   exec: 'ts-node --transpile-only -P test/tsconfig.json bench/run.ts',
   receiveArgs: true,
 });
-bench.prependSpawn(bundle.bundleTask);
+bench.prependSpawn(project.bundler.bundleTask);
 
 // The example app that `npx cdk synth` renders.
 new JsonFile(project, 'cdk.json', {

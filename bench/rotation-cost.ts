@@ -1,9 +1,11 @@
 /**
- * KMS calls and wall time of one scheduled rotation, run by the TypeScript
- * handler against the local KMS simulator: in an account that holds only the
- * measured key groups, and in one that also holds 10,000 unrelated keys with
- * an alias each. Rotations of the two accounts alternate, so both share the
- * same machine noise.
+ * KMS and DynamoDB calls and wall time of one whole rotation (its three
+ * scheduled runs: start, promote a propagation window later, fence a window
+ * after that), run by the TypeScript entry points against the local KMS
+ * simulator and a local DynamoDB: in an account that holds only the measured
+ * key groups, and in one that also holds 10,000 unrelated keys with an alias
+ * each. Rotations of the two accounts alternate, so both share the same
+ * machine noise.
  *
  * Excluded from the timed window: deploying the groups (which also makes the
  * simulator generate and cache its RSA wrapping key pair, so no rotation pays
@@ -18,9 +20,14 @@ import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, GetParameters
 import { interleave } from './interleave';
 import { Summary, summarize } from './stats';
 import { Log } from '../lambda/rotation/context';
-import { createHandler } from '../lambda/rotation/handler';
+import { createLifecycleHandler, createRotationHandler, HandlerOptions } from '../lambda/rotation/handler';
+import { RotationOutcome } from '../lambda/rotation/rotate';
 import { KmsSimulator, startKmsSimulator } from '../test/kms-simulator';
-import { cfnEvent, groupProps } from '../test/rotation/fixtures';
+import { LocalDynamoDb } from '../test/ledger/local-dynamodb';
+import { cfnEvent, groupProps, rotateIfDue } from '../test/rotation/fixtures';
+
+/** The schedule's period: the runs of one rotation are this far apart. */
+const SCHEDULE_PERIOD_MS = 10 * 60 * 1000;
 
 /** Operations of the Resource Groups Tagging API (the simulator logs operation names without the service). */
 const TAGGING_OPERATIONS: ReadonlySet<string> = new Set(['GetResources']);
@@ -35,6 +42,10 @@ export interface RotationScenario {
   readonly kmsCalls: number[];
   /** Resource Groups Tagging API calls of each measured rotation. */
   readonly taggingCalls: number[];
+  /** DynamoDB (ledger) calls of each measured rotation. */
+  readonly ledgerCalls: number[];
+  /** Ledger calls per operation of the last measured rotation. */
+  readonly ledgerByOperation: Record<string, number>;
   /** KMS calls per operation of the last measured rotation. */
   readonly byOperation: Record<string, number>;
   readonly wallMs: Summary;
@@ -73,18 +84,23 @@ async function addUnrelatedKeys(kms: KMSClient, count: number, concurrency: numb
 
 interface Account {
   readonly sim: KmsSimulator;
-  readonly rotate: (aliasName: string) => Promise<unknown>;
+  readonly db: LocalDynamoDb;
+  readonly rotate: (aliasName: string, groupId: string) => Promise<RotationOutcome>;
   /** A client that is not the function's, for the round-trip baseline. */
   readonly reader: KMSClient;
   readonly aliases: string[];
   readonly kmsCalls: number[];
   readonly taggingCalls: number[];
+  readonly ledgerCalls: number[];
   byOperation?: Record<string, number>;
+  ledgerByOperation?: Record<string, number>;
   readonly setupSeconds: number;
 }
 
 async function prepareAccount(name: string, groups: number, otherKeys: number): Promise<Account> {
   const sim = await startKmsSimulator({ startTime: START });
+  const db = await LocalDynamoDb.start();
+  const tableName = await db.createLedgerTable();
   const started = performance.now();
   if (otherKeys > 0) {
     const bulk = sim.client({ maxAttempts: 1 });
@@ -96,30 +112,45 @@ async function prepareAccount(name: string, groups: number, otherKeys: number): 
   }
   const setupSeconds = (performance.now() - started) / 1000;
 
-  // The function's own clients, configured as in the rotation tests.
-  const handler = createHandler({
+  // The functions' own clients, configured as in the rotation tests.
+  const options: HandlerOptions = {
     kms: sim.client({ maxAttempts: 3, retryMode: 'standard' }),
     tagging: sim.taggingClient({ maxAttempts: 3 }),
+    dynamodb: db.client(),
+    tableName,
     now: () => sim.clock.now(),
     log: silent,
-  });
+  };
+  const lifecycle = createLifecycleHandler(options);
+  const rotation = createRotationHandler(options);
   const aliases: string[] = [];
   for (let g = 0; g < groups; g++) {
     const aliasName = `alias/bench/${name}-${g}`;
     // Deploy (generation 1), outside the timed window; the RSA-4096 pair is already cached.
-    await handler(cfnEvent('Create', groupProps({ GroupId: `bench-${name}-${g}`, AliasName: aliasName, IntervalMonths: String(INTERVAL_MONTHS) })));
+    await lifecycle(cfnEvent('Create', groupProps({ GroupId: `bench-${name}-${g}`, AliasName: aliasName, IntervalMonths: String(INTERVAL_MONTHS) })));
     aliases.push(aliasName);
   }
   // Past the due date of every group: each scheduled run below rotates.
   sim.clock.advanceDays(200);
+  // One rotation: the run that starts it, then the schedule's next two runs (promote, fence).
+  const rotate = async (aliasName: string, groupId: string): Promise<RotationOutcome> => {
+    let last: RotationOutcome | undefined;
+    for (let run = 0; run < 3; run++) {
+      if (run > 0) sim.clock.advance(SCHEDULE_PERIOD_MS);
+      last = await rotation(rotateIfDue(aliasName, groupId));
+    }
+    return last!;
+  };
   return {
     sim,
+    db,
     aliases,
     kmsCalls: [],
     taggingCalls: [],
+    ledgerCalls: [],
     setupSeconds,
     reader: sim.client({ maxAttempts: 1 }),
-    rotate: (aliasName) => handler({ action: 'rotate-if-due', aliasName }),
+    rotate,
   };
 }
 
@@ -139,13 +170,17 @@ async function warmRsaCache(): Promise<void> {
 
 async function rotateOnce(account: Account, round: number): Promise<number> {
   const aliasName = account.aliases[round];
+  const groupId = aliasName.replace('alias/bench/', 'bench-');
   account.sim.calls.reset();
+  account.db.commands.length = 0;
   const started = performance.now();
-  const outcome = await account.rotate(aliasName) as { outcome?: string };
+  const outcome = await account.rotate(aliasName, groupId);
   const elapsed = performance.now() - started;
-  if (outcome.outcome !== 'rotated') {
-    throw new Error(`measurement error: rotate-if-due of ${aliasName} answered ${JSON.stringify(outcome)}; expected a rotation`);
+  if (outcome.outcome !== 'completed') {
+    throw new Error(`measurement error: the three runs of ${aliasName}'s rotation ended with ${JSON.stringify(outcome)}; expected a completed rotation`);
   }
+  account.ledgerCalls.push(account.db.commands.length);
+  account.ledgerByOperation = account.db.commands.reduce<Record<string, number>>((m, c) => ({ ...m, [c.replace(/Command$/, '')]: (m[c.replace(/Command$/, '')] ?? 0) + 1 }), {});
   const ops = account.sim.calls.byOperation();
   const kms = Object.entries(ops).filter(([op]) => !TAGGING_OPERATIONS.has(op));
   account.kmsCalls.push(kms.reduce((n, [, c]) => n + c, 0));
@@ -165,6 +200,8 @@ function scenario(account: Account, otherKeys: number, samples: number[], roundT
     otherKeys,
     kmsCalls: account.kmsCalls,
     taggingCalls: account.taggingCalls,
+    ledgerCalls: account.ledgerCalls,
+    ledgerByOperation: account.ledgerByOperation ?? {},
     byOperation: account.byOperation ?? {},
     wallMs: summarize(samples),
     roundTripMs: summarize(roundTrips),
@@ -193,6 +230,8 @@ export async function measureRotationCost(runs: number, otherKeys: number): Prom
     empty.taggingCalls.splice(0, warmup);
     crowded.kmsCalls.splice(0, warmup);
     crowded.taggingCalls.splice(0, warmup);
+    empty.ledgerCalls.splice(0, warmup);
+    crowded.ledgerCalls.splice(0, warmup);
     return {
       empty: scenario(empty, 0, samples.empty, samples.emptyRoundTrip),
       crowded: scenario(crowded, otherKeys, samples.crowded, samples.crowdedRoundTrip),
@@ -200,6 +239,7 @@ export async function measureRotationCost(runs: number, otherKeys: number): Prom
   } finally {
     for (const account of accounts) {
       await account.sim.stop();
+      await account.db.stop();
     }
   }
 }

@@ -150,6 +150,7 @@ function resultsTable(m: Measurements): { header: Row; rows: Row[]; notes: strin
   const other = `${r.crowded.otherKeys.toLocaleString('en-US')} other keys`;
   rows.push(['KMS calls per rotation', calls(r.empty), `${calls(r.crowded)} (${other})`, r.empty.kmsCalls[0] === r.crowded.kmsCalls[0] ? 'same count' : 'DIFFERENT']);
   rows.push(['Tagging API calls per rotation', `${r.empty.taggingCalls[0]}`, `${r.crowded.taggingCalls[0]} (${other})`, '']);
+  rows.push(['Ledger (DynamoDB) calls per rotation', `${r.empty.ledgerCalls[0]}`, `${r.crowded.ledgerCalls[0]} (${other})`, r.empty.ledgerCalls[0] === r.crowded.ledgerCalls[0] ? 'same count' : 'DIFFERENT']);
   rows.push(['Rotation wall time, local simulator', formatMs(r.empty.wallMs), `${formatMs(r.crowded.wallMs)} (${other})`, formatRatio(ratio(r.crowded.wallMs, r.empty.wallMs))]);
   rows.push(['One DescribeKey, same simulator', formatMs(r.empty.roundTripMs), `${formatMs(r.crowded.roundTripMs)} (${other})`, formatRatio(ratio(r.crowded.roundTripMs, r.empty.roundTripMs))]);
 
@@ -162,7 +163,8 @@ function resultsTable(m: Measurements): { header: Row; rows: Row[]; notes: strin
       + `template ${formatBytes(mk.templateBytesAtMax)} (CloudFormation takes ≤ 1 MB from S3); synthesized: ${Object.entries(mk.probes).map(([n, res]) => `${n} keys→${res}`).join(', ')}.`,
     'Cold start: whole process, spawn to exit; bundle = require(index.js) + handler({action:"rotate-if-due"}) (builds KMS + tagging clients, 1 DescribeKey → NotFound); '
       + 'baseline = require("@aws-sdk/client-kms") + new KMSClient({}) + 1 DescribeKey → NotFound; same env, local endpoint.',
-    `Rotation calls by operation: ${Object.entries(r.empty.byOperation).map(([op, n]) => `${op} ${n}`).join(', ')}.`,
+    `One rotation = its three scheduled runs (start; promote a propagation window later; fence a window after that). KMS calls by operation: ${Object.entries(r.empty.byOperation).map(([op, n]) => `${op} ${n}`).join(', ')}.`,
+    `Ledger calls by operation: ${Object.entries(r.empty.ledgerByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}.`,
     `Rotation: TypeScript handler + simulator, RSA cache warm; the simulator scans every key on each clock read, hence the slower calls with ${other} (set up in ${r.crowded.setupSeconds.toFixed(1)} s, not timed).`,
   ];
   return { header, rows, notes };
@@ -230,6 +232,9 @@ function figures(m: Measurements): Record<string, unknown> {
     coldLoadRatio: ratio(m.cold.bundleLoad, m.cold.sdkLoad),
     nodeEmptyMs: round(m.cold.nodeEmpty.median, 1),
     kmsCallsByOperation: r.empty.byOperation,
+    ledgerCallsPerRotation: r.empty.ledgerCalls[0],
+    ledgerCallsPerRotationWith10kKeys: r.crowded.ledgerCalls[0],
+    ledgerCallsByOperation: r.empty.ledgerByOperation,
     taggingCallsPerRotation: r.empty.taggingCalls[0],
     taggingCallsPerRotationWith10kKeys: r.crowded.taggingCalls[0],
     rotationMsWith10kKeys: round(r.crowded.wallMs.median, 1),

@@ -7,7 +7,8 @@ import { RotatingImportedKey, RotationInterval } from '../lib';
 
 /**
  * A key with imported material rotated every 6 months, used by a bucket, a
- * queue and an application role.
+ * queue and an application role; an operator role may start an emergency
+ * rotation.
  */
 export class ExampleStack extends Stack {
   /** The rotating key. */
@@ -18,6 +19,8 @@ export class ExampleStack extends Stack {
   public readonly queue: sqs.Queue;
   /** Application role that encrypts with the current generation and decrypts with all. */
   public readonly appRole: iam.Role;
+  /** Operators who may start an emergency rotation (and nothing else). */
+  public readonly operatorRole: iam.Role;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
@@ -82,13 +85,29 @@ export class ExampleStack extends Stack {
     });
     this.key.grantEncryptDecrypt(this.appRole);
 
+    this.operatorRole = new iam.Role(this, 'OperatorRole', {
+      assumedBy: new iam.AccountRootPrincipal(),
+      description: 'On-call operators who may start an emergency key rotation',
+    });
+    this.key.grantRotateNow(this.operatorRole);
+    Validations.of(this.operatorRole).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve(this.key.rotationFunction.functionArn)['Fn::GetAtt'][0]}.Arn>:*]`,
+        reason: 'grantRotateNow is Function.grantInvoke of the rotation function: the function and its versions and aliases, nothing else.',
+      },
+      {
+        id: 'NIST.800.53.R5-IAMNoInlinePolicy',
+        reason: 'The grant is the CDK-managed policy of this one role, as any construct grant creates it.',
+      },
+    );
+
     // For the emergency rotation command in the README.
     new CfnOutput(this, 'RotationFunctionName', { value: this.key.rotationFunction.functionName });
     new CfnOutput(this, 'TelemetryAliasName', { value: this.key.aliasName });
     for (const action of ['kms:ReEncrypt*', 'kms:GenerateDataKey*']) {
       Validations.of(this.appRole).acknowledge({
         id: `AwsSolutions-IAM5[Action::${action}]`,
-        reason: 'The standard KMS encrypt action set (as kms.Key grants it), limited to keys behind the alias by kms:ResourceAliases.',
+        reason: 'The standard KMS encrypt action set (as kms.Key grants it), limited to requests naming the alias on the group\'s keys (kms:RequestAlias) or to the key behind the alias (kms:ResourceAliases).',
       });
     }
     Validations.of(this.appRole).acknowledge({
@@ -97,7 +116,7 @@ export class ExampleStack extends Stack {
     });
     Validations.of(this.appRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*]',
-      reason: 'Generations are created at run time; encryption is limited to the key behind the alias (kms:ResourceAliases) and decryption to keys tagged with the key group.',
+      reason: 'Generations are created at run time; encryption is limited to requests naming the alias on the group\'s keys (kms:RequestAlias) or to the key behind the alias (kms:ResourceAliases), decryption to keys tagged with the key group.',
     });
   }
 }

@@ -1,17 +1,22 @@
 /**
- * The rotation function: EventBridge Scheduler target, emergency entry point and
- * CloudFormation custom resource handler for every key group of a stack.
- * Bundled with esbuild into assets/lambda/rotation-function/index.js.
+ * The bundle of the two functions of a stack: the lifecycle function (the
+ * custom-resource provider's handler) and the rotation function (the
+ * schedules' target and the emergency entry point). Bundled with esbuild into
+ * assets/lambda/rotation-function/index.js.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { createHandler, HandlerOptions, HandlerResult } from './rotation/handler';
+import { createLifecycleHandler, createRotationHandler, HandlerOptions } from './rotation/handler';
 import { powertoolsLog } from './rotation/powertools-log';
 
 const log = powertoolsLog(new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'rotating-imported-key' }));
 
-export const handler: (event: unknown) => Promise<HandlerResult> = createHandler({ log });
+export const lifecycleHandler = createLifecycleHandler({ log });
+export const rotationHandler = createRotationHandler({ log });
 
-/** For tests of the shipped bundle: the same handler with an injected clock or logger. */
-export function createRotationHandler(options: Partial<HandlerOptions>): (event: unknown) => Promise<HandlerResult> {
-  return createHandler({ log, ...options });
+/** For tests of the shipped bundle: the same entry points with injected clients, clock or logger. */
+export function createHandlers(options: Partial<HandlerOptions>) {
+  return {
+    lifecycle: createLifecycleHandler({ log, ...options }),
+    rotation: createRotationHandler({ log, ...options }),
+  };
 }

@@ -21,8 +21,9 @@ export interface RotatingImportedKeyProps {
   /**
    * How often a new generation is created and the alias moved to it.
    *
-   * A generation is due `N` calendar months after it became current; the
-   * schedule checks every day, so a missed day is caught up the next one.
+   * A generation is due `N` calendar months after it became current. A due
+   * rotation starts in `scheduleHour`, or at any run once it is more than a
+   * day overdue.
    */
   readonly rotationInterval: RotationInterval;
 
@@ -35,13 +36,14 @@ export interface RotatingImportedKeyProps {
 
   /**
    * Statements added to the key policy of every generation, beside the
-   * statement that delegates to IAM (account root, `kms:*`) and the rotation
-   * function's own statements.
+   * statement that delegates to IAM (account root, `kms:*`). The key policy
+   * names no function role: the functions' IAM policies alone decide what
+   * they may do.
    *
    * Statements need a principal and a resource (`*` means the key itself).
    * `Sid`s must not start with `Rotation`. Statements that deny key-policy
-   * changes to the account root or to the rotation role are refused, because
-   * they would lock everyone out of every generation.
+   * changes to the account root or to a function role (lifecycle or rotation)
+   * are refused, because they would lock everyone out of every generation.
    *
    * @default - no additional statements: IAM policies decide (as with `kms.Key`'s default policy)
    */
@@ -58,25 +60,47 @@ export interface RotatingImportedKeyProps {
   readonly tags?: { [key: string]: string };
 
   /**
-   * Hour of the day at which the daily rotation check runs, 0 to 23.
+   * Hour of the day in which a due rotation starts, 0 to 23.
+   *
+   * The schedule runs every 10 minutes; a run starts a due rotation only in
+   * this hour (or once the rotation is more than a day overdue), and the
+   * following runs promote and fence it, so a rotation ends about 20 minutes
+   * (at most about 30) after it started.
    *
    * @default 3
    */
   readonly scheduleHour?: number;
 
   /**
-   * Minute of the hour at which the daily rotation check runs, 0 to 59.
+   * Minute, 0 to 59, whose remainder by 10 sets when in every 10 minutes the
+   * schedule runs: 0 runs at :00, :10, :20, ...; 7 (or 17, 27, ...) at :07,
+   * :17, :27, ... Must be a literal number.
    *
    * @default 0
    */
   readonly scheduleMinute?: number;
 
   /**
-   * Time zone of `scheduleHour` and `scheduleMinute`.
+   * Time zone of the schedule and of `scheduleHour`.
    *
    * @default TimeZone.ETC_UTC
    */
   readonly scheduleTimeZone?: TimeZone;
+
+  /**
+   * How long authorization takes to see alias and tag changes, plus a margin,
+   * 5 to 60 whole minutes.
+   *
+   * AWS documents up to five minutes for alias and tag changes to affect
+   * authorization. A new generation is promoted (the alias moved to it) no
+   * sooner than this long after it was made, and the previous generation is
+   * fenced (made decrypt-only) no sooner than this long after the alias
+   * moved. Longer windows make rotations take longer, at the schedule's
+   * 10-minute steps.
+   *
+   * @default Duration.minutes(7) - five minutes documented by AWS plus two of margin for clock skew and schedule jitter
+   */
+  readonly propagationWindow?: Duration;
 
   /**
    * Algorithm that wraps new material for import.

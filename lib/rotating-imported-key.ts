@@ -3,6 +3,7 @@ import {
   TagManager, TagType, TimeZone, Token, Tokenization, type ITaggableV2,
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -15,11 +16,12 @@ import { MaterialExpiration } from './material-expiration';
 import * as perms from './private/perms';
 import * as policies from './private/policies';
 import { RotatingImportedKeyProps } from './rotating-imported-key-props';
-import { RotationFunction } from './rotation-function';
+import { RotationServices } from './rotation-services';
 import * as validation from './validation';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 
 const RESOURCE_TYPE = 'Custom::RotatingImportedKey';
+const SCHEDULE_PERIOD_MINUTES = 10;
 const WARNING_PREFIX = 'cdk-rotating-imported-key';
 
 /**
@@ -32,6 +34,10 @@ const WARNING_PREFIX = 'cdk-rotating-imported-key';
  * secrets that take an `encryptionKey` follow the alias. Grants follow
  * rotation: encryption on the current generation, decryption on every
  * generation of the group.
+ *
+ * The key groups of a stack share a lifecycle function (CloudFormation
+ * events), a rotation function (run every 10 minutes by each group's schedule)
+ * and a ledger table that records each group's generations and rotation.
  *
  * @example
  * declare const role: iam.IRole;
@@ -105,9 +111,24 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   public readonly currentGeneration: string;
 
   /**
-   * The rotation function of the stack, shared by every key group in it.
+   * The rotation function of the stack, shared by every key group in it: the
+   * target of the schedules, and what `grantRotateNow` allows to invoke.
    */
   public readonly rotationFunction: lambda.IFunction;
+
+  /**
+   * The lifecycle function of the stack, shared by every key group in it: it
+   * handles the key groups' CloudFormation events, and only the custom
+   * resource provider may invoke it.
+   */
+  public readonly lifecycleFunction: lambda.IFunction;
+
+  /**
+   * The ledger of the stack, shared by every key group in it: one item per
+   * group with its generations, the rotation under way and the lock.
+   * Retained when the stack is deleted.
+   */
+  public readonly ledgerTable: dynamodb.ITableV2;
 
   /**
    * Dead-letter queue of the stack's rotation schedules and of failed
@@ -122,7 +143,8 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   public readonly deadLetterAlarm: cloudwatch.IAlarm;
 
   /**
-   * The daily schedule that rotates this key group when it is due.
+   * The schedule (every 10 minutes) that starts a rotation of this key group
+   * when it is due and advances a rotation under way.
    */
   public readonly schedule: scheduler.ISchedule;
 
@@ -141,23 +163,26 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     const scheduleHour = props.scheduleHour ?? 3;
     const scheduleMinute = props.scheduleMinute ?? 0;
     const timeZone = props.scheduleTimeZone ?? TimeZone.ETC_UTC;
+    const propagationWindow = props.propagationWindow ?? Duration.minutes(7);
     const wrappingAlgorithm = props.wrappingAlgorithm ?? WrappingAlgorithm.RSAES_OAEP_SHA_256;
     const wrappingKeySpec = props.wrappingKeySpec ?? WrappingKeySpec.RSA_4096;
     const expiration = props.materialExpiration ?? MaterialExpiration.never();
     const statements = props.policyStatements ?? [];
     const userTags = props.tags ?? {};
 
-    this.checkProps(props, { groupId, removalPolicy, pendingWindow, scheduleHour, scheduleMinute, timeZone, statements, userTags });
+    this.checkProps(props, {
+      groupId, removalPolicy, pendingWindow, scheduleHour, scheduleMinute, timeZone, propagationWindow, statements, userTags,
+    });
 
     this.groupId = groupId;
     this.aliasName = props.aliasName;
     this.aliasArn = stack.formatArn({ service: 'kms', resource: props.aliasName });
     this.generationAliasPrefix = `${validation.GENERATION_ALIAS_ROOT}${groupId}/`;
 
-    const rotation = RotationFunction.of(this);
+    const services = RotationServices.of(this);
     const destroy = removalPolicy === RemovalPolicy.DESTROY;
     const pendingWindowDays = Tokenization.stringifyNumber(pendingWindow.toDays());
-    rotation.register({
+    services.register({
       groupId,
       aliasName: props.aliasName,
       constructPath: this.node.path,
@@ -168,15 +193,17 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
       expirationModel: expiration.expirationModel,
       pendingWindowDays: destroy ? pendingWindowDays : undefined,
     });
-    this.rotationFunction = rotation.function;
-    this.deadLetterQueue = rotation.deadLetterQueue;
-    this.deadLetterAlarm = rotation.deadLetterAlarm;
+    this.rotationFunction = services.rotationFunction;
+    this.lifecycleFunction = services.lifecycleFunction;
+    this.ledgerTable = services.ledgerTable;
+    this.deadLetterQueue = services.deadLetterQueue;
+    this.deadLetterAlarm = services.deadLetterAlarm;
 
     this.cdkTagManager = new TagManager(TagType.MAP, RESOURCE_TYPE, userTags);
     this.node.addValidation({ validate: () => validation.validateTags(this.cdkTagManager.tagValues()) });
 
     const resource = new CustomResource(this, 'Resource', {
-      serviceToken: rotation.provider.serviceToken,
+      serviceToken: services.provider.serviceToken,
       resourceType: RESOURCE_TYPE,
       properties: {
         GroupId: groupId,
@@ -190,13 +217,19 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
         MaterialValidityDays: Tokenization.stringifyNumber(expiration.validityDays),
         RemovalPolicy: destroy ? 'destroy' : 'retain',
         PendingWindowDays: pendingWindowDays,
-        RotationRoleArn: rotation.role.roleArn,
+        LifecycleRoleArn: services.lifecycleRole.roleArn,
+        RotationRoleArn: services.rotationRole.roleArn,
         AccountId: stack.account,
         Partition: stack.partition,
+        PropagationWindowSeconds: Tokenization.stringifyNumber(propagationWindow.toSeconds()),
+        ScheduleHour: Tokenization.stringifyNumber(scheduleHour),
+        ScheduleTimeZone: timeZone.timezoneName,
       },
     });
-    // The function needs its key permissions before the first Create.
-    resource.node.addDependency(rotation.role);
+    // The lifecycle function needs its role's policy and the ledger for the
+    // Create, and the rotation function may run for the group as soon as it
+    // exists (rotate-now): both roles' policies and the ledger come first.
+    resource.node.addDependency(services.lifecycleRole, services.rotationRole, services.ledgerTable);
     this.keyArn = resource.getAttString('AliasArn');
     this.keyId = resource.getAttString('AliasName');
     this.currentKeyArn = resource.getAttString('KeyArn');
@@ -204,16 +237,19 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     this.currentGeneration = resource.getAttString('Generation');
 
     const schedule = new scheduler.Schedule(this, 'Schedule', {
-      description: `Daily rotation check of key group ${groupId} (rotates when due)`,
+      description: `Rotation check of key group ${groupId} every 10 minutes (starts a due rotation, advances one under way)`,
+      // Every 10 minutes, so each rotation phase runs soon after its
+      // propagation window; the function starts a due rotation only in
+      // scheduleHour (it gets the hour and time zone from the custom resource).
       schedule: scheduler.ScheduleExpression.cron({
-        minute: Tokenization.stringifyNumber(scheduleMinute),
-        hour: Tokenization.stringifyNumber(scheduleHour),
+        minute: `${scheduleMinute % SCHEDULE_PERIOD_MINUTES}/${SCHEDULE_PERIOD_MINUTES}`,
+        hour: '*',
         timeZone,
       }),
-      target: new targets.LambdaInvoke(rotation.function, {
+      target: new targets.LambdaInvoke(services.rotationFunction, {
         input: scheduler.ScheduleTargetInput.fromObject({ action: 'rotate-if-due', aliasName: props.aliasName, groupId }),
-        role: rotation.schedulerRole,
-        deadLetterQueue: rotation.deadLetterQueue,
+        role: services.schedulerRole,
+        deadLetterQueue: services.deadLetterQueue,
         retryAttempts: 185,
         maxEventAge: Duration.hours(24),
       }),
@@ -282,8 +318,10 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
    * Grants the actions to the principal's identity policy.
    *
    * `kms:Decrypt` and `kms:DescribeKey` are granted on every generation of
-   * the group (keys tagged with the group id); every other action on the
-   * generation the alias points at (`kms:ResourceAliases`).
+   * the group (keys tagged with the group id); every other action as
+   * `grantEncrypt` grants encryption: on the group's keys when the request
+   * names the alias (`kms:RequestAlias`), and on the generation the alias
+   * points at (`kms:ResourceAliases`).
    */
   public grant(grantee: iam.IGrantable, ...actions: string[]): iam.Grant {
     if (actions.length === 0) {
@@ -306,8 +344,13 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   }
 
   /**
-   * Grants encryption with the current generation (whichever key the alias
-   * points at when the request is made). Retired generations cannot encrypt.
+   * Grants encryption with the current generation. Retired generations cannot
+   * encrypt.
+   *
+   * Two statements: one allows requests that name the alias (name or ARN,
+   * `kms:RequestAlias`) on keys of the group, so it holds the moment the
+   * alias moves; the other allows the key the alias points at
+   * (`kms:ResourceAliases`), for services that resolved the alias to a key id.
    */
   public grantEncrypt(grantee: iam.IGrantable): iam.Grant {
     return this.grantOnCurrentGeneration(grantee, perms.ENCRYPT_ACTIONS);
@@ -319,6 +362,18 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
    */
   public grantEncryptDecrypt(grantee: iam.IGrantable): iam.Grant {
     return this.grantEncrypt(grantee).combine(this.grantDecrypt(grantee));
+  }
+
+  /**
+   * Grants invoking the rotation function (`lambda:InvokeFunction` on it and
+   * nothing else), e.g. for an emergency `rotate-now`.
+   *
+   * The rotation function is shared by the key groups of the stack, so the
+   * grantee may start a rotation of any of them. It cannot change a group's
+   * settings or delete a key that ever held data.
+   */
+  public grantRotateNow(grantee: iam.IGrantable): iam.Grant {
+    return this.rotationFunction.grantInvoke(grantee);
   }
 
   /**
@@ -361,7 +416,8 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   }
 
   private grantOnCurrentGeneration(grantee: iam.IGrantable, actions: string[]): iam.Grant {
-    return this.grantOnKeys(grantee, actions, policies.currentGenerationConditions(this.aliasName));
+    return this.grantOnKeys(grantee, actions, policies.requestAliasConditions(this.aliasName, this.aliasArn, this.groupId))
+      .combine(this.grantOnKeys(grantee, actions, policies.currentGenerationConditions(this.aliasName)));
   }
 
   private grantOnEveryGeneration(grantee: iam.IGrantable, actions: string[]): iam.Grant {
@@ -380,12 +436,13 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
 
   private checkProps(props: RotatingImportedKeyProps, resolved: ResolvedProps): void {
     const stack = Stack.of(this);
-    const existing = RotationFunction.find(this);
+    const existing = RotationServices.find(this);
     const problems: string[] = [
       ...validation.validateAliasName(props.aliasName),
       ...(props.groupId !== undefined ? validation.validateGroupId(resolved.groupId) : []),
       ...validation.validateScheduleTime(resolved.scheduleHour, resolved.scheduleMinute),
       ...validation.validateTimeZone(resolved.timeZone),
+      ...validation.validatePropagationWindow(resolved.propagationWindow),
       ...validation.validateRemovalPolicy(resolved.removalPolicy),
       ...validation.validatePendingWindow(resolved.pendingWindow),
       ...validation.validateDescription(props.description ?? ''),
@@ -396,7 +453,9 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     }
     const keyPolicy = validation.validateKeyPolicyStatements(resolved.statements, {
       resolve: (x) => stack.resolve(x),
-      protectedPrincipals: existing ? [JSON.stringify(stack.resolve(existing.role.roleArn))] : [],
+      protectedPrincipals: existing
+        ? [existing.lifecycleRole, existing.rotationRole].map((role) => JSON.stringify(stack.resolve(role.roleArn)))
+        : [],
     });
     problems.push(...keyPolicy.problems);
     if (existing) {
@@ -424,6 +483,7 @@ interface ResolvedProps {
   readonly scheduleHour: number;
   readonly scheduleMinute: number;
   readonly timeZone: TimeZone;
+  readonly propagationWindow: Duration;
   readonly statements: iam.PolicyStatement[];
   readonly userTags: { [key: string]: string };
 }

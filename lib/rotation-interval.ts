@@ -3,9 +3,9 @@ import { Token } from 'aws-cdk-lib';
 /**
  * How often a key group gets a new generation.
  *
- * The rotation function runs every day and rotates only when the current
- * generation is due (`activated-at + N calendar months`), so any whole number
- * of months works, including ones cron cannot express (every 5 months).
+ * The rotation function runs every 10 minutes and starts a rotation only when
+ * the current generation is due (activated + N calendar months), so any whole
+ * number of months works, including ones cron cannot express (every 5 months).
  */
 export class RotationInterval {
   /**

@@ -25,6 +25,8 @@ const MAX_ALIAS_LENGTH = 256;
 const MAX_DESCRIPTION_LENGTH = 8192;
 const MIN_PENDING_WINDOW_DAYS = 7;
 const MAX_PENDING_WINDOW_DAYS = 30;
+const MIN_PROPAGATION_WINDOW_MINUTES = 5;
+const MAX_PROPAGATION_WINDOW_MINUTES = 60;
 
 function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
@@ -68,12 +70,16 @@ function validateIntegerInRange(prop: string, value: number, min: number, max: n
   return [];
 }
 
-/** Checks the daily schedule's hour and minute. */
+/**
+ * Checks the hour in which due rotations start and the schedule's minute. The
+ * minute's remainder by 10 is written into the schedule expression, which has
+ * no arithmetic, so it must be known at synth time.
+ */
 export function validateScheduleTime(hour: number, minute: number): string[] {
-  return [
-    ...validateIntegerInRange('scheduleHour', hour, 0, 23),
-    ...validateIntegerInRange('scheduleMinute', minute, 0, 59),
-  ];
+  const minuteProblems = Token.isUnresolved(minute)
+    ? ['scheduleMinute must be a literal whole number from 0 to 59 (its remainder by 10 is written into the schedule expression at synth time); received a token']
+    : validateIntegerInRange('scheduleMinute', minute, 0, 59);
+  return [...validateIntegerInRange('scheduleHour', hour, 0, 23), ...minuteProblems];
 }
 
 let knownTimeZones: Set<string> | undefined;
@@ -117,6 +123,16 @@ export function validatePendingWindow(window: Duration): string[] {
   const days = window.toHours({ integral: false }) / 24;
   if (!Number.isInteger(days) || days < MIN_PENDING_WINDOW_DAYS || days > MAX_PENDING_WINDOW_DAYS) {
     return [`pendingWindow must be whole days from ${MIN_PENDING_WINDOW_DAYS} to ${MAX_PENDING_WINDOW_DAYS}; received ${window.toHumanString()}`];
+  }
+  return [];
+}
+
+/** Checks how long the functions wait for authorization to see alias and tag changes. */
+export function validatePropagationWindow(window: Duration): string[] {
+  if (window.isUnresolved()) return [];
+  const minutes = window.toSeconds({ integral: false }) / 60;
+  if (!Number.isInteger(minutes) || minutes < MIN_PROPAGATION_WINDOW_MINUTES || minutes > MAX_PROPAGATION_WINDOW_MINUTES) {
+    return [`propagationWindow must be whole minutes from ${MIN_PROPAGATION_WINDOW_MINUTES} to ${MAX_PROPAGATION_WINDOW_MINUTES}; received ${window.toHumanString()}`];
   }
   return [];
 }
@@ -181,7 +197,7 @@ export function validateTags(tags: { [key: string]: string }): string[] {
 export interface KeyPolicyContext {
   /** Resolves tokens (Stack.resolve) so principals can be compared. */
   readonly resolve: (x: unknown) => unknown;
-  /** Resolved principal values (as JSON) that must never be denied key-policy changes. */
+  /** Resolved principal values (as JSON) that must never be denied key-policy changes: the function roles. */
   readonly protectedPrincipals: string[];
 }
 
@@ -265,12 +281,12 @@ export function validateKeyPolicyStatements(statements: iam.PolicyStatement[], c
       locksOut = principalValues(json.Principal).some((v) => isProtected(v, context));
     }
     if (!locksOut) return;
-    const message = `${where}: denies kms:PutKeyPolicy (through ${show(json.Action ?? json.NotAction)}) to the account root or the rotation role; `
-      + 'such a key policy locks the account and the rotation function out of every generation';
+    const message = `${where}: denies kms:PutKeyPolicy (through ${show(json.Action ?? json.NotAction)}) to the account root or a function role (lifecycle or rotation); `
+      + 'such a key policy locks the account and the functions out of every generation';
     if (json.Condition === undefined) {
       problems.push(`${message}. Remove the statement or narrow its principals or actions`);
     } else {
-      warnings.push(`${message} when its conditions match. Check that they can never match for the account root or the rotation role`);
+      warnings.push(`${message} when its conditions match. Check that they can never match for the account root or the function roles`);
     }
   });
   return { problems, warnings };

@@ -1,8 +1,9 @@
 /**
- * What every step needs: the KMS gateway, a clock, a logger, and the lease that
- * tells a live run from a dead one.
+ * What every step needs: the KMS and ledger gateways, a clock, a logger, this
+ * run's identity and lease, and a way to wait.
  */
 import { KmsGateway } from './kms-gateway';
+import { Ledger } from './ledger';
 
 /** A structured logger; Powertools' Logger fits it. */
 export interface Log {
@@ -13,16 +14,22 @@ export interface Log {
 
 export interface Deps {
   readonly kms: KmsGateway;
+  readonly ledger: Ledger;
   readonly now: () => Date;
   readonly log: Log;
-  /** A claim younger than this belongs to a run that may still be alive. */
+  /** Identifies this run in the group's lock. */
+  readonly runId: string;
+  /** How long this run's lock holds: longer than the function can run. */
   readonly leaseMs: number;
-  /** Waits in real time (a stack update waiting for a live rotation). */
+  /** Waits (backoff on eventually consistent answers, a stack update waiting for a lock). */
   readonly sleep: (ms: number) => Promise<void>;
+  /** Milliseconds left before the function is stopped. */
+  readonly remainingMs: () => number;
 }
 
-/** Longer than the function's timeout (5 minutes), so a live run is never taken over. */
-export const DEFAULT_LEASE_MS = 15 * 60 * 1000;
+/** A minute longer than each function's timeout (10 and 5 minutes), so a live run's lock is never taken. */
+export const LIFECYCLE_LEASE_MS = 11 * 60 * 1000;
+export const ROTATION_LEASE_MS = 6 * 60 * 1000;
 
 /** Runs one step and logs one JSON line for it: name, attributes, duration, outcome. */
 export async function step<T>(d: Deps, name: string, attributes: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
@@ -32,14 +39,17 @@ export async function step<T>(d: Deps, name: string, attributes: Record<string, 
     d.log.info(`step ${name}`, { step: name, ...attributes, durationMs: Date.now() - started, outcome: 'ok' });
     return result;
   } catch (e) {
+    if ((e as { logged?: boolean }).logged) throw e;
     d.log.error(`step ${name} failed`, {
       step: name,
       ...attributes,
       durationMs: Date.now() - started,
       outcome: 'failed',
+      operation: (e as { operation?: string }).operation,
       errorName: e instanceof Error ? e.name : 'Error',
       errorMessage: e instanceof Error ? e.message : String(e),
     });
-    throw e;
+    // One ERROR line per failure: outer steps pass it on without logging it again.
+    throw Object.assign(e as object, { logged: true });
   }
 }

@@ -1,13 +1,17 @@
 /**
- * Entry logic: parse the event (refusing bad ones before any KMS call), then
- * dispatch to rotation or to the custom resource lifecycle.
+ * The two entry points: parse the event (refusing bad ones before any KMS or
+ * ledger call), then dispatch. The lifecycle entry point takes CloudFormation
+ * events only; the rotation entry point takes rotate-if-due / rotate-now only.
  */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { DEFAULT_LEASE_MS, Deps, Log } from './context';
+import { Deps, LIFECYCLE_LEASE_MS, Log, ROTATION_LEASE_MS } from './context';
 import { KmsGateway } from './kms-gateway';
-import { CustomResourceResult, createGroup, deleteGroup, updateGroup } from './lifecycle';
-import { parseRequest } from './requests';
+import { Ledger } from './ledger';
+import { createGroup, CustomResourceResult, deleteGroup, updateGroup } from './lifecycle';
+import { parseLifecycleRequest, parseRotationRequest } from './requests';
 import { rotate, RotationOutcome } from './rotate';
 
 export interface HandlerOptions {
@@ -15,13 +19,23 @@ export interface HandlerOptions {
   readonly kms?: KMSClient;
   /** @default - a client from the standard SDK configuration */
   readonly tagging?: ResourceGroupsTaggingAPIClient;
+  /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_DYNAMODB is honoured) */
+  readonly dynamodb?: DynamoDBClient;
+  /** @default - the LEDGER_TABLE_NAME environment variable */
+  readonly tableName?: string;
   /** @default - the system clock */
   readonly now?: () => Date;
   readonly log: Log;
-  /** @default 15 minutes */
+  /** @default - a minute longer than the function's timeout: 11 minutes (lifecycle), 6 minutes (rotation) */
   readonly leaseMs?: number;
   /** @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** What Lambda passes as the second argument (only what the function uses). */
+export interface InvocationContext {
+  readonly awsRequestId?: string;
+  getRemainingTimeInMillis?(): number;
 }
 
 /**
@@ -36,35 +50,55 @@ export function defaultTaggingClient(): ResourceGroupsTaggingAPIClient {
   return new ResourceGroupsTaggingAPIClient({ maxAttempts: 5, retryMode: 'adaptive' });
 }
 
-export type HandlerResult = RotationOutcome | CustomResourceResult;
+export function defaultDynamoDbClient(): DynamoDBClient {
+  return new DynamoDBClient({ maxAttempts: 5 });
+}
 
-export function createHandler(options: HandlerOptions): (event: unknown) => Promise<HandlerResult> {
-  let deps: Deps | undefined;
-  const depsOf = (): Deps => deps ??= {
+type Entry<R> = (event: unknown, context?: InvocationContext) => Promise<R>;
+
+function entryPoint<Q, R>(options: HandlerOptions, defaultLeaseMs: number, parse: (event: unknown) => Q, run: (d: Deps, request: Q) => Promise<R>): Entry<R> {
+  let shared: Omit<Deps, 'runId' | 'remainingMs'> | undefined;
+  const sharedDeps = () => shared ??= {
     kms: new KmsGateway(options.kms ?? defaultKmsClient(), options.tagging ?? defaultTaggingClient()),
+    ledger: new Ledger(options.dynamodb ?? defaultDynamoDbClient(), tableNameOf(options)),
     now: options.now ?? (() => new Date()),
     log: options.log,
-    leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+    leaseMs: options.leaseMs ?? defaultLeaseMs,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
   };
-  return async (event: unknown) => {
-    let request;
+  return async (event, context) => {
+    let request: Q;
     try {
-      request = parseRequest(event);
+      request = parse(event);
     } catch (e) {
       options.log.error('refused event', { errorName: e instanceof Error ? e.name : 'Error', errorMessage: e instanceof Error ? e.message : String(e) });
       throw e;
     }
-    const d = depsOf();
+    const runId = context?.awsRequestId ?? randomUUID();
+    const remainingMs = () => context?.getRemainingTimeInMillis?.() ?? Number.MAX_SAFE_INTEGER;
+    return run({ ...sharedDeps(), runId, remainingMs }, request);
+  };
+}
+
+function tableNameOf(options: HandlerOptions): string {
+  const name = options.tableName ?? process.env.LEDGER_TABLE_NAME;
+  if (!name) throw new Error('LEDGER_TABLE_NAME is not set: the function does not know its ledger table');
+  return name;
+}
+
+export function createRotationHandler(options: HandlerOptions): Entry<RotationOutcome> {
+  return entryPoint(options, ROTATION_LEASE_MS, parseRotationRequest, rotate);
+}
+
+export function createLifecycleHandler(options: HandlerOptions): Entry<CustomResourceResult> {
+  return entryPoint(options, LIFECYCLE_LEASE_MS, parseLifecycleRequest, async (d, request) => {
     switch (request.kind) {
-      case 'rotate':
-        return rotate(d, request);
       case 'create':
-        return createGroup(d, request.spec);
+        return createGroup(d, request.settings);
       case 'update':
-        return updateGroup(d, request.spec, request.oldAliasName, request.physicalResourceId);
+        return updateGroup(d, request.settings, request.oldAliasName, request.physicalResourceId);
       case 'delete':
         return deleteGroup(d, request);
     }
-  };
+  });
 }

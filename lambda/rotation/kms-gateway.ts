@@ -1,7 +1,8 @@
 /**
- * The only module that talks to AWS. A thin, typed layer over the KMS client
- * (and one call of the Resource Groups Tagging API) that turns missing fields
- * into clear errors and "already gone" answers into values.
+ * The KMS gateway. A thin, typed layer over the KMS client (and one call of
+ * the Resource Groups Tagging API) that turns missing fields into clear errors
+ * and "already gone" answers into values, and names the AWS operation on every
+ * error it passes on.
  */
 import {
   CreateAliasCommand, CreateKeyCommand, DecryptCommand, DeleteAliasCommand, DescribeKeyCommand, EncryptCommand,
@@ -25,11 +26,6 @@ export interface KeyInfo {
   readonly origin: string;
   readonly creationDate: Date;
   readonly description: string;
-}
-
-export interface AliasDates {
-  readonly creationDate: Date;
-  readonly lastUpdatedDate: Date;
 }
 
 export interface ImportParameters {
@@ -60,13 +56,22 @@ function toKeyInfo(m: KeyMetadata | undefined, op: string): KeyInfo {
   };
 }
 
+/** Names the AWS operation on its errors (for the one ERROR log line of a failure). */
+function op<T>(operation: string, answer: Promise<T>): Promise<T> {
+  return answer.catch((e: unknown) => {
+    if (typeof e === 'object' && e !== null && !('operation' in e)) Object.assign(e, { operation });
+    throw e;
+  });
+}
+
 export class KmsGateway {
   constructor(private readonly kms: KMSClient, private readonly tagging: ResourceGroupsTaggingAPIClient) {}
+
 
   /** Key id, key ARN, alias name or alias ARN; undefined when it does not exist. */
   async describeKey(keyId: string): Promise<KeyInfo | undefined> {
     try {
-      const r = await this.kms.send(new DescribeKeyCommand({ KeyId: keyId }));
+      const r = await op('kms:DescribeKey', this.kms.send(new DescribeKeyCommand({ KeyId: keyId })));
       return toKeyInfo(r.KeyMetadata, 'DescribeKey');
     } catch (e) {
       if (isKmsError(e, 'NotFoundException')) return undefined;
@@ -78,7 +83,7 @@ export class KmsGateway {
     const all: TagMap = {};
     let marker: string | undefined;
     do {
-      const r = await this.kms.send(new ListResourceTagsCommand({ KeyId: keyId, Limit: 50, Marker: marker }));
+      const r = await op('kms:ListResourceTags', this.kms.send(new ListResourceTagsCommand({ KeyId: keyId, Limit: 50, Marker: marker })));
       Object.assign(all, fromKmsTags(r.Tags ?? []));
       marker = r.Truncated ? required(r.NextMarker, 'NextMarker in ListResourceTags') : undefined;
     } while (marker);
@@ -86,16 +91,16 @@ export class KmsGateway {
   }
 
   async getPolicy(keyId: string): Promise<PolicyDocument> {
-    const r = await this.kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }));
+    const r = await op('kms:GetKeyPolicy', this.kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' })));
     return parsePolicy(r.Policy, `GetKeyPolicy(${keyId})`);
   }
 
   async putPolicy(keyId: string, policy: PolicyDocument): Promise<void> {
-    await this.kms.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: serializePolicy(policy) }));
+    await op('kms:PutKeyPolicy', this.kms.send(new PutKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default', Policy: serializePolicy(policy) })));
   }
 
   async createKey(input: { policy: PolicyDocument; description: string; tags: TagMap }): Promise<KeyInfo> {
-    const r = await this.kms.send(new CreateKeyCommand({
+    const r = await op('kms:CreateKey', this.kms.send(new CreateKeyCommand({
       Origin: 'EXTERNAL',
       KeySpec: 'SYMMETRIC_DEFAULT',
       KeyUsage: 'ENCRYPT_DECRYPT',
@@ -103,14 +108,14 @@ export class KmsGateway {
       Description: input.description,
       Policy: serializePolicy(input.policy),
       Tags: toKmsTags(input.tags),
-    }));
+    })));
     return toKeyInfo(r.KeyMetadata, 'CreateKey');
   }
 
   /** 'exists' when another writer created the alias first: the alias is the claim. */
   async createAlias(aliasName: string, keyId: string): Promise<'created' | 'exists'> {
     try {
-      await this.kms.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: keyId }));
+      await op('kms:CreateAlias', this.kms.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: keyId })));
       return 'created';
     } catch (e) {
       if (isKmsError(e, 'AlreadyExistsException')) return 'exists';
@@ -119,13 +124,13 @@ export class KmsGateway {
   }
 
   async updateAlias(aliasName: string, keyId: string): Promise<void> {
-    await this.kms.send(new UpdateAliasCommand({ AliasName: aliasName, TargetKeyId: keyId }));
+    await op('kms:UpdateAlias', this.kms.send(new UpdateAliasCommand({ AliasName: aliasName, TargetKeyId: keyId })));
   }
 
   /** True when deleted, false when it was already gone. */
   async deleteAlias(aliasName: string): Promise<boolean> {
     try {
-      await this.kms.send(new DeleteAliasCommand({ AliasName: aliasName }));
+      await op('kms:DeleteAlias', this.kms.send(new DeleteAliasCommand({ AliasName: aliasName })));
       return true;
     } catch (e) {
       if (isKmsError(e, 'NotFoundException')) return false;
@@ -133,23 +138,8 @@ export class KmsGateway {
     }
   }
 
-  /** Creation and update times of one alias of a key (the claim's lease). */
-  async aliasDates(keyId: string, aliasName: string): Promise<AliasDates | undefined> {
-    let marker: string | undefined;
-    do {
-      const r = await this.kms.send(new ListAliasesCommand({ KeyId: keyId, Marker: marker }));
-      const hit = (r.Aliases ?? []).find((a) => a.AliasName === aliasName);
-      if (hit) {
-        const creationDate = required(hit.CreationDate, 'CreationDate in ListAliases');
-        return { creationDate, lastUpdatedDate: hit.LastUpdatedDate ?? creationDate };
-      }
-      marker = r.Truncated ? required(r.NextMarker, 'NextMarker in ListAliases') : undefined;
-    } while (marker);
-    return undefined;
-  }
-
   async importParameters(keyId: string, algorithm: WrappingAlgorithm, spec: WrappingKeySpec): Promise<ImportParameters> {
-    const r = await this.kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: spec }));
+    const r = await op('kms:GetParametersForImport', this.kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: spec })));
     return {
       publicKey: required(r.PublicKey, 'PublicKey in GetParametersForImport'),
       importToken: required(r.ImportToken, 'ImportToken in GetParametersForImport'),
@@ -157,49 +147,66 @@ export class KmsGateway {
   }
 
   async importMaterial(keyId: string, importToken: Uint8Array, wrapped: Uint8Array, validTo: Date | undefined): Promise<void> {
-    await this.kms.send(new ImportKeyMaterialCommand({
+    await op('kms:ImportKeyMaterial', this.kms.send(new ImportKeyMaterialCommand({
       KeyId: keyId,
       ImportToken: importToken,
       EncryptedKeyMaterial: wrapped,
       ExpirationModel: validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
       ValidTo: validTo,
-    }));
+    })));
   }
 
   async encrypt(keyId: string, plaintext: Uint8Array, context: Record<string, string>): Promise<Uint8Array> {
-    const r = await this.kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext, EncryptionContext: context }));
+    const r = await op('kms:Encrypt', this.kms.send(new EncryptCommand({ KeyId: keyId, Plaintext: plaintext, EncryptionContext: context })));
     return required(r.CiphertextBlob, 'CiphertextBlob in Encrypt');
   }
 
   async decrypt(keyId: string, ciphertext: Uint8Array, context: Record<string, string>): Promise<Uint8Array> {
-    const r = await this.kms.send(new DecryptCommand({ KeyId: keyId, CiphertextBlob: ciphertext, EncryptionContext: context }));
+    const r = await op('kms:Decrypt', this.kms.send(new DecryptCommand({ KeyId: keyId, CiphertextBlob: ciphertext, EncryptionContext: context })));
     return required(r.Plaintext, 'Plaintext in Decrypt');
   }
 
   async tag(keyId: string, tags: TagMap): Promise<void> {
     if (Object.keys(tags).length === 0) return;
-    await this.kms.send(new TagResourceCommand({ KeyId: keyId, Tags: toKmsTags(tags) }));
+    await op('kms:TagResource', this.kms.send(new TagResourceCommand({ KeyId: keyId, Tags: toKmsTags(tags) })));
   }
 
   async untag(keyId: string, tagKeys: string[]): Promise<void> {
     if (tagKeys.length === 0) return;
-    await this.kms.send(new UntagResourceCommand({ KeyId: keyId, TagKeys: tagKeys }));
+    await op('kms:UntagResource', this.kms.send(new UntagResourceCommand({ KeyId: keyId, TagKeys: tagKeys })));
   }
 
   async updateDescription(keyId: string, description: string): Promise<void> {
-    await this.kms.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: description }));
+    await op('kms:UpdateKeyDescription', this.kms.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: description })));
   }
 
-  /** False when the key is already pending deletion or gone. */
-  async scheduleDeletion(keyId: string, pendingWindowDays: number): Promise<boolean> {
+  /**
+   * 'not-found' is ambiguous right after the key was made (KMS may not show it
+   * yet): the caller decides from the ledger what it means.
+   */
+  async scheduleDeletion(keyId: string, pendingWindowDays: number): Promise<'scheduled' | 'already-pending' | 'not-found'> {
     try {
-      await this.kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: pendingWindowDays }));
-      return true;
+      await op('kms:ScheduleKeyDeletion', this.kms.send(new ScheduleKeyDeletionCommand({ KeyId: keyId, PendingWindowInDays: pendingWindowDays })));
+      return 'scheduled';
     } catch (e) {
-      if (isKmsError(e, 'NotFoundException')) return false;
-      if (isKmsError(e, 'KMSInvalidStateException') && (await this.describeKey(keyId))?.state === 'PendingDeletion') return false;
+      if (isKmsError(e, 'NotFoundException')) return 'not-found';
+      if (isKmsError(e, 'KMSInvalidStateException') && (await this.describeKey(keyId))?.state === 'PendingDeletion') return 'already-pending';
       throw e;
     }
+  }
+
+  /** Every alias of the account under a prefix (ledger recovery only: a paged scan of the account's aliases). */
+  async aliasesUnder(prefix: string): Promise<Array<{ aliasName: string; targetKeyId: string }>> {
+    const out: Array<{ aliasName: string; targetKeyId: string }> = [];
+    let marker: string | undefined;
+    do {
+      const r = await op('kms:ListAliases', this.kms.send(new ListAliasesCommand({ Marker: marker, Limit: 100 })));
+      for (const a of r.Aliases ?? []) {
+        if (a.AliasName?.startsWith(prefix) && a.TargetKeyId) out.push({ aliasName: a.AliasName, targetKeyId: a.TargetKeyId });
+      }
+      marker = r.Truncated ? required(r.NextMarker, 'NextMarker in ListAliases') : undefined;
+    } while (marker);
+    return out;
   }
 
   /**
@@ -211,11 +218,11 @@ export class KmsGateway {
     const out: Array<{ keyId: string; arn: string; tags: TagMap }> = [];
     let token: string | undefined;
     do {
-      const r = await this.tagging.send(new GetResourcesCommand({
+      const r = await op('tag:GetResources', this.tagging.send(new GetResourcesCommand({
         ResourceTypeFilters: ['kms:key'],
         TagFilters: Object.entries(tags).map(([Key, v]) => ({ Key, Values: [v] })),
         PaginationToken: token,
-      }));
+      })));
       for (const m of r.ResourceTagMappingList ?? []) {
         const arn = required(m.ResourceARN, 'ResourceARN in GetResources');
         const keyId = arn.slice(arn.lastIndexOf('/') + 1);

@@ -1,219 +1,236 @@
 /**
- * CloudFormation custom resource Create, Update and Delete of a key group.
- * Success returns; failure throws (the Provider framework answers FAILED with
- * the message at once).
+ * CloudFormation Create, Update and Delete of a key group. Success returns;
+ * failure throws (the provider framework answers FAILED with the message at
+ * once). A failed Create cleans up what it made before it throws: the
+ * framework answers the rollback Delete of a failed Create itself.
  */
 import { generationAlias } from './aliases';
-import { applySettings } from './apply-settings';
-import { Claim, findUnregistered, isLive, readClaim } from './claim';
 import { Deps, step } from './context';
-import { addCalendarMonths, parseTimestamp, toTimestamp } from './dates';
+import { nextDueDate } from './due-date';
 import { InconsistentGroupError, InvalidRequestError } from './errors';
-import { asGeneration, completeGeneration, createGenerationKey, Generation, readGeneration } from './generation';
-import { KeyInfo } from './kms-gateway';
-import { activate, moveUserAlias } from './promotion';
-import { GroupSpec } from './requests';
-import { rotate } from './rotate';
-import { TAG, TagMap } from './tags';
+import { currentGeneration, GenerationRecord, GroupRecord, highestGeneration, liveGenerations, withGeneration } from './ledger-model';
+import { aliasTarget } from './phases/alias-target';
+import { applyKeyState } from './phases/apply-key-state';
+import { createPhase } from './phases/create';
+import { scheduleGenerationDeletion, scheduleUnrecordedAttemptDeletion } from './phases/discard';
+import { importPhase } from './phases/import';
+import { promotePhase } from './phases/promote';
+import { testPhase } from './phases/test';
+import { afterWindow } from './plan';
+import { DeleteRequest } from './requests';
+import { Session } from './session';
+import { GroupSettings } from './settings';
 
 export interface CustomResourceResult {
   readonly PhysicalResourceId: string;
   readonly Data?: Record<string, string>;
 }
 
-/** Generations are found through their generation aliases: O(generations), never a scan. */
-async function generationsOf(d: Deps, groupId: string): Promise<Generation[]> {
-  const out: Generation[] = [];
-  for (let n = 1; ; n++) {
-    const g = await readGeneration(d, generationAlias(groupId, n), groupId);
-    if (!g) return out;
-    // The claim of a rotation that has not created its key yet points at the generation before it.
-    if (g.number === n - 1) return out;
-    if (g.number !== n) throw new InconsistentGroupError(`${generationAlias(groupId, n)} points at a key tagged as generation ${g.number}`);
-    out.push(g);
-  }
+/** A failed generation 1 is scheduled for deletion with the shortest window: it never held data. */
+const DISCARD_WINDOW_DAYS = 7;
+
+/** How long a stack operation waits for a rotation phase (which holds the lock for seconds) to finish. */
+function lockWaitMs(d: Deps): number {
+  return Math.max(0, Math.min(d.leaseMs, d.remainingMs() - 90_000));
 }
 
-function resultOf(spec: GroupSpec, g: { key: KeyInfo; number: number }): CustomResourceResult {
-  const region = g.key.arn.split(':')[3];
-  const { partition, accountId } = spec.policyContext;
+function resultOf(rec: GroupRecord): CustomResourceResult {
+  const current = currentGeneration(rec)!;
+  const region = current.keyArn.split(':')[3];
+  const { partition, accountId } = rec.settings.policyContext;
   return {
-    PhysicalResourceId: spec.settings.groupId,
+    PhysicalResourceId: rec.groupId,
     Data: {
-      KeyId: g.key.keyId,
-      KeyArn: g.key.arn,
-      AliasName: spec.settings.aliasName,
-      AliasArn: `arn:${partition}:kms:${region}:${accountId}:${spec.settings.aliasName}`,
-      Generation: String(g.number),
+      KeyId: current.keyId,
+      KeyArn: current.keyArn,
+      AliasName: rec.settings.aliasName,
+      AliasArn: `arn:${partition}:kms:${region}:${accountId}:${rec.settings.aliasName}`,
+      Generation: String(current.n),
     },
   };
 }
 
-/**
- * Generation 1 has no claim to date it, so a pending key found through the
- * tagging index is adopted only when it carries exactly the policy and
- * description this Create would give it: adopting it then grants nobody
- * anything this Create would not have.
- */
-async function findOwnGenerationOne(d: Deps, spec: GroupSpec): Promise<KeyInfo | undefined> {
-  const s = spec.settings;
-  const orphan = await findUnregistered(d, s.groupId, 1, undefined, new Date(0), d.now());
-  if (!orphan || orphan.key.description !== s.description) return undefined;
-  const policy = await d.kms.getPolicy(orphan.key.keyId);
-  if (JSON.stringify(policy) !== JSON.stringify(s.policy)) return undefined;
-  await applySettings(d, s, orphan.key, orphan.tags, { fenced: false });
-  return orphan.key;
+/** The user alias must be free, or already this group's. */
+async function assertAliasUsable(d: Deps, aliasName: string, rec: GroupRecord | undefined): Promise<void> {
+  const existing = await d.kms.describeKey(aliasName);
+  if (existing && !rec?.generations.some((g) => g.keyId === existing.keyId)) {
+    throw new InvalidRequestError(`alias ${aliasName} already exists and points at key ${existing.arn}, which this key group did not create; adopting an existing alias is not supported`);
+  }
 }
 
-export async function createGroup(d: Deps, spec: GroupSpec): Promise<CustomResourceResult> {
-  const s = spec.settings;
-  const existing = await d.kms.describeKey(s.aliasName);
-  if (existing) {
-    const tags = await d.kms.listTags(existing.keyId);
-    if (tags[TAG.group] !== s.groupId) {
-      throw new InvalidRequestError(`alias ${s.aliasName} already exists and points at key ${existing.arn}, which this key group did not create; adopting an existing alias is not supported`);
-    }
-    // A retried Create of a group that already exists: finish it if needed, then report it.
-    const current = asGeneration(s.aliasName, existing, tags, s.groupId);
-    if (current.stage === 'pending') await activate(d, s.groupId, current.number, current.key, s.intervalMonths);
-    return resultOf(spec, current);
+export async function createGroup(d: Deps, settings: GroupSettings): Promise<CustomResourceResult> {
+  const existing = await d.ledger.get(settings.groupId);
+  if (existing && (existing.status === 'active' || existing.status === 'retained')) {
+    // A repeated Create, or a group whose stack was deleted with RETAIN deployed again: its keys carry on.
+    return updateGroup(d, settings, existing.settings.aliasName, settings.groupId);
   }
-  const claimName = generationAlias(s.groupId, 1);
-  const registered = await readGeneration(d, claimName, s.groupId);
-  let key: KeyInfo;
-  if (registered) {
-    key = registered.key; // an earlier Create died after registering generation 1
+  await assertAliasUsable(d, settings.aliasName, existing);
+  let s: Session;
+  if (existing?.status === 'creating') {
+    s = await Session.open(d, settings.groupId, 'create', lockWaitMs(d));
+    if (s.record.status === 'active') {
+      // Another invocation of the same Create finished it while this one waited.
+      await s.close();
+      return resultOf(s.record);
+    }
   } else {
-    // An earlier Create that died between CreateKey and registering its key left it pending.
-    const orphan = await findOwnGenerationOne(d, spec);
-    key = orphan ?? await createGenerationKey(d, s, 1, undefined);
-    const claimed = await d.kms.createAlias(claimName, key.keyId);
-    // 'exists' pointing at this key: the answer to our own CreateAlias was lost and the SDK retried.
-    if (claimed === 'exists' && (await d.kms.describeKey(claimName))?.keyId !== key.keyId) {
-      if (!orphan) await d.kms.scheduleDeletion(key.keyId, 7);
-      throw new InconsistentGroupError(`${claimName} was created by another run while this Create was running; retry the deployment`);
-    }
+    const now = d.now();
+    const fresh: Omit<GroupRecord, 'version'> = {
+      groupId: settings.groupId,
+      status: 'creating',
+      settings,
+      // Generations of an earlier, failed or destroyed, incarnation stay as evidence; numbering carries on.
+      generations: existing?.generations ?? [],
+      rotation: { n: existing ? highestGeneration(existing) + 1 : 1, reason: 'deploy', phase: 'create', startedAt: now.toISOString() },
+      lock: { owner: d.runId, purpose: 'create', until: new Date(now.getTime() + d.leaseMs).toISOString() },
+      createdAt: existing?.createdAt ?? now.toISOString(),
+      updatedAt: now.toISOString(),
+    };
+    s = Session.adopt(d, await d.ledger.write(fresh, existing, now));
   }
-  await completeGeneration(d, s, 1, key);
-  await moveUserAlias(d, s.aliasName, s.groupId, 1, key, true);
-  await activate(d, s.groupId, 1, key, s.intervalMonths);
-  return resultOf(spec, { key, number: 1 });
+  await d.ledger.registerAlias(settings.aliasName, settings.groupId);
+  try {
+    while (s.record.rotation) {
+      const phase = s.record.rotation.phase;
+      if (phase === 'create') await createPhase(d, s);
+      else if (phase === 'import') await importPhase(d, s);
+      else if (phase === 'test') await testPhase(d, s);
+      else if (phase === 'promote') await promotePhase(d, s);
+      else throw new InconsistentGroupError(`a Create found key group ${settings.groupId} in phase ${phase}`);
+    }
+    await s.save((r) => ({ ...r, status: 'active' }));
+  } catch (e) {
+    await abandonCreate(d, s);
+    await s.close();
+    throw e;
+  }
+  await s.close();
+  return resultOf(s.record);
 }
 
-/** How long a stack update waits for a live rotation of its group to finish. */
-const UPDATE_WAIT_ATTEMPTS = 20;
-const UPDATE_WAIT_MS = 3000;
-/** Passes over the generations before giving up on a group that keeps rotating under the update. */
-const UPDATE_ROUNDS = 3;
-
-export async function updateGroup(
-  d: Deps, spec: GroupSpec, oldAliasName: string | undefined, physicalResourceId: string,
-): Promise<CustomResourceResult> {
-  const s = spec.settings;
-  if (physicalResourceId !== s.groupId) {
-    // A new group id is a new group: create it; CloudFormation then deletes the old one.
-    return createGroup(d, spec);
-  }
-  const aliasName = (oldAliasName && await d.kms.describeKey(oldAliasName)) ? oldAliasName : s.aliasName;
-  for (let round = 1; ; round++) {
-    const { current, claim } = await quietGroup(d, s.groupId, aliasName);
-    const generations = await generationsOf(d, s.groupId);
-    for (const g of generations.filter((x) => x.key.state !== 'PendingDeletion')) {
-      await step(d, 'apply-settings', { group: s.groupId, generation: g.number, keyArn: g.key.arn }, async () => {
-        const extraTags: TagMap = {};
-        // Always recomputed (written only if it differs): a rotation racing the update may have used an old interval.
-        if (g.key.keyId === current.key.keyId && g.tags[TAG.activatedAt] !== undefined) {
-          const activatedAt = parseTimestamp(g.tags[TAG.activatedAt], `tag ${TAG.activatedAt} of ${g.key.arn}`);
-          extraTags[TAG.nextDueAt] = toTimestamp(addCalendarMonths(activatedAt, s.intervalMonths));
-        }
-        await applySettings(d, s, g.key, g.tags, { fenced: g.stage === 'retired', extraTags });
-      });
+/** Schedules deletion of whatever the failed Create made and removes its aliases, so a rollback leaves only keys pending deletion. */
+async function abandonCreate(d: Deps, s: Session): Promise<void> {
+  await step(d, 'abandon-create', { group: s.record.groupId }, async () => {
+    const n = s.record.rotation?.n;
+    await scheduleUnrecordedAttemptDeletion(d, s, DISCARD_WINDOW_DAYS);
+    const g = s.record.generations.find((x) => x.n === n);
+    if (g && !g.deletionScheduledAt) {
+      await scheduleGenerationDeletion(d, s, g, DISCARD_WINDOW_DAYS);
+      await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
+      if (s.record.rotation?.phase === 'promote') {
+        const target = await aliasTarget(d, s.record.settings.aliasName, [g.keyId]);
+        if (target?.keyId === g.keyId) await d.kms.deleteAlias(s.record.settings.aliasName);
+      }
+      await s.save((r) => withGeneration(r, { ...r.generations.find((x) => x.n === g.n)!, stage: 'discarded' }));
     }
-    // A rotation that started meanwhile may have read the old settings or retired a key this pass
-    // saw as current: then wait for it and pass again.
-    const after = await d.kms.describeKey(aliasName);
-    const claimAfter = await readClaim(d, s.groupId, current.number + 1);
-    if (after?.keyId === current.key.keyId && claimAfter?.touchedAt.getTime() === claim?.touchedAt.getTime()) {
-      if (aliasName !== s.aliasName) await renameAlias(d, s.groupId, aliasName, s.aliasName, current, generations);
-      return resultOf(spec, current);
-    }
-    if (round >= UPDATE_ROUNDS) throw new InconsistentGroupError(`key group ${s.groupId} kept rotating during the update; retry the deployment`);
-  }
-}
-
-/**
- * Waits until no rotation of the group is under way and returns its current
- * generation. A promotion to finish or a claim a dead run left is handed to
- * the rotation path, which finishes or discards it. A claim that stays younger
- * than the lease for the whole wait (rotations take seconds) is taken for a
- * run that died recently: the update goes ahead and returns it, so that the
- * caller can tell it from a rotation that starts later.
- */
-async function quietGroup(d: Deps, groupId: string, aliasName: string): Promise<{ current: Generation; claim?: Claim }> {
-  for (let attempt = 1; ; attempt++) {
-    if (attempt > 1) await d.sleep(UPDATE_WAIT_MS);
-    const current = await readGeneration(d, aliasName, groupId);
-    if (!current) throw new InconsistentGroupError(`alias ${aliasName} of key group ${groupId} does not exist; nothing to update`);
-    const claim = current.stage === 'current' ? await readClaim(d, groupId, current.number + 1) : undefined;
-    if (current.stage === 'current' && !claim) return { current };
-    if (attempt >= UPDATE_WAIT_ATTEMPTS) {
-      if (current.stage !== 'current') throw new InconsistentGroupError(`the promotion of generation ${current.number} of key group ${groupId} could not be finished; retry the deployment`);
-      d.log.warn('a claim outlived the wait; updating anyway', { group: groupId, claim: claim?.name, claimedAt: claim && toTimestamp(claim.touchedAt) });
-      return { current, claim };
-    }
-    if (claim && isLive(d, claim)) {
-      d.log.info('waiting for a rotation of this group to finish', { group: groupId, claim: claim.name });
-      continue;
-    }
-    await rotate(d, { aliasName, groupId, force: false });
-  }
-}
-
-async function renameAlias(d: Deps, groupId: string, from: string, to: string, current: Generation, generations: Generation[]): Promise<void> {
-  await step(d, 'rename-alias', { group: groupId, from, to }, async () => {
-    const target = await d.kms.describeKey(to);
-    if (target && target.keyId !== current.key.keyId) {
-      throw new InvalidRequestError(`alias ${to} already exists and points at key ${target.arn}, which is not this group's current key`);
-    }
-    if (!target) await d.kms.createAlias(to, current.key.keyId);
-    const old = await d.kms.describeKey(from);
-    if (old && generations.some((g) => g.key.keyId === old.keyId)) await d.kms.deleteAlias(from);
+    await s.save((r) => ({ ...r, status: 'failed', rotation: undefined }));
+  }).catch((e: unknown) => {
+    // The Create's own error is what CloudFormation must see; this one is in the log.
+    d.log.warn('cleanup after a failed Create did not finish', { group: s.record.groupId, errorName: (e as Error).name });
   });
 }
 
-export async function deleteGroup(d: Deps, req: { groupId?: string; aliasName?: string; removalPolicy: 'retain' | 'destroy'; pendingWindowDays: number; physicalResourceId: string }): Promise<CustomResourceResult> {
+export async function updateGroup(d: Deps, settings: GroupSettings, oldAliasName: string | undefined, physicalResourceId: string): Promise<CustomResourceResult> {
+  if (physicalResourceId !== settings.groupId) {
+    // A new group id is a new group: create it; CloudFormation then deletes the old one.
+    return createGroup(d, settings);
+  }
+  const s = await Session.open(d, settings.groupId, 'update', lockWaitMs(d));
+  try {
+    const before = s.record;
+    if (before.status !== 'active' && before.status !== 'retained') {
+      throw new InconsistentGroupError(`key group ${settings.groupId} is ${before.status}; it cannot be updated`);
+    }
+    const fromAlias = before.settings.aliasName;
+    const renamed = fromAlias !== settings.aliasName;
+    if (renamed) await assertAliasUsable(d, settings.aliasName, before);
+    const current = currentGeneration(before)!;
+    await s.save((r) => ({
+      ...r,
+      status: 'active',
+      settings,
+      nextDueAt: nextDueDate(settings, current).toISOString(),
+    }));
+    for (const g of liveGenerations(s.record)) {
+      await applyKeyState(d, s, g.n, { full: true });
+    }
+    await holdPromotionForNewPolicy(s);
+    if (renamed) await renameAlias(d, s, fromAlias, oldAliasName);
+  } finally {
+    await s.close();
+  }
+  return resultOf(s.record);
+}
+
+/** A pending generation whose policy just changed is authorizable only a propagation window from now. */
+async function holdPromotionForNewPolicy(s: Session): Promise<void> {
+  const r = s.record.rotation;
+  if (r?.phase !== 'promote') return;
+  const pending = s.record.generations.find((g) => g.n === r.n) as GenerationRecord;
+  const notBefore = afterWindow(s.record, pending.authorizableSince);
+  if (r.notBefore === undefined || Date.parse(notBefore) > Date.parse(r.notBefore)) {
+    await s.save((x) => ({ ...x, rotation: { ...x.rotation!, notBefore } }));
+  }
+}
+
+async function renameAlias(d: Deps, s: Session, from: string, declaredOld: string | undefined): Promise<void> {
+  const to = s.record.settings.aliasName;
+  await step(d, 'rename-alias', { group: s.record.groupId, from, to }, async () => {
+    const current = currentGeneration(s.record)!;
+    const created = await d.kms.createAlias(to, current.keyId);
+    if (created === 'exists' && (await d.kms.describeKey(to))?.keyId !== current.keyId) {
+      throw new InvalidRequestError(`alias ${to} already exists and does not point at this group's current key ${current.keyArn}`);
+    }
+    await d.ledger.registerAlias(to, s.record.groupId);
+    const ours = s.record.generations.map((g) => g.keyId);
+    for (const old of new Set([from, declaredOld].filter((x): x is string => !!x && x !== to))) {
+      const target = await aliasTarget(d, old, ours);
+      if (target && ours.includes(target.keyId)) await d.kms.deleteAlias(old);
+    }
+  });
+}
+
+export async function deleteGroup(d: Deps, req: DeleteRequest): Promise<CustomResourceResult> {
   const done = { PhysicalResourceId: req.physicalResourceId };
   if (!req.groupId || req.physicalResourceId !== req.groupId) {
     d.log.info('delete: nothing of this group to remove', { physicalResourceId: req.physicalResourceId });
     return done;
   }
-  if (req.removalPolicy === 'retain') {
-    d.log.info('delete: keys and aliases retained (RemovalPolicy RETAIN)', { group: req.groupId });
+  const rec = await d.ledger.get(req.groupId);
+  if (!rec || rec.status === 'destroyed' || rec.status === 'failed') {
+    d.log.info('delete: the group is not in the ledger or already gone', { group: req.groupId, status: rec?.status });
     return done;
   }
-  const groupId = req.groupId;
-  await step(d, 'destroy', { group: groupId, pendingWindowDays: req.pendingWindowDays }, async () => {
-    const generations = await generationsOf(d, groupId);
-    const last = generations[generations.length - 1];
-    const claim = last ? await readClaim(d, groupId, last.number + 1) : undefined;
-    if (claim && last && claim.target.keyId === last.key.keyId && claim.createdAt) {
-      // A rotation died between CreateKey and registering its key: that key goes too.
-      const orphan = await findUnregistered(d, groupId, last.number + 1, last.key, claim.createdAt);
-      if (orphan) await d.kms.scheduleDeletion(orphan.key.keyId, req.pendingWindowDays);
+  const s = await Session.open(d, req.groupId, 'delete', lockWaitMs(d));
+  try {
+    if (s.record.settings.removalPolicy === 'retain' || req.removalPolicy === 'retain') {
+      await s.save((r) => ({ ...r, status: 'retained' }));
+      d.log.info('delete: keys and aliases retained (RemovalPolicy RETAIN)', { group: req.groupId });
+      return done;
     }
-    // Keys first (newest first), aliases after, generation 1's alias last: a Delete that dies half-way is re-run
-    // from the start. Newest first, because once the pending window of a scheduled key ends, KMS deletes the key
-    // with its aliases; the keys still to schedule must stay reachable from generation 1's alias.
-    for (const g of [...generations].reverse()) {
-      if (g.key.state !== 'PendingDeletion') await d.kms.scheduleDeletion(g.key.keyId, req.pendingWindowDays);
-    }
-    if (req.aliasName) {
-      const target = await d.kms.describeKey(req.aliasName);
-      if (target && generations.some((g) => g.key.keyId === target.keyId)) await d.kms.deleteAlias(req.aliasName);
-    }
-    const claimAfterLast = generationAlias(groupId, generations.length + 1);
-    await d.kms.deleteAlias(claimAfterLast);
-    for (const g of [...generations].reverse()) await d.kms.deleteAlias(generationAlias(groupId, g.number));
-  });
+    await destroy(d, s);
+  } finally {
+    await s.close();
+  }
   return done;
+}
+
+/**
+ * Keys newest first, then aliases: once the pending window of a scheduled key
+ * ends, KMS deletes the key with its aliases, and a Delete that dies half-way
+ * is run again from the ledger.
+ */
+async function destroy(d: Deps, s: Session): Promise<void> {
+  const window = s.record.settings.pendingWindowDays;
+  await step(d, 'destroy', { group: s.record.groupId, pendingWindowDays: window }, async () => {
+    await scheduleUnrecordedAttemptDeletion(d, s, window);
+    for (const g of [...liveGenerations(s.record)].reverse()) await scheduleGenerationDeletion(d, s, g, window);
+    const aliasName = s.record.settings.aliasName;
+    const ours = s.record.generations.map((g) => g.keyId);
+    const target = await aliasTarget(d, aliasName, ours);
+    if (target && ours.includes(target.keyId)) await d.kms.deleteAlias(aliasName);
+    else if (target) d.log.warn('the user alias points at a key this group did not make; left alone', { group: s.record.groupId, alias: aliasName, keyArn: target.arn });
+    for (const g of [...s.record.generations].reverse()) await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
+    await s.save((r) => ({ ...r, status: 'destroyed', rotation: undefined }));
+  });
 }

@@ -4,31 +4,11 @@
 
 export const SID = {
   root: 'EnableIamUserPermissions',
-  rotation: 'RotationFunctionManagement',
   retiredFence: 'RotationRetiredDecryptOnly',
 } as const;
 
 const RESERVED_SID_PREFIX = 'Rotation';
 const MAX_POLICY_BYTES = 32_768;
-
-/** What the rotation role may do on a generation through its key policy. */
-export const ROTATION_ROLE_KEY_ACTIONS = [
-  'kms:DescribeKey',
-  'kms:GetKeyPolicy',
-  'kms:PutKeyPolicy',
-  'kms:ListResourceTags',
-  'kms:TagResource',
-  'kms:UntagResource',
-  'kms:GetParametersForImport',
-  'kms:ImportKeyMaterial',
-  'kms:Encrypt',
-  'kms:Decrypt',
-  'kms:CreateAlias',
-  'kms:UpdateAlias',
-  'kms:DeleteAlias',
-  'kms:UpdateKeyDescription',
-  'kms:ScheduleKeyDeletion',
-];
 
 /** What a retired generation must refuse: every way of producing new ciphertext. */
 export const RETIRED_DENIED_ACTIONS = ['kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncryptTo'];
@@ -43,6 +23,8 @@ export interface PolicyDocument {
 export interface PolicyContext {
   readonly partition: string;
   readonly accountId: string;
+  /** The functions' roles: user statements must not lock them out. */
+  readonly lifecycleRoleArn: string;
   readonly rotationRoleArn: string;
 }
 
@@ -50,15 +32,18 @@ export function rootArn(ctx: Pick<PolicyContext, 'partition' | 'accountId'>): st
   return `arn:${ctx.partition}:iam::${ctx.accountId}:root`;
 }
 
-/** The policy every generation of a group starts with. */
+/**
+ * The policy every generation of a group starts with: the account delegation
+ * (IAM policies decide, so the functions can do on a key exactly what their
+ * synthesized IAM policies allow, and nothing a key-policy statement would add)
+ * plus the user's statements.
+ */
 export function buildKeyPolicy(ctx: PolicyContext, userStatements: readonly Statement[]): PolicyDocument {
   return {
     Version: '2012-10-17',
     Id: 'rotating-imported-key',
     Statement: [
-      // The default key policy: IAM policies of the account decide.
       { Sid: SID.root, Effect: 'Allow', Principal: { AWS: rootArn(ctx) }, Action: 'kms:*', Resource: '*' },
-      { Sid: SID.rotation, Effect: 'Allow', Principal: { AWS: ctx.rotationRoleArn }, Action: ROTATION_ROLE_KEY_ACTIONS, Resource: '*' },
       ...userStatements,
     ],
   };
@@ -124,7 +109,7 @@ function actionCoversPolicyControl(action: string): boolean {
 export function userStatementProblems(statements: unknown, ctx: PolicyContext): string[] {
   if (!Array.isArray(statements)) return ['KeyPolicyStatements must be a JSON array of IAM policy statements'];
   const problems: string[] = [];
-  const guarded = new Set(['*', rootArn(ctx), ctx.accountId, ctx.rotationRoleArn]);
+  const guarded = new Set(['*', rootArn(ctx), ctx.accountId, ctx.lifecycleRoleArn, ctx.rotationRoleArn]);
   statements.forEach((s: unknown, i) => {
     const where = `KeyPolicyStatements[${i}]`;
     if (typeof s !== 'object' || s === null || Array.isArray(s)) {
@@ -142,7 +127,7 @@ export function userStatementProblems(statements: unknown, ctx: PolicyContext): 
       const lockingActions = st.NotAction !== undefined || asList(st.Action).some(actionCoversPolicyControl);
       const hitsGuarded = st.NotPrincipal !== undefined || principalsOf(st.Principal).some((p) => guarded.has(p));
       if (lockingActions && hitsGuarded) {
-        problems.push(`${where} denies key-policy control to the account root, the rotation role or everyone; that would lock the key out`);
+        problems.push(`${where} denies key-policy control to the account root, a function role of this library or everyone; that would lock the key out`);
       }
     }
   });

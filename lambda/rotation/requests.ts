@@ -1,12 +1,14 @@
 /**
  * Turns a raw invocation event into a typed request, or refuses it before any
- * KMS call with an error that says what was expected. Pure.
+ * KMS or ledger call with an error that says what was expected. Each entry
+ * point accepts only its own kind of event. Pure.
  */
 import { aliasNameProblems } from './aliases';
 import { InvalidRequestError } from './errors';
 import { buildKeyPolicy, PolicyContext, Statement, userStatementProblems } from './policy';
 import {
-  GenerationSettings, parseGroupId, parseIntervalMonths, parseValidityDays, parseWrappingAlgorithm, parseWrappingKeySpec, withPolicyId,
+  DEFAULT_PROPAGATION_SECONDS, GroupSettings, parseGroupId, parseIntervalMonths, parsePendingWindow, parsePropagationSeconds,
+  parseScheduleHour, parseTimeZone, parseValidityDays, parseWrappingAlgorithm, parseWrappingKeySpec,
 } from './settings';
 import { MAX_USER_TAGS, RESERVED_TAG_PREFIX, TagMap } from './tags';
 
@@ -18,36 +20,49 @@ const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
 
 export const SCHEDULE_ACTIONS = ['rotate-if-due', 'rotate-now'] as const;
 
-export interface GroupSpec {
-  readonly settings: GenerationSettings;
-  readonly removalPolicy: 'retain' | 'destroy';
-  readonly pendingWindowDays: number;
-  readonly policyContext: PolicyContext;
+export interface RotationRequest {
+  readonly kind: 'rotate';
+  readonly force: boolean;
+  readonly aliasName: string;
+  readonly groupId?: string;
 }
 
-export type RotationRequest =
-  | { readonly kind: 'rotate'; readonly force: boolean; readonly aliasName: string; readonly groupId?: string }
-  | { readonly kind: 'create'; readonly spec: GroupSpec }
-  | { readonly kind: 'update'; readonly spec: GroupSpec; readonly oldAliasName?: string; readonly oldGroupId?: string; readonly physicalResourceId: string }
-  | { readonly kind: 'delete'; readonly groupId?: string; readonly aliasName?: string; readonly removalPolicy: 'retain' | 'destroy'; readonly pendingWindowDays: number; readonly physicalResourceId: string };
+export interface DeleteRequest {
+  readonly kind: 'delete';
+  readonly groupId?: string;
+  readonly aliasName?: string;
+  readonly removalPolicy: 'retain' | 'destroy';
+  readonly pendingWindowDays: number;
+  readonly physicalResourceId: string;
+}
 
-const EXPECTED = 'expected {"action":"rotate-if-due"|"rotate-now","aliasName":"alias/…"} or a CloudFormation custom resource event (RequestType Create, Update or Delete)';
+export type LifecycleRequest =
+  | { readonly kind: 'create'; readonly settings: GroupSettings; readonly requestId: string }
+  | { readonly kind: 'update'; readonly settings: GroupSettings; readonly oldAliasName?: string; readonly physicalResourceId: string; readonly requestId: string }
+  | DeleteRequest;
+
+const EXPECTED_ROTATION = 'the rotation entry point accepts only {"action":"rotate-if-due"|"rotate-now","aliasName":"alias/…","groupId"?:"…"}';
+const EXPECTED_LIFECYCLE = 'the lifecycle entry point accepts only CloudFormation custom resource events (RequestType Create, Update or Delete) from the provider framework';
 
 const CFN_PROPERTIES = [
   'ServiceToken', 'GroupId', 'AliasName', 'IntervalMonths', 'Description', 'KeyPolicyStatements', 'Tags',
   'WrappingAlgorithm', 'WrappingKeySpec', 'MaterialValidityDays', 'RemovalPolicy', 'PendingWindowDays',
-  'RotationRoleArn', 'AccountId', 'Partition',
+  'LifecycleRoleArn', 'RotationRoleArn', 'AccountId', 'Partition', 'PropagationWindowSeconds', 'ScheduleHour', 'ScheduleTimeZone',
 ];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-function refuse(problem: string): never {
-  throw new InvalidRequestError(`Refused event: ${problem}; ${EXPECTED}.`);
+type Refuse = (problem: string) => never;
+
+function refuser(expected: string): Refuse {
+  return (problem) => {
+    throw new InvalidRequestError(`Refused event: ${problem}; ${expected}.`);
+  };
 }
 
-export function parseRequest(event: unknown): RotationRequest {
+function asEventObject(event: unknown, refuse: Refuse): Record<string, unknown> {
   let size: number;
   try {
     size = Buffer.byteLength(JSON.stringify(event) ?? '');
@@ -56,12 +71,27 @@ export function parseRequest(event: unknown): RotationRequest {
   }
   if (size > MAX_EVENT_BYTES) refuse(`the event is ${size} bytes, more than ${MAX_EVENT_BYTES}`);
   if (!isRecord(event)) refuse(`the event is ${Array.isArray(event) ? 'an array' : typeof event}, not an object`);
-  if ('RequestType' in event) return parseCloudFormation(event);
-  if ('action' in event) return parseScheduleOrEmergency(event);
-  return refuse('it has neither "action" nor "RequestType"');
+  return event;
 }
 
-function parseScheduleOrEmergency(event: Record<string, unknown>): RotationRequest {
+/** Scheduled and emergency rotations: an alias (and optionally its group id), nothing else. */
+export function parseRotationRequest(event: unknown): RotationRequest {
+  const refuse: Refuse = refuser(EXPECTED_ROTATION);
+  const e = asEventObject(event, refuse);
+  if ('RequestType' in e) refuse('it is a CloudFormation event, which only the lifecycle entry point accepts');
+  if (!('action' in e)) refuse('it has no "action"');
+  return parseScheduleOrEmergency(e, refuse);
+}
+
+/** CloudFormation Create, Update and Delete of a key group. */
+export function parseLifecycleRequest(event: unknown): LifecycleRequest {
+  const refuse: Refuse = refuser(EXPECTED_LIFECYCLE);
+  const e = asEventObject(event, refuse);
+  if (!('RequestType' in e)) refuse('it is not a CloudFormation custom resource event');
+  return parseCloudFormation(e, refuse);
+}
+
+function parseScheduleOrEmergency(event: Record<string, unknown>, refuse: Refuse): RotationRequest {
   const unknown = Object.keys(event).filter((k) => !['action', 'aliasName', 'groupId'].includes(k));
   if (unknown.length > 0) refuse(`unexpected field(s) ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`);
   const action = event.action;
@@ -74,23 +104,24 @@ function parseScheduleOrEmergency(event: Record<string, unknown>): RotationReque
   return { kind: 'rotate', force: action === 'rotate-now', aliasName: event.aliasName as string, groupId };
 }
 
-function parseCloudFormation(event: Record<string, unknown>): RotationRequest {
+function parseCloudFormation(event: Record<string, unknown>, refuse: Refuse): LifecycleRequest {
   const type = event.RequestType;
   const props = event.ResourceProperties;
   if (!isRecord(props)) refuse('ResourceProperties is missing or not an object');
   const physicalResourceId = typeof event.PhysicalResourceId === 'string' ? event.PhysicalResourceId : '';
+  const requestId = typeof event.RequestId === 'string' ? event.RequestId.slice(0, 80) : '';
   switch (type) {
     case 'Create':
-      return { kind: 'create', spec: parseGroupSpec(props) };
+      return { kind: 'create', settings: parseGroupSettings(props), requestId };
     case 'Update': {
       if (!physicalResourceId) refuse('an Update event needs PhysicalResourceId');
       const old = isRecord(event.OldResourceProperties) ? event.OldResourceProperties : {};
       return {
         kind: 'update',
-        spec: parseGroupSpec(props),
+        settings: parseGroupSettings(props),
         oldAliasName: typeof old.AliasName === 'string' ? old.AliasName : undefined,
-        oldGroupId: typeof old.GroupId === 'string' ? old.GroupId : undefined,
         physicalResourceId,
+        requestId,
       };
     }
     case 'Delete':
@@ -101,7 +132,7 @@ function parseCloudFormation(event: Record<string, unknown>): RotationRequest {
 }
 
 /** Delete must not fail on properties a failed Create left behind: read what is usable. */
-function parseDelete(props: Record<string, unknown>, physicalResourceId: string): RotationRequest {
+function parseDelete(props: Record<string, unknown>, physicalResourceId: string): DeleteRequest {
   const groupId = typeof props.GroupId === 'string' && /^[A-Za-z0-9-]{1,64}$/.test(props.GroupId) ? props.GroupId : undefined;
   const aliasName = aliasNameProblems(props.AliasName).length === 0 ? props.AliasName as string : undefined;
   const removalPolicy = props.RemovalPolicy === 'destroy' ? 'destroy' : 'retain';
@@ -146,22 +177,20 @@ function parseRemoval(v: unknown): 'retain' | 'destroy' {
   return v;
 }
 
-function parsePendingWindow(v: unknown): number {
-  const n = typeof v === 'string' && /^\d{1,2}$/.test(v) ? Number(v) : typeof v === 'number' ? v : NaN;
-  if (!Number.isInteger(n) || n < 7 || n > 30) throw new InvalidRequestError(`PendingWindowDays must be a whole number of days from 7 to 30 (got ${JSON.stringify(v)})`);
-  return n;
-}
-
 function parsePolicyContext(props: Record<string, unknown>): PolicyContext {
-  const { Partition: partition, AccountId: accountId, RotationRoleArn: roleArn } = props;
+  const { Partition: partition, AccountId: accountId } = props;
   if (typeof partition !== 'string' || !PARTITIONS.test(partition)) throw new InvalidRequestError(`Partition must look like "aws" (got ${JSON.stringify(partition)})`);
   if (typeof accountId !== 'string' || !/^\d{12}$/.test(accountId)) throw new InvalidRequestError(`AccountId must be 12 digits (got ${JSON.stringify(accountId)})`);
-  if (typeof roleArn !== 'string' || !ROLE_ARN.test(roleArn)) throw new InvalidRequestError(`RotationRoleArn must be an IAM role ARN (got ${JSON.stringify(typeof roleArn === 'string' ? roleArn.slice(0, 120) : roleArn)})`);
-  if (!roleArn.startsWith(`arn:${partition}:iam::${accountId}:`)) throw new InvalidRequestError('RotationRoleArn must be a role of the same account and partition');
-  return { partition, accountId, rotationRoleArn: roleArn };
+  const role = (field: string): string => {
+    const arn = props[field];
+    if (typeof arn !== 'string' || !ROLE_ARN.test(arn)) throw new InvalidRequestError(`${field} must be an IAM role ARN (got ${JSON.stringify(typeof arn === 'string' ? arn.slice(0, 120) : arn)})`);
+    if (!arn.startsWith(`arn:${partition}:iam::${accountId}:`)) throw new InvalidRequestError(`${field} must be a role of the same account and partition`);
+    return arn;
+  };
+  return { partition, accountId, lifecycleRoleArn: role('LifecycleRoleArn'), rotationRoleArn: role('RotationRoleArn') };
 }
 
-export function parseGroupSpec(props: Record<string, unknown>): GroupSpec {
+export function parseGroupSettings(props: Record<string, unknown>): GroupSettings {
   const unknown = Object.keys(props).filter((k) => !CFN_PROPERTIES.includes(k));
   if (unknown.length > 0) throw new InvalidRequestError(`unexpected ResourceProperties ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; expected ${CFN_PROPERTIES.join(', ')}`);
   const aliasProblems = aliasNameProblems(props.AliasName, 'AliasName');
@@ -172,7 +201,7 @@ export function parseGroupSpec(props: Record<string, unknown>): GroupSpec {
   const statements = props.KeyPolicyStatements === undefined ? [] : parseJson(props.KeyPolicyStatements, 'KeyPolicyStatements');
   const statementProblems = userStatementProblems(statements, policyContext);
   if (statementProblems.length > 0) throw new InvalidRequestError(statementProblems.join('; '));
-  const settings: GenerationSettings = withPolicyId({
+  return {
     groupId: parseGroupId(props.GroupId, 'GroupId'),
     aliasName: props.AliasName as string,
     intervalMonths: parseIntervalMonths(props.IntervalMonths, 'IntervalMonths'),
@@ -182,11 +211,11 @@ export function parseGroupSpec(props: Record<string, unknown>): GroupSpec {
     wrappingAlgorithm: parseWrappingAlgorithm(props.WrappingAlgorithm ?? 'RSAES_OAEP_SHA_256', 'WrappingAlgorithm'),
     wrappingKeySpec: parseWrappingKeySpec(props.WrappingKeySpec ?? 'RSA_4096', 'WrappingKeySpec'),
     materialValidityDays: parseValidityDays(props.MaterialValidityDays ?? '0', 'MaterialValidityDays'),
-  });
-  return {
-    settings,
     removalPolicy: parseRemoval(props.RemovalPolicy ?? 'retain'),
-    pendingWindowDays: parsePendingWindow(props.PendingWindowDays ?? '30'),
+    pendingWindowDays: parsePendingWindow(props.PendingWindowDays ?? '30', 'PendingWindowDays'),
+    propagationSeconds: parsePropagationSeconds(props.PropagationWindowSeconds ?? String(DEFAULT_PROPAGATION_SECONDS), 'PropagationWindowSeconds'),
+    scheduleHour: parseScheduleHour(props.ScheduleHour ?? '3', 'ScheduleHour'),
+    scheduleTimeZone: parseTimeZone(props.ScheduleTimeZone ?? 'Etc/UTC', 'ScheduleTimeZone'),
     policyContext,
   };
 }

@@ -1,162 +1,143 @@
 /**
- * Scheduled (`rotate-if-due`) and emergency (`rotate-now`) rotation of a key
- * group, resumable after a run that died after any KMS call.
- *
- * Claim: the run that creates the generation alias of generation N+1 (pointing
- * at the current key until the new key exists) is the only author of N+1.
- * Another run that finds the claim younger than the lease exits cleanly; one
- * that finds it older finishes the half-made generation.
+ * Scheduled (`rotate-if-due`) and emergency (`rotate-now`) runs: decide from
+ * the ledger, then do every phase that is due under the group's lock. A run
+ * never sleeps through a propagation window; a later run continues.
  */
-import { generationAlias } from './aliases';
-import { applySettings } from './apply-settings';
-import { findUnregistered, isLive, readClaim, takeOver } from './claim';
 import { Deps, step } from './context';
-import { isDue, parseTimestamp, toTimestamp } from './dates';
-import { InconsistentGroupError, InvalidRequestError } from './errors';
-import { assertRegistered, completeGeneration, createGenerationKey, Generation, readGeneration } from './generation';
-import { KeyInfo } from './kms-gateway';
-import { PolicyDocument, SID } from './policy';
-import { activate, moveUserAlias, retire } from './promotion';
-import { GenerationSettings, policyIdFor, settingsFromCurrent } from './settings';
-import { TAG } from './tags';
-
-export type RotationOutcome =
-  | { readonly outcome: 'not-due'; readonly generation: number; readonly nextDueAt: string }
-  | { readonly outcome: 'rotated'; readonly generation: number; readonly keyArn: string; readonly previousKeyArn: string; readonly nextDueAt: string }
-  | { readonly outcome: 'in-progress'; readonly generation: number };
-
-export interface RotateRequest {
-  readonly aliasName: string;
-  readonly groupId?: string;
-  readonly force: boolean;
-}
-
-export async function rotate(d: Deps, req: RotateRequest): Promise<RotationOutcome> {
-  const current = await step(d, 'discover', { alias: req.aliasName }, async () => {
-    const g = await readGeneration(d, req.aliasName, req.groupId);
-    if (!g) throw new InvalidRequestError(`alias ${req.aliasName} does not exist; deploy the key group first`);
-    return g;
-  });
-  const groupId = current.tags[TAG.group];
-
-  if (current.stage === 'pending') {
-    // The alias already moved; the run died before tagging. Finish the promotion.
-    await assertRegistered(d, groupId, current);
-    return finishPromotion(d, req.aliasName, current);
-  }
-  if (current.stage !== 'current') {
-    throw new InconsistentGroupError(`alias ${req.aliasName} points at generation ${current.number} (${current.key.arn}) whose stage is ${current.stage}`);
-  }
-
-  const nextDueAt = parseTimestamp(current.tags[TAG.nextDueAt], `tag ${TAG.nextDueAt} of ${current.key.arn}`);
-  const claimName = generationAlias(groupId, current.number + 1);
-  const due = req.force || isDue(nextDueAt, d.now());
-
-  if (!due) {
-    // A not-due run still finishes what a dead run left behind (reads only otherwise).
-    const claim = await d.kms.describeKey(claimName);
-    if (!claim) {
-      d.log.info('not due', { group: groupId, generation: current.number, keyArn: current.key.arn, nextDueAt: toTimestamp(nextDueAt) });
-      return { outcome: 'not-due', generation: current.number, nextDueAt: toTimestamp(nextDueAt) };
-    }
-    return resume(d, current, claim, false);
-  }
-
-  await assertRegistered(d, groupId, current);
-  const claimed = await step(d, 'claim', { group: groupId, generation: current.number + 1, claim: claimName }, () =>
-    d.kms.createAlias(claimName, current.key.keyId));
-  if (claimed === 'exists') {
-    const claim = await d.kms.describeKey(claimName);
-    if (!claim) return { outcome: 'in-progress', generation: current.number + 1 };
-    return resume(d, current, claim, true);
-  }
-  // Read after the claim. A stack update that ran between our first reads and the claim
-  // shows in the policy's Id: then read the tags and description again.
-  const policy = await d.kms.getPolicy(current.key.keyId);
-  let settings = settingsOf(current, policy);
-  if (policy.Id !== policyIdFor(settings)) {
-    const fresh = await readGeneration(d, current.key.keyId, groupId);
-    if (fresh) settings = settingsOf(fresh, policy);
-  }
-  const key = await createGenerationKey(d, settings, current.number + 1, current.key);
-  await d.kms.updateAlias(claimName, key.keyId);
-  return finishRotation(d, settings, current, key, policy);
-}
-
-function settingsOf(current: Generation, policy: PolicyDocument): GenerationSettings {
-  const withoutFence = { ...policy, Statement: policy.Statement.filter((s) => s.Sid !== SID.retiredFence) };
-  return settingsFromCurrent(current.tags, current.key.description, withoutFence);
-}
-
-async function finishRotation(
-  d: Deps, s: GenerationSettings, current: Generation, key: KeyInfo, currentPolicy?: PolicyDocument,
-): Promise<RotationOutcome> {
-  const n = current.number + 1;
-  await completeGeneration(d, s, n, key);
-  await moveUserAlias(d, s.aliasName, s.groupId, n, key, false);
-  await retire(d, s.groupId, current, currentPolicy);
-  const nextDueAt = await activate(d, s.groupId, n, key, s.intervalMonths);
-  d.log.info('rotated', { group: s.groupId, generation: n, keyArn: key.arn, previousKeyArn: current.key.arn, nextDueAt: toTimestamp(nextDueAt) });
-  return { outcome: 'rotated', generation: n, keyArn: key.arn, previousKeyArn: current.key.arn, nextDueAt: toTimestamp(nextDueAt) };
-}
-
-/** The user alias already points at the new generation; retire the previous one and activate. */
-async function finishPromotion(d: Deps, aliasName: string, current: Generation): Promise<RotationOutcome> {
-  const groupId = current.tags[TAG.group];
-  const previousKeyId = current.tags[TAG.previousKey];
-  if (!previousKeyId) throw new InconsistentGroupError(`generation ${current.number} (${current.key.arn}) is pending behind ${aliasName} but names no previous key`);
-  const previous = await readGeneration(d, previousKeyId, groupId);
-  if (previous) {
-    await assertRegistered(d, groupId, previous);
-    await retire(d, groupId, previous);
-  }
-  const policy = await d.kms.getPolicy(current.key.keyId);
-  const s = settingsOf(current, policy);
-  const nextDueAt = await activate(d, groupId, current.number, current.key, s.intervalMonths);
-  d.log.info('rotated (finished an interrupted promotion)', { group: groupId, generation: current.number, keyArn: current.key.arn });
-  return { outcome: 'rotated', generation: current.number, keyArn: current.key.arn, previousKeyArn: previous?.key.arn ?? previousKeyId, nextDueAt: toTimestamp(nextDueAt) };
-}
+import { InvalidRequestError } from './errors';
+import { currentGeneration, GroupRecord, highestGeneration, Phase } from './ledger-model';
+import { createPhase } from './phases/create';
+import { fencePhase } from './phases/fence';
+import { importPhase } from './phases/import';
+import { promotePhase } from './phases/promote';
+import { testPhase } from './phases/test';
+import { nextWork } from './plan';
+import { auditLabels, dueDateOf, readCurrentKey } from './audit';
+import { RotationRequest } from './requests';
+import { GroupBusyError, Session } from './session';
 
 /**
- * A claim for generation N+1 exists: leave it to its live author, or take over
- * what a dead one left (exclusively) and finish it. A claim with no key behind
- * it is discarded when the group is not due (it may be a dead stack update's).
+ * `started`: a new generation is being made (promotion and fence follow at later runs).
+ * `in-progress`: a rotation is under way; nothing was due in this run (or it was joined).
+ * `queued`: another run holds the group; the emergency rotation is recorded and the next holder starts it.
+ * `promoted`: the alias moved to a new generation in this run. `completed`: the previous generation was fenced.
  */
-async function resume(d: Deps, current: Generation, claimTarget: KeyInfo, due: boolean): Promise<RotationOutcome> {
-  const groupId = current.tags[TAG.group];
-  const n = current.number + 1;
-  const claim = await readClaim(d, groupId, n, claimTarget);
-  if (!claim || isLive(d, claim) || !(await takeOver(d, claim))) {
-    d.log.info('another run is making this generation; leaving it alone', { group: groupId, generation: n, claim: generationAlias(groupId, n) });
-    return { outcome: 'in-progress', generation: n };
+export type RotationOutcomeKind = 'not-due' | 'started' | 'in-progress' | 'queued' | 'promoted' | 'completed';
+
+export interface RotationOutcome {
+  readonly outcome: RotationOutcomeKind;
+  readonly group: string;
+  /** The current generation, or the one being rotated in when a rotation is under way. */
+  readonly generation: number;
+  readonly keyArn?: string;
+  readonly previousKeyArn?: string;
+  /** The phase the rotation under way waits in, and from when it may run. */
+  readonly phase?: Phase;
+  readonly nextPhaseAt?: string;
+  readonly nextDueAt?: string;
+  readonly phasesDone: Phase[];
+  readonly busy?: boolean;
+}
+
+/** A phase is not started with less time left than this. */
+const PHASE_BUDGET_MS = 45_000;
+
+const PHASES: Record<Phase, (d: Deps, s: Session) => Promise<void>> = {
+  create: createPhase,
+  import: importPhase,
+  test: testPhase,
+  promote: promotePhase,
+  fence: fencePhase,
+};
+
+async function groupOf(d: Deps, req: RotationRequest): Promise<GroupRecord> {
+  const groupId = req.groupId ?? await d.ledger.groupOfAlias(req.aliasName);
+  const rec = groupId ? await d.ledger.get(groupId) : undefined;
+  if (!rec) throw new InvalidRequestError(`no key group with alias ${req.aliasName}${req.groupId ? ` and group id ${req.groupId}` : ''} is in the ledger; deploy it first (or recover the ledger, see docs/consistency.md)`);
+  if (rec.settings.aliasName !== req.aliasName) throw new InvalidRequestError(`key group ${rec.groupId} has alias ${rec.settings.aliasName}, not ${req.aliasName}`);
+  if (rec.status !== 'active') throw new InvalidRequestError(`key group ${rec.groupId} is ${rec.status}; only an active group rotates`);
+  return rec;
+}
+
+export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOutcome> {
+  const rec = await step(d, 'discover', { alias: req.aliasName }, () => groupOf(d, req));
+  const current = currentGeneration(rec)!;
+  let dueAt = dueDateOf(d, rec, await readCurrentKey(d, rec, current));
+  const force = req.force || rec.emergencyRequestedAt !== undefined;
+  const work = nextWork(rec, d.now(), dueAt, force);
+  if (work.kind === 'idle') {
+    await auditLabels(d, rec, current);
+    d.log.info('not due', { group: rec.groupId, generation: current.n, keyArn: current.keyArn, nextDueAt: dueAt?.toISOString() });
+    return outcomeOf(rec, 'not-due', []);
   }
-  return step(d, 'resume', { group: groupId, generation: n, claim: claim.name }, async () => {
-    await assertRegistered(d, groupId, current);
-    const policy = await d.kms.getPolicy(current.key.keyId);
-    const s = settingsOf(current, policy);
-    let key: KeyInfo;
-    if (claim.target.keyId === current.key.keyId) {
-      // Claimed, then the run died: before CreateKey, or after it but before registering the key.
-      const orphan = await findUnregistered(d, groupId, n, current.key, claim.createdAt!);
-      if (orphan) {
-        // Made before any settings change that happened since: give it the group's settings now.
-        await applySettings(d, s, orphan.key, orphan.tags, { fenced: false });
-        key = orphan.key;
-      } else if (!due) {
-        await d.kms.deleteAlias(claim.name);
-        d.log.info('discarded a claim with no key behind it; not due', { group: groupId, generation: n });
-        return { outcome: 'not-due', generation: current.number, nextDueAt: current.tags[TAG.nextDueAt] };
-      } else {
-        key = await createGenerationKey(d, s, n, current.key);
-      }
-      await d.kms.updateAlias(claim.name, key.keyId);
-    } else {
-      const pending = await readGeneration(d, claim.target.keyId, groupId);
-      if (!pending || pending.number !== n || pending.stage !== 'pending' || pending.tags[TAG.previousKey] !== current.key.keyId) {
-        throw new InconsistentGroupError(`claim ${claim.name} points at ${claim.target.arn}, which is not the pending generation ${n} following ${current.key.arn}`);
-      }
-      key = pending.key;
+  if (work.kind === 'wait' && !force) return outcomeOf(rec, 'in-progress', []);
+
+  let s: Session;
+  try {
+    s = await Session.open(d, rec.groupId, force ? 'emergency rotation' : 'scheduled rotation');
+  } catch (e) {
+    if (!(e instanceof GroupBusyError)) throw e;
+    if (!req.force) {
+      d.log.info('another run holds the group; leaving it alone', { group: rec.groupId });
+      return { ...outcomeOf(rec, 'in-progress', []), busy: true };
     }
-    return finishRotation(d, s, current, key, policy);
-  });
+    const queued = await d.ledger.update(rec.groupId, (r) => ({ ...r, emergencyRequestedAt: r.emergencyRequestedAt ?? d.now().toISOString() }), d.now);
+    d.log.info('another run holds the group; the emergency rotation is queued for it', { group: rec.groupId, lock: rec.lock?.purpose });
+    return { ...outcomeOf(queued, 'queued', []), busy: true };
+  }
+  const done: Phase[] = [];
+  let started = false;
+  try {
+    let emergency = force;
+    for (;;) {
+      const r = s.record.rotation;
+      if (emergency && r) {
+        // Joins the rotation under way, or (if it already promoted) queues another right after it.
+        await s.save((x) => ({
+          ...x,
+          emergencyRequestedAt: undefined,
+          rotation: r.phase === 'fence' ? { ...x.rotation!, followUp: 'emergency' } : { ...x.rotation!, reason: 'emergency' },
+        }));
+        emergency = false;
+      }
+      const next = nextWork(s.record, d.now(), dueAt, emergency);
+      if (next.kind === 'start') {
+        emergency = false;
+        started = true;
+        dueAt = undefined;
+        const n = highestGeneration(s.record) + 1;
+        await s.save((x) => ({ ...x, emergencyRequestedAt: undefined, rotation: { n, reason: next.reason, phase: 'create', startedAt: d.now().toISOString() } }));
+        d.log.info('rotation started', { group: s.record.groupId, generation: n, reason: next.reason });
+        continue;
+      }
+      if (next.kind !== 'phase' || d.remainingMs() < PHASE_BUDGET_MS) break;
+      const followUp = s.record.rotation?.followUp === 'emergency';
+      await PHASES[next.phase](d, s);
+      done.push(next.phase);
+      if (next.phase === 'fence' && followUp) emergency = true;
+    }
+  } finally {
+    await s.close();
+  }
+  const kind: RotationOutcomeKind = done.includes('fence') && !s.record.rotation ? 'completed'
+    : done.includes('promote') ? 'promoted'
+      : started ? 'started' : 'in-progress';
+  return outcomeOf(s.record, kind, done);
+}
+
+function outcomeOf(rec: GroupRecord, outcome: RotationOutcomeKind, phasesDone: Phase[]): RotationOutcome {
+  const current = currentGeneration(rec);
+  const r = rec.rotation;
+  const previous = rec.generations.filter((g) => g.stage === 'retired' && current && g.n < current.n).pop();
+  return {
+    outcome,
+    group: rec.groupId,
+    generation: r && r.phase !== 'fence' ? r.n : current?.n ?? 0,
+    keyArn: current?.keyArn,
+    previousKeyArn: phasesDone.includes('promote') || phasesDone.includes('fence') ? previous?.keyArn : undefined,
+    phase: r?.phase,
+    nextPhaseAt: r?.notBefore,
+    nextDueAt: rec.nextDueAt,
+    phasesDone,
+  };
 }

@@ -1,19 +1,22 @@
 /**
- * What a new generation is made from, and how it is stored on the current
- * generation's tags so that the function keeps no state of its own. Pure.
+ * A key group's settings, as the stack declares them and the ledger stores
+ * them, and the validation of each field. Pure.
  */
 import { createHash } from 'node:crypto';
 import { GROUP_ID_PATTERN } from './aliases';
 import { InvalidRequestError } from './errors';
 import { WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, WrappingAlgorithm, WrappingKeySpec } from './material';
-import { PolicyDocument } from './policy';
-import { TAG, TagMap, userTagsOf } from './tags';
+import { PolicyContext, PolicyDocument } from './policy';
+import { TagMap } from './tags';
 
 export const MIN_INTERVAL_MONTHS = 1;
 export const MAX_INTERVAL_MONTHS = 120;
 export const MAX_VALIDITY_DAYS = 365;
+export const MIN_PROPAGATION_SECONDS = 300;
+export const MAX_PROPAGATION_SECONDS = 3600;
+export const DEFAULT_PROPAGATION_SECONDS = 420;
 
-export interface GenerationSettings {
+export interface GroupSettings {
   readonly groupId: string;
   readonly aliasName: string;
   readonly intervalMonths: number;
@@ -25,51 +28,72 @@ export interface GenerationSettings {
   readonly wrappingKeySpec: WrappingKeySpec;
   /** 0: KEY_MATERIAL_DOES_NOT_EXPIRE; otherwise days of validity. */
   readonly materialValidityDays: number;
+  readonly removalPolicy: 'retain' | 'destroy';
+  readonly pendingWindowDays: number;
+  /** How long authorization may take to see alias, tag and policy changes. */
+  readonly propagationSeconds: number;
+  /** Scheduled rotations start in this hour (0-23) of `scheduleTimeZone`. */
+  readonly scheduleHour: number;
+  readonly scheduleTimeZone: string;
+  readonly policyContext: PolicyContext;
 }
 
-/**
- * The key policy's `Id` names a digest of the other settings. A stack update
- * writes the policy last, so a rotation that reads the policy after its claim
- * can tell whether the tags and description it read before were already stale.
- */
-export function policyIdFor(s: GenerationSettings): string {
+/** A digest of everything that ends up on the keys (policy, description, labels). */
+export function settingsDigest(s: GroupSettings): string {
   const userTags = Object.keys(s.userTags).sort().map((k) => [k, s.userTags[k]]);
   const material = JSON.stringify([
-    s.aliasName, s.intervalMonths, s.description, userTags, s.wrappingAlgorithm, s.wrappingKeySpec, s.materialValidityDays,
+    s.aliasName, s.intervalMonths, s.description, s.policy, userTags, s.wrappingAlgorithm, s.wrappingKeySpec, s.materialValidityDays,
   ]);
-  return `rotating-imported-key/${createHash('sha256').update(material).digest('hex').slice(0, 16)}`;
+  return createHash('sha256').update(material).digest('hex').slice(0, 32);
 }
 
-/** The settings with the policy `Id` that names them. */
-export function withPolicyId(s: GenerationSettings): GenerationSettings {
-  return { ...s, policy: { ...s.policy, Id: policyIdFor(s) } };
+function wholeNumber(v: unknown, digits: number): number {
+  if (typeof v === 'number') return v;
+  return typeof v === 'string' && new RegExp(`^\\d{1,${digits}}$`).test(v) ? Number(v) : NaN;
 }
 
-/** The tags that carry the group's configuration. */
-export function settingsTags(s: GenerationSettings): TagMap {
-  return {
-    [TAG.group]: s.groupId,
-    [TAG.alias]: s.aliasName,
-    [TAG.intervalMonths]: String(s.intervalMonths),
-    [TAG.wrapping]: `${s.wrappingAlgorithm}/${s.wrappingKeySpec}`,
-    [TAG.validityDays]: String(s.materialValidityDays),
-  };
-}
-
-export function parseIntervalMonths(v: unknown, field: string): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,3}$/.test(v) ? Number(v) : NaN;
-  if (!Number.isInteger(n) || n < MIN_INTERVAL_MONTHS || n > MAX_INTERVAL_MONTHS) {
-    throw new InvalidRequestError(`${field} must be a whole number of months from ${MIN_INTERVAL_MONTHS} to ${MAX_INTERVAL_MONTHS} (got ${JSON.stringify(v)})`);
+function inRange(v: unknown, field: string, min: number, max: number, unit: string, digits: number): number {
+  const n = wholeNumber(v, digits);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new InvalidRequestError(`${field} must be a whole number of ${unit} from ${min} to ${max} (got ${JSON.stringify(v)})`);
   }
   return n;
 }
 
+export function parseIntervalMonths(v: unknown, field: string): number {
+  return inRange(v, field, MIN_INTERVAL_MONTHS, MAX_INTERVAL_MONTHS, 'months', 3);
+}
+
 export function parseValidityDays(v: unknown, field: string): number {
-  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\d{1,3}$/.test(v) ? Number(v) : NaN;
+  const n = wholeNumber(v, 3);
   if (!Number.isInteger(n) || n < 0 || n > MAX_VALIDITY_DAYS) {
     throw new InvalidRequestError(`${field} must be 0 (material never expires) or a whole number of days from 1 to ${MAX_VALIDITY_DAYS} (got ${JSON.stringify(v)})`);
   }
   return n;
+}
+
+export function parsePendingWindow(v: unknown, field: string): number {
+  return inRange(v, field, 7, 30, 'days', 2);
+}
+
+export function parsePropagationSeconds(v: unknown, field: string): number {
+  return inRange(v, field, MIN_PROPAGATION_SECONDS, MAX_PROPAGATION_SECONDS, 'seconds', 4);
+}
+
+export function parseScheduleHour(v: unknown, field: string): number {
+  return inRange(v, field, 0, 23, 'hours', 2);
+}
+
+export function parseTimeZone(v: unknown, field: string): string {
+  if (typeof v !== 'string' || v.length > 64 || !/^[A-Za-z0-9_+\-/]+$/.test(v)) {
+    throw new InvalidRequestError(`${field} must be an IANA time zone name such as "Etc/UTC" (got ${JSON.stringify(typeof v === 'string' ? v.slice(0, 64) : v)})`);
+  }
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: v });
+  } catch {
+    throw new InvalidRequestError(`${field} ${JSON.stringify(v)} is not a time zone this runtime knows`);
+  }
+  return v;
 }
 
 export function parseWrappingAlgorithm(v: unknown, field: string): WrappingAlgorithm {
@@ -91,20 +115,4 @@ export function parseGroupId(v: unknown, field: string): string {
     throw new InvalidRequestError(`${field} must match ${GROUP_ID_PATTERN} (got ${JSON.stringify(typeof v === 'string' ? v.slice(0, 80) : v)})`);
   }
   return v;
-}
-
-/** Reads the group's settings back from the current generation. */
-export function settingsFromCurrent(tags: TagMap, description: string, policy: PolicyDocument): GenerationSettings {
-  const wrapping = (tags[TAG.wrapping] ?? '').split('/');
-  return {
-    groupId: parseGroupId(tags[TAG.group], `tag ${TAG.group}`),
-    aliasName: tags[TAG.alias] ?? '',
-    intervalMonths: parseIntervalMonths(tags[TAG.intervalMonths], `tag ${TAG.intervalMonths}`),
-    description,
-    policy,
-    userTags: userTagsOf(tags),
-    wrappingAlgorithm: parseWrappingAlgorithm(wrapping[0], `tag ${TAG.wrapping}`),
-    wrappingKeySpec: parseWrappingKeySpec(wrapping[1], `tag ${TAG.wrapping}`),
-    materialValidityDays: parseValidityDays(tags[TAG.validityDays], `tag ${TAG.validityDays}`),
-  };
 }

@@ -1,5 +1,6 @@
 /**
- * Tag keys written on every generation (see docs/wire-contract.md). Pure.
+ * Tag keys written on every generation (see docs/wire-contract.md): labels for
+ * people and for ABAC, written from the ledger, never read as the truth. Pure.
  */
 export const TAG = {
   group: 'rotation:group',
@@ -15,14 +16,14 @@ export const TAG = {
   activatedAt: 'rotation:activated-at',
   nextDueAt: 'rotation:next-due-at',
   retiredAt: 'rotation:retired-at',
+  /** The rotation attempt that made the key: finds a key whose creator died before recording it. */
+  attempt: 'rotation:attempt',
 } as const;
 
 export const RESERVED_TAG_PREFIX = 'rotation:';
 export const MANAGED_BY = 'cdk-rotating-imported-key';
 export const MAX_USER_TAGS = 35;
 
-export type Stage = 'pending' | 'current' | 'retired';
-const STAGES: readonly string[] = ['pending', 'current', 'retired'];
 
 export type TagMap = Record<string, string>;
 export interface KmsTag { TagKey: string; TagValue: string }
@@ -48,18 +49,8 @@ export function userTagsOf(tags: TagMap): TagMap {
   return out;
 }
 
-export function stageOf(tags: TagMap): Stage | undefined {
-  const s = tags[TAG.stage];
-  return s !== undefined && STAGES.includes(s) ? (s as Stage) : undefined;
-}
-
 export function generationOf(tags: TagMap): number | undefined {
   const g = tags[TAG.generation];
   if (g === undefined || !/^[1-9]\d{0,5}$/.test(g)) return undefined;
   return Number(g);
-}
-
-/** True when the tags say the key belongs to this group and was made by this library. */
-export function claimsGroup(tags: TagMap, groupId: string): boolean {
-  return tags[TAG.group] === groupId && tags[TAG.managedBy] === MANAGED_BY;
 }

@@ -12,26 +12,43 @@ export const DECRYPT_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
  */
 export const EVERY_GENERATION_ACTIONS = ['kms:Decrypt', 'kms:DescribeKey'];
 
+/** What `grantRotateNow` allows: invoking the rotation function. */
+export const INVOKE_ACTIONS = ['lambda:InvokeFunction'];
+
 /** Key creation: `CreateKey` with tags also needs `TagResource`. */
 export const CREATE_KEY_ACTIONS = ['kms:CreateKey', 'kms:TagResource'];
 
-/** What the rotation function does to keys of its own group. */
-export const MANAGE_KEY_ACTIONS = [
+/** The lifecycle function's management of its groups' keys: settings, relabelling, aliases. */
+export const LIFECYCLE_MANAGE_KEY_ACTIONS = [
   'kms:DescribeKey',
   'kms:ListResourceTags',
   'kms:GetKeyPolicy',
-  'kms:Encrypt',
-  'kms:Decrypt',
   'kms:TagResource',
   'kms:UntagResource',
+  'kms:UpdateKeyDescription',
   'kms:CreateAlias',
   'kms:UpdateAlias',
   'kms:DeleteAlias',
-  'kms:UpdateKeyDescription',
+];
+
+/**
+ * The rotation function's management of its groups' keys: no settings
+ * (UntagResource, UpdateKeyDescription) and no alias deletion.
+ */
+export const ROTATION_MANAGE_KEY_ACTIONS = [
+  'kms:DescribeKey',
+  'kms:ListResourceTags',
+  'kms:GetKeyPolicy',
+  'kms:TagResource',
+  'kms:CreateAlias',
+  'kms:UpdateAlias',
 ];
 
 /** Key policy changes, pinned to the lockout safety check. */
 export const PUT_KEY_POLICY_ACTIONS = ['kms:PutKeyPolicy'];
+
+/** The round trip that tests a new generation, under the probe's encryption context only. */
+export const PROBE_ACTIONS = ['kms:Encrypt', 'kms:Decrypt'];
 
 /** Download of the wrapping public key and import token. */
 export const GET_IMPORT_PARAMETERS_ACTIONS = ['kms:GetParametersForImport'];
@@ -39,11 +56,23 @@ export const GET_IMPORT_PARAMETERS_ACTIONS = ['kms:GetParametersForImport'];
 /** Import of wrapped material. */
 export const IMPORT_ACTIONS = ['kms:ImportKeyMaterial'];
 
-/** Only granted when the removal policy is DESTROY. */
+/** Deletion: of every generation (DESTROY), or of a generation that never held data (pending). */
 export const DELETE_KEY_ACTIONS = ['kms:ScheduleKeyDeletion'];
 
-/** Alias-side permission of the alias operations. */
-export const ALIAS_ACTIONS = ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'];
+/** Alias-side permission of the lifecycle function's alias operations. */
+export const LIFECYCLE_ALIAS_ACTIONS = ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'];
 
-/** Discovery calls that have no resource-level permissions. */
-export const DISCOVERY_ACTIONS = ['kms:ListAliases', 'tag:GetResources'];
+/** The lifecycle function's discovery calls; neither has resource-level permissions. */
+export const LIFECYCLE_DISCOVERY_ACTIONS = ['kms:ListAliases', 'tag:GetResources'];
+
+/** The rotation function's discovery call; it has no resource-level permissions. */
+export const ROTATION_DISCOVERY_ACTIONS = ['tag:GetResources'];
+
+/** The lifecycle function's use of the ledger (DeleteItem: a group's item when it is destroyed). */
+export const LIFECYCLE_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
+
+/** The rotation function's use of the ledger: it never deletes a group's item. */
+export const ROTATION_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+
+/** The label of the current generation's due date (the rotation role may remove only this one). */
+export const NEXT_DUE_AT_TAG = 'rotation:next-due-at';

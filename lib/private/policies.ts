@@ -4,16 +4,37 @@ import * as perms from './perms';
 // Pure builders of IAM statements. Lists of group ids may be tokens (Lazy) so
 // that one statement serves every key group of a stack with the same settings.
 
-/** The tag every generation carries with its group id. */
+/** The tag every generation carries with its group id; set at CreateKey, never changed. */
 export const GROUP_TAG = 'rotation:group';
+
+/** The tag that labels a generation's stage (`pending`, `current`, `retired`, ...). */
+export const STAGE_TAG = 'rotation:stage';
+
+/** The stage of a generation that was made and never promoted: it never held data. */
+export const PENDING_STAGE = 'pending';
 
 /** Condition key that matches keys of the given groups. */
 export const RESOURCE_GROUP_TAG = `aws:ResourceTag/${GROUP_TAG}`;
 
-/** Condition key that matches a request that tags a new key with a group. */
+/** Condition key that matches keys in a given stage. */
+export const RESOURCE_STAGE_TAG = `aws:ResourceTag/${STAGE_TAG}`;
+
+/** Condition key that matches a request that tags a key with a group. */
 export const REQUEST_GROUP_TAG = `aws:RequestTag/${GROUP_TAG}`;
 
-function groupsOf(keyArns: string, groupIds: string[], actions: string[], extra: Record<string, Record<string, unknown>> = {}): iam.PolicyStatement {
+/** Condition key that matches a request that tags a key with a stage. */
+export const REQUEST_STAGE_TAG = `aws:RequestTag/${STAGE_TAG}`;
+
+/** The encryption context entry of the functions' probes, and its only allowed value. */
+export const PROBE_CONTEXT_KEY = 'kms:EncryptionContext:rotation:purpose';
+export const PROBE_PURPOSE = 'probe';
+
+/** The only pending window of the deletion of a pending generation (KMS's minimum). */
+export const DISCARD_PENDING_WINDOW_DAYS = '7';
+
+type Conditions = Record<string, Record<string, unknown>>;
+
+function groupsOf(keyArns: string, groupIds: string[], actions: string[], extra: Conditions = {}): iam.PolicyStatement {
   return new iam.PolicyStatement({
     actions,
     resources: [keyArns],
@@ -25,43 +46,84 @@ function groupsOf(keyArns: string, groupIds: string[], actions: string[], extra:
 }
 
 /**
- * `CreateKey` (and the `TagResource` it implies) for new generations of the
- * given groups only: symmetric, EXTERNAL origin, single-Region, lockout check on.
+ * Conditions of `CreateKey` for new generations of the given groups only:
+ * symmetric, EXTERNAL origin, single-Region, lockout check on.
  *
  * KeySpec, KeyUsage, MultiRegion and the bypass flag use `IfExists`: when a
  * request omits them KMS applies exactly the pinned value, and any other value
  * is refused.
  */
-export function createKeyStatement(groupIds: string[]): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    actions: perms.CREATE_KEY_ACTIONS,
-    resources: ['*'],
-    conditions: {
-      StringEquals: {
-        [REQUEST_GROUP_TAG]: groupIds,
-        'kms:KeyOrigin': 'EXTERNAL',
-      },
-      StringEqualsIfExists: {
-        'kms:KeySpec': 'SYMMETRIC_DEFAULT',
-        'kms:KeyUsage': 'ENCRYPT_DECRYPT',
-      },
-      BoolIfExists: {
-        'kms:MultiRegion': 'false',
-        'kms:BypassPolicyLockoutSafetyCheck': 'false',
-      },
+function createKeyConditions(groupIds: string[], requestTags: Record<string, string> = {}): Conditions {
+  return {
+    StringEquals: {
+      [REQUEST_GROUP_TAG]: groupIds,
+      ...requestTags,
+      'kms:KeyOrigin': 'EXTERNAL',
     },
+    StringEqualsIfExists: {
+      'kms:KeySpec': 'SYMMETRIC_DEFAULT',
+      'kms:KeyUsage': 'ENCRYPT_DECRYPT',
+    },
+    BoolIfExists: {
+      'kms:MultiRegion': 'false',
+      'kms:BypassPolicyLockoutSafetyCheck': 'false',
+    },
+  };
+}
+
+/** `CreateKey` and the `TagResource` it implies, for new generations of the given groups. */
+export function createKeyStatement(groupIds: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions: perms.CREATE_KEY_ACTIONS, resources: ['*'], conditions: createKeyConditions(groupIds) });
+}
+
+/** `CreateKey` of new generations of the given groups that start out `pending`. */
+export function createPendingKeyStatement(groupIds: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['kms:CreateKey'],
+    resources: ['*'],
+    conditions: createKeyConditions(groupIds, { [REQUEST_STAGE_TAG]: PENDING_STAGE }),
+  });
+}
+
+/**
+ * The `TagResource` that `CreateKey` with tags implies: the key does not exist
+ * yet, so the resource is `*`; the request must tag the key with a group.
+ */
+export function tagNewKeyStatement(groupIds: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['kms:TagResource'],
+    resources: ['*'],
+    conditions: { StringEquals: { [REQUEST_GROUP_TAG]: groupIds } },
   });
 }
 
 /** Everyday management of the groups' own keys. */
-export function manageKeysStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
-  return groupsOf(keyArns, groupIds, perms.MANAGE_KEY_ACTIONS);
+export function manageKeysStatement(keyArns: string, groupIds: string[], actions: string[]): iam.PolicyStatement {
+  return groupsOf(keyArns, groupIds, actions);
+}
+
+/**
+ * The one label a rotation removes: the next due date of the generation it
+ * retires. `ForAllValues` on `aws:TagKeys` refuses a request that names any
+ * other tag key.
+ */
+export function untagDueDateStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
+  return groupsOf(keyArns, groupIds, ['kms:UntagResource'], {
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [perms.NEXT_DUE_AT_TAG] },
+  });
 }
 
 /** Key policy updates of the groups' own keys, never bypassing the lockout check. */
 export function putKeyPolicyStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
   return groupsOf(keyArns, groupIds, perms.PUT_KEY_POLICY_ACTIONS, {
     BoolIfExists: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
+  });
+}
+
+/** Encryption and decryption of the functions' own probes only (never of user data). */
+export function probeStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
+  return groupsOf(keyArns, groupIds, perms.PROBE_ACTIONS, {
+    StringEquals: { [PROBE_CONTEXT_KEY]: PROBE_PURPOSE },
   });
 }
 
@@ -79,10 +141,21 @@ export function importKeyMaterialStatement(keyArns: string, groupIds: string[], 
   });
 }
 
-/** Deletion of the groups' keys with exactly the configured pending window. */
+/** Deletion of every key of the groups (removal policy DESTROY) with exactly the configured pending window. */
 export function scheduleKeyDeletionStatement(keyArns: string, groupIds: string[], pendingWindowDays: string): iam.PolicyStatement {
   return groupsOf(keyArns, groupIds, perms.DELETE_KEY_ACTIONS, {
     NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': pendingWindowDays },
+  });
+}
+
+/**
+ * Deletion of a generation still tagged `pending` (made, never promoted, so it
+ * never encrypted data), with a 7-day window, whatever the removal policy.
+ */
+export function discardPendingKeyStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
+  return groupsOf(keyArns, groupIds, perms.DELETE_KEY_ACTIONS, {
+    StringEquals: { [RESOURCE_STAGE_TAG]: PENDING_STAGE },
+    NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': DISCARD_PENDING_WINDOW_DAYS },
   });
 }
 
@@ -97,9 +170,9 @@ export function deleteRenamedAliasStatement(allAliasesArn: string): iam.PolicySt
   return new iam.PolicyStatement({ actions: ['kms:DeleteAlias'], resources: [allAliasesArn] });
 }
 
-/** Alias-side permission for the user aliases and the generation aliases. */
-export function aliasStatement(aliasArns: string[]): iam.PolicyStatement {
-  return new iam.PolicyStatement({ actions: perms.ALIAS_ACTIONS, resources: aliasArns });
+/** Alias-side permission of alias operations on the given aliases. */
+export function aliasStatement(actions: string[], aliasArns: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions, resources: aliasArns });
 }
 
 /**
@@ -107,16 +180,30 @@ export function aliasStatement(aliasArns: string[]): iam.PolicyStatement {
  * permissions (the Service Authorization Reference lists no resource type for
  * them), so `*` is the only possible resource. Both only read metadata.
  */
-export function discoveryStatement(): iam.PolicyStatement {
-  return new iam.PolicyStatement({ actions: perms.DISCOVERY_ACTIONS, resources: ['*'] });
+export function discoveryStatement(actions: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions, resources: ['*'] });
 }
 
-/** Grant conditions: keys the alias currently points at. */
-export function currentGenerationConditions(aliasName: string): Record<string, Record<string, unknown>> {
+/** Item access to the ledger table (it has no indexes). */
+export function ledgerStatement(tableArn: string, actions: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions, resources: [tableArn] });
+}
+
+/**
+ * Grant conditions: requests that name the alias, on keys of the group.
+ * `kms:RequestAlias` is a property of the request, so this holds the moment
+ * the alias moves, without waiting for authorization to see the new alias.
+ */
+export function requestAliasConditions(aliasName: string, aliasArn: string, groupId: string): Conditions {
+  return { StringEquals: { 'kms:RequestAlias': [aliasName, aliasArn], [RESOURCE_GROUP_TAG]: groupId } };
+}
+
+/** Grant conditions: keys the alias currently points at (for callers that resolved the alias to a key id). */
+export function currentGenerationConditions(aliasName: string): Conditions {
   return { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': aliasName } };
 }
 
 /** Grant conditions: every generation of the group. */
-export function everyGenerationConditions(groupId: string): Record<string, Record<string, unknown>> {
+export function everyGenerationConditions(groupId: string): Conditions {
   return { StringEquals: { [RESOURCE_GROUP_TAG]: groupId } };
 }

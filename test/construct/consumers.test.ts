@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import { newStack, onlyLogicalId, stackWithKey, statementsOf } from './helpers';
+import { aliasArn, newStack, onlyLogicalId, stackWithKey, statementsOfRole } from './helpers';
 import { RotatingImportedKey, RotationInterval } from '../../lib';
 
 // Services that take an `encryptionKey` get the alias ARN, read from the key
@@ -31,7 +31,7 @@ describe('use as encryptionKey', () => {
     const bucket = new s3.Bucket(stack, 'Bucket', { encryptionKey: key });
     const role = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     bucket.grantRead(role);
-    const kmsStatements = statementsOf(template(), 'ReaderDefaultPolicy').filter((s) => JSON.stringify(s.Action).includes('kms:'));
+    const kmsStatements = statementsOfRole(template(), 'Reader').filter((s) => JSON.stringify(s.Action).includes('kms:'));
     // Reading old objects needs every generation, so decryption is scoped by the group tag.
     expect(kmsStatements).toEqual([
       expect.objectContaining({ Action: ['kms:Decrypt', 'kms:DescribeKey'], Condition: { StringEquals: { 'aws:ResourceTag/rotation:group': 'telemetry' } } }),
@@ -43,8 +43,12 @@ describe('use as encryptionKey', () => {
     const queue = new sqs.Queue(stack, 'Queue', { encryptionMasterKey: key });
     const role = new iam.Role(stack, 'Sender', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     queue.grantSendMessages(role);
-    const kmsStatements = statementsOf(template(), 'SenderDefaultPolicy').filter((s) => JSON.stringify(s.Action).includes('kms:'));
+    const kmsStatements = statementsOfRole(template(), 'Sender').filter((s) => JSON.stringify(s.Action).includes('kms:'));
     expect(kmsStatements.map((s) => [s.Action, s.Condition])).toEqual([
+      [
+        ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+        { StringEquals: { 'kms:RequestAlias': ['alias/telemetry', aliasArn('alias/telemetry')], 'aws:ResourceTag/rotation:group': 'telemetry' } },
+      ],
       [['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'], { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/telemetry' } }],
       ['kms:Decrypt', { StringEquals: { 'aws:ResourceTag/rotation:group': 'telemetry' } }],
     ]);
@@ -73,7 +77,7 @@ describe('use as encryptionKey', () => {
 
   test('a consumer in another stack of the same environment imports the alias ARN', () => {
     const { stack, key } = stackWithKey();
-    const other = new Stack(stack.node.root, 'Consumer', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const other = new Stack(stack.node.root, 'Consumer', { env: { account: '111122223333', region: 'us-east-1' } });
     new sqs.Queue(other, 'Queue', { encryptionMasterKey: key });
     Template.fromStack(other).hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: { 'Fn::ImportValue': Match.anyValue() } });
   });

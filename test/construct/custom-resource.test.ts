@@ -1,15 +1,16 @@
-import { Duration, RemovalPolicy, Stack, Tags } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { onlyLogicalId, stackWithKey } from './helpers';
+import { customResourceProperties, functionRoles, ledgerTableName, roleArnOf } from './synthesized-policies';
 import { MaterialExpiration, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 
 describe('the key group custom resource', () => {
-  test('has the wire-contract properties, all strings, with their defaults', () => {
+  test('has the wire-contract properties, all strings once deployed, with their defaults', () => {
     const { template, key } = stackWithKey();
-    const roleId = Object.keys(template().findResources('AWS::IAM::Role')).find((id) => id.startsWith('RotatingImportedKeyRotationRole'))!;
-    const [resource] = Object.values(template().findResources('Custom::RotatingImportedKey')) as any[];
-    const { ServiceToken: _token, ...properties } = resource.Properties;
+    const t = template().toJSON();
+    const roles = functionRoles(t);
+    const { ServiceToken: _token, ...properties } = customResourceProperties(t);
     expect(properties).toEqual({
       GroupId: key.groupId,
       AliasName: 'alias/telemetry',
@@ -22,9 +23,22 @@ describe('the key group custom resource', () => {
       MaterialValidityDays: '0',
       RemovalPolicy: 'retain',
       PendingWindowDays: '30',
-      RotationRoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] },
+      LifecycleRoleArn: roleArnOf(roles.lifecycle),
+      RotationRoleArn: roleArnOf(roles.rotation),
       AccountId: '111122223333',
-      Partition: { Ref: 'AWS::Partition' },
+      Partition: 'aws',
+      PropagationWindowSeconds: '420',
+      ScheduleHour: '3',
+      ScheduleTimeZone: 'Etc/UTC',
+    });
+  });
+
+  test('the role ARNs are references to the two function roles', () => {
+    const { template } = stackWithKey();
+    const roles = functionRoles(template().toJSON());
+    template().hasResourceProperties('Custom::RotatingImportedKey', {
+      LifecycleRoleArn: { 'Fn::GetAtt': [roles.lifecycle, 'Arn'] },
+      RotationRoleArn: { 'Fn::GetAtt': [roles.rotation, 'Arn'] },
     });
   });
 
@@ -40,6 +54,9 @@ describe('the key group custom resource', () => {
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
       groupId: 'ledger',
+      propagationWindow: Duration.minutes(15),
+      scheduleHour: 22,
+      scheduleTimeZone: TimeZone.EUROPE_BERLIN,
     });
     template().hasResourceProperties('Custom::RotatingImportedKey', {
       GroupId: 'ledger',
@@ -53,15 +70,23 @@ describe('the key group custom resource', () => {
       MaterialValidityDays: '365',
       RemovalPolicy: 'destroy',
       PendingWindowDays: '7',
+      PropagationWindowSeconds: '900',
+      ScheduleHour: '22',
+      ScheduleTimeZone: 'Europe/Berlin',
     });
   });
 
-  test('uses resource type Custom::RotatingImportedKey and depends on the rotation role and its policy', () => {
+  test('uses resource type Custom::RotatingImportedKey and depends on both roles, their policies and the ledger', () => {
     const { template } = stackWithKey();
     const t = template();
-    const policy = Object.keys(t.findResources('AWS::IAM::Policy')).find((id) => id.startsWith('RotatingImportedKeyRotationRoleDefaultPolicy'))!;
-    const role = Object.keys(t.findResources('AWS::IAM::Role')).find((id) => id.startsWith('RotatingImportedKeyRotationRole'))!;
-    t.hasResource('Custom::RotatingImportedKey', { DependsOn: Match.arrayWith([policy, role]) });
+    const roles = functionRoles(t.toJSON());
+    const policyOf = (role: string) => Object.keys(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }));
+    expect(policyOf(roles.lifecycle)).toHaveLength(1);
+    expect(policyOf(roles.rotation)).toHaveLength(1);
+    const [resource] = Object.values(t.findResources('Custom::RotatingImportedKey')) as any[];
+    expect([...resource.DependsOn].sort()).toEqual([
+      roles.lifecycle, ...policyOf(roles.lifecycle), roles.rotation, ...policyOf(roles.rotation), ledgerTableName(t.toJSON()),
+    ].sort());
   });
 
   test('key policy statements are rendered as a JSON array string, tokens included', () => {
@@ -77,14 +102,13 @@ describe('the key group custom resource', () => {
     });
     const [resource] = Object.values(template().findResources('Custom::RotatingImportedKey')) as any[];
     const rendered = resource.Properties.KeyPolicyStatements;
-    // The account is concrete in this stack; the partition stays a reference.
-    expect(rendered['Fn::Join'][0]).toBe('');
-    const text = rendered['Fn::Join'][1].map((p: unknown) => (typeof p === 'string' ? p : '<PARTITION>')).join('');
-    expect(JSON.parse(text)).toEqual([
+    // The account is concrete in this stack; the partition stays a reference until deployed.
+    expect(rendered['Fn::Join'][1]).toContainEqual({ Ref: 'AWS::Partition' });
+    expect(JSON.parse(customResourceProperties(template().toJSON()).KeyPolicyStatements)).toEqual([
       {
         Action: 'kms:DescribeKey',
         Effect: 'Allow',
-        Principal: { AWS: 'arn:<PARTITION>:iam::111122223333:root' },
+        Principal: { AWS: 'arn:aws:iam::111122223333:root' },
         Resource: '*',
         Sid: 'AllowAuditRead',
       },
@@ -123,7 +147,7 @@ describe('the key group custom resource', () => {
     expect(resolve(key.keyRef.keyArn)).toEqual(resolve(key.keyArn));
     expect(key.aliasName).toBe('alias/telemetry');
     expect(resolve(key.aliasArn)).toEqual({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:eu-west-1:111122223333:alias/telemetry']],
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:us-east-1:111122223333:alias/telemetry']],
     });
   });
 

@@ -1,35 +1,52 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { ALL_KEYS_ARN, stackWithKey, statementsOf } from './helpers';
+import { aliasArn, KEY_ARNS, stackWithKey, statementsOfRole } from './helpers';
+import { functionArnOf, functionIds } from './synthesized-policies';
 import { MaterialExpiration } from '../../lib';
 
 function withRole() {
   const setup = stackWithKey({ groupId: 'telemetry' });
   const role = new iam.Role(setup.stack, 'AppRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
-  return { ...setup, role, appStatements: () => statementsOf(setup.template(), 'AppRoleDefaultPolicy') };
+  return { ...setup, role, appStatements: () => statementsOfRole(setup.template(), 'AppRole') };
 }
 
-const ENCRYPT_STATEMENT = {
+const ENCRYPT_ACTIONS = ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'];
+
+/** Requests that name the alias (a request property: holds the moment the alias moves), on the group's keys. */
+const ENCRYPT_BY_REQUEST_ALIAS = {
   Effect: 'Allow',
-  Action: ['kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:DescribeKey'],
-  Resource: ALL_KEYS_ARN,
+  Action: ENCRYPT_ACTIONS,
+  Resource: KEY_ARNS,
+  Condition: {
+    StringEquals: {
+      'kms:RequestAlias': ['alias/telemetry', aliasArn('alias/telemetry')],
+      'aws:ResourceTag/rotation:group': 'telemetry',
+    },
+  },
+};
+
+/** The key the alias points at, for callers that resolved the alias to a key id. */
+const ENCRYPT_BY_RESOURCE_ALIAS = {
+  Effect: 'Allow',
+  Action: ENCRYPT_ACTIONS,
+  Resource: KEY_ARNS,
   Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/telemetry' } },
 };
 
 const DECRYPT_STATEMENT = {
   Effect: 'Allow',
   Action: ['kms:Decrypt', 'kms:DescribeKey'],
-  Resource: ALL_KEYS_ARN,
+  Resource: KEY_ARNS,
   Condition: { StringEquals: { 'aws:ResourceTag/rotation:group': 'telemetry' } },
 };
 
 describe('grants that follow rotation', () => {
-  test('grantEncrypt: encrypt-side actions on the keys behind the alias, and no decrypt', () => {
+  test('grantEncrypt: encrypt-side actions when the request names the alias or on the key behind it, and no decrypt', () => {
     const { key, role, appStatements } = withRole();
     const grant = key.grantEncrypt(role);
     expect(grant.success).toBe(true);
-    expect(appStatements()).toEqual([ENCRYPT_STATEMENT]);
+    expect(appStatements()).toEqual([ENCRYPT_BY_REQUEST_ALIAS, ENCRYPT_BY_RESOURCE_ALIAS]);
     expect(JSON.stringify(appStatements())).not.toContain('kms:Decrypt');
   });
 
@@ -44,14 +61,15 @@ describe('grants that follow rotation', () => {
     const { key, role, appStatements } = withRole();
     const grant = key.grantEncryptDecrypt(role);
     expect(grant.success).toBe(true);
-    expect(appStatements()).toEqual([ENCRYPT_STATEMENT, DECRYPT_STATEMENT]);
+    expect(appStatements()).toEqual([ENCRYPT_BY_REQUEST_ALIAS, ENCRYPT_BY_RESOURCE_ALIAS, DECRYPT_STATEMENT]);
   });
 
   test('grant(): kms:Decrypt and DescribeKey on every generation, other actions on the current one', () => {
     const { key, role, appStatements } = withRole();
     key.grant(role, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*');
     expect(appStatements()).toEqual([
-      { ...ENCRYPT_STATEMENT, Action: ['kms:Encrypt', 'kms:GenerateDataKey*'] },
+      { ...ENCRYPT_BY_REQUEST_ALIAS, Action: ['kms:Encrypt', 'kms:GenerateDataKey*'] },
+      { ...ENCRYPT_BY_RESOURCE_ALIAS, Action: ['kms:Encrypt', 'kms:GenerateDataKey*'] },
       { ...DECRYPT_STATEMENT, Action: 'kms:Decrypt' },
     ]);
   });
@@ -60,11 +78,11 @@ describe('grants that follow rotation', () => {
     const { key, stack, appStatements } = withRole();
     const writer = new iam.Role(stack, 'Writer', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     key.grantEncrypt(writer);
-    const reader = new iam.Role(stack, 'AppRoleReader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
     key.grantDecrypt(reader);
     const template = Template.fromStack(stack);
-    const writerActions = statementsOf(template, 'WriterDefaultPolicy').flatMap((s) => s.Action);
-    const readerActions = statementsOf(template, 'AppRoleReaderDefaultPolicy').flatMap((s) => s.Action);
+    const writerActions = statementsOfRole(template, 'Writer').flatMap((s) => s.Action);
+    const readerActions = statementsOfRole(template, 'Reader').flatMap((s) => s.Action);
     expect(writerActions).not.toContain('kms:Decrypt');
     expect(readerActions).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
     expect(appStatements()).toEqual([]);
@@ -73,13 +91,24 @@ describe('grants that follow rotation', () => {
   test('grant() of encrypt-side actions only uses alias scoping', () => {
     const { key, role, appStatements } = withRole();
     key.grant(role, 'kms:GenerateDataKey', 'kms:ReEncryptTo');
-    expect(appStatements()).toEqual([{ ...ENCRYPT_STATEMENT, Action: ['kms:GenerateDataKey', 'kms:ReEncryptTo'] }]);
+    expect(appStatements()).toEqual([
+      { ...ENCRYPT_BY_REQUEST_ALIAS, Action: ['kms:GenerateDataKey', 'kms:ReEncryptTo'] },
+      { ...ENCRYPT_BY_RESOURCE_ALIAS, Action: ['kms:GenerateDataKey', 'kms:ReEncryptTo'] },
+    ]);
   });
 
   test('grant() of the decrypt-side actions only uses tag scoping', () => {
     const { key, role, appStatements } = withRole();
     key.grant(role, 'kms:Decrypt', 'kms:DescribeKey');
     expect(appStatements()).toEqual([DECRYPT_STATEMENT]);
+  });
+
+  test('grantRotateNow: invoking the rotation function (and its versions), nothing else', () => {
+    const { key, role, appStatements, template } = withRole();
+    const grant = key.grantRotateNow(role);
+    expect(grant.success).toBe(true);
+    const rotation = functionArnOf(functionIds(template().toJSON()).rotation);
+    expect(appStatements()).toEqual([{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [rotation, `${rotation}:*`] }]);
   });
 
   test('grant() without actions is refused', () => {
@@ -129,7 +158,7 @@ describe('IKey behaviour', () => {
   test('is an environment-aware resource of its stack', () => {
     const { key, stack } = stackWithKey();
     expect(key.stack).toBe(stack);
-    expect(key.env).toEqual({ account: '111122223333', region: 'eu-west-1' });
+    expect(key.env).toEqual({ account: '111122223333', region: 'us-east-1' });
     expect(Stack.of(key).resolve(key.keyRef.keyId)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TelemetryKey/), 'AliasName'] });
   });
 

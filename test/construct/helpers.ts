@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { functionRoles, identityStatementsOf, TEST_ACCOUNT, TEST_REGION } from './synthesized-policies';
 import { RotatingImportedKey, RotatingImportedKeyProps, RotationInterval } from '../../lib';
 
 /** The props every test starts from. */
@@ -8,10 +9,10 @@ export const BASE_PROPS: RotatingImportedKeyProps = {
   rotationInterval: RotationInterval.months(6),
 };
 
-/** A fresh stack in its own app (no feature flags unless given). */
+/** A fresh stack in its own app, in the test account and Region (no feature flags unless given). */
 export function newStack(context: Record<string, unknown> = {}): Stack {
   const app = new App({ context });
-  return new Stack(app, 'TestStack', { env: { account: '111122223333', region: 'eu-west-1' } });
+  return new Stack(app, 'TestStack', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
 }
 
 /** A stack, its key, and its template rendered on demand. */
@@ -28,31 +29,41 @@ export function stackWithKey(overrides: Partial<RotatingImportedKeyProps> = {}):
   return { stack, key, template: () => Template.fromStack(stack) };
 }
 
-/** A policy statement as CloudFormation renders it. */
+/** A policy statement as a deployment sees it (intrinsics resolved). */
 export interface Statement {
   readonly Effect: string;
   readonly Action: string | string[];
-  readonly Resource: unknown;
+  readonly Resource: string | string[];
   readonly Condition?: Record<string, Record<string, unknown>>;
   readonly Sid?: string;
 }
 
-/** Every statement of every AWS::IAM::Policy whose logical id starts with the prefix. */
-export function statementsOf(template: Template, logicalIdPrefix: string): Statement[] {
-  const policies = template.findResources('AWS::IAM::Policy');
-  return Object.entries(policies)
-    .filter(([id]) => id.startsWith(logicalIdPrefix))
-    .flatMap(([, policy]) => (policy as any).Properties.PolicyDocument.Statement as Statement[]);
+/** The resolved identity statements of one of the shared roles. */
+export function roleStatements(template: Template, role: 'lifecycle' | 'rotation' | 'scheduler'): Statement[] {
+  const json = template.toJSON();
+  return identityStatementsOf(json, functionRoles(json)[role]);
 }
 
-/** The statements of the shared rotation role. */
-export function rotationRoleStatements(template: Template): Statement[] {
-  return statementsOf(template, 'RotatingImportedKeyRotationRoleDefaultPolicy');
+/** The logical id of the only role whose logical id starts with the prefix (the construct id). */
+export function roleIdOf(template: Template, prefix: string): string {
+  const ids = Object.keys(template.findResources('AWS::IAM::Role')).filter((id) => id.startsWith(prefix));
+  if (ids.length !== 1) throw new Error(`expected one role starting with ${prefix}, found ${ids.join(', ') || 'none'}`);
+  return ids[0];
+}
+
+/** The resolved identity statements of the only role whose logical id starts with the prefix. */
+export function statementsOfRole(template: Template, prefix: string): Statement[] {
+  return identityStatementsOf(template.toJSON(), roleIdOf(template, prefix));
 }
 
 /** The actions of a statement as a list. */
 export function actionsOf(statement: Statement): string[] {
   return Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+}
+
+/** The resources of a statement as a list. */
+export function resourcesOf(statement: Statement): string[] {
+  return Array.isArray(statement.Resource) ? statement.Resource : [statement.Resource];
 }
 
 /** The statements that allow the given action. */
@@ -69,14 +80,17 @@ export function onlyStatementWith(statements: Statement[], action: string): Stat
   return found[0];
 }
 
-/** The ARN pattern of every key in the stack's account and Region, as rendered. */
-export const ALL_KEYS_ARN = {
-  'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':kms:eu-west-1:111122223333:key/*']],
-};
+/** The statements about KMS keys and aliases (and the tagging API), without logs, ledger and queue. */
+export function kmsStatements(statements: Statement[]): Statement[] {
+  return statements.filter((s) => actionsOf(s).some((a) => a.startsWith('kms:') || a.startsWith('tag:')));
+}
 
-/** Renders an alias ARN the way the stack formats it. */
-export function aliasArn(aliasName: string): unknown {
-  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:kms:eu-west-1:111122223333:${aliasName}`]] };
+/** The ARN pattern of every key in the test account and Region. */
+export const KEY_ARNS = `arn:aws:kms:${TEST_REGION}:${TEST_ACCOUNT}:key/*`;
+
+/** An alias ARN in the test account and Region. */
+export function aliasArn(aliasName: string): string {
+  return `arn:aws:kms:${TEST_REGION}:${TEST_ACCOUNT}:${aliasName}`;
 }
 
 /** The logical id of the only resource of a type. */

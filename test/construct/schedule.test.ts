@@ -1,43 +1,54 @@
 import { TimeZone } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
-import { onlyLogicalId, stackWithKey, statementsOf } from './helpers';
+import { onlyLogicalId, stackWithKey, statementsOfRole } from './helpers';
+import { customResourceProperties, functionArnOf, functionIds, scheduleOf } from './synthesized-policies';
 import { RotatingImportedKey, RotationInterval } from '../../lib';
 
-describe('the daily rotation schedule', () => {
-  test('runs at 03:00 UTC by default', () => {
+describe('the rotation schedule', () => {
+  test('runs every 10 minutes from :00, in UTC by default', () => {
     const { template } = stackWithKey();
     template().hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'cron(0 3 * * ? *)',
+      ScheduleExpression: 'cron(0/10 * * * ? *)',
       ScheduleExpressionTimezone: 'Etc/UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
       State: 'ENABLED',
     });
   });
 
-  test('uses the configured hour, minute and time zone', () => {
+  test.each([
+    [0, 'cron(0/10 * * * ? *)'],
+    [7, 'cron(7/10 * * * ? *)'],
+    [10, 'cron(0/10 * * * ? *)'],
+    [45, 'cron(5/10 * * * ? *)'],
+    [59, 'cron(9/10 * * * ? *)'],
+  ])('scheduleMinute %d runs at %s', (scheduleMinute, expression) => {
+    const { template } = stackWithKey({ scheduleMinute });
+    expect(scheduleOf(template().toJSON()).expression).toBe(expression);
+  });
+
+  test('the hour does not change the expression; it goes to the function with the time zone', () => {
     const { template } = stackWithKey({ scheduleHour: 22, scheduleMinute: 45, scheduleTimeZone: TimeZone.EUROPE_BERLIN });
-    template().hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'cron(45 22 * * ? *)',
-      ScheduleExpressionTimezone: 'Europe/Berlin',
-    });
+    const t = template().toJSON();
+    expect(scheduleOf(t)).toMatchObject({ expression: 'cron(5/10 * * * ? *)', timeZone: 'Europe/Berlin' });
+    expect(customResourceProperties(t)).toMatchObject({ ScheduleHour: '22', ScheduleTimeZone: 'Europe/Berlin' });
   });
 
   test('accepts the edges of the ranges and a time zone given by name', () => {
     const { template } = stackWithKey({ scheduleHour: 0, scheduleMinute: 59, scheduleTimeZone: TimeZone.of('America/Argentina/Buenos_Aires') });
-    template().hasResourceProperties('AWS::Scheduler::Schedule', {
-      ScheduleExpression: 'cron(59 0 * * ? *)',
-      ScheduleExpressionTimezone: 'America/Argentina/Buenos_Aires',
-    });
+    const t = template().toJSON();
+    expect(scheduleOf(t)).toMatchObject({ expression: 'cron(9/10 * * * ? *)', timeZone: 'America/Argentina/Buenos_Aires' });
+    expect(customResourceProperties(t)).toMatchObject({ ScheduleHour: '0', ScheduleTimeZone: 'America/Argentina/Buenos_Aires' });
   });
 
   test('invokes the rotation function with the rotate-if-due event of the group', () => {
     const { key, template } = stackWithKey({ groupId: 'telemetry' });
-    const fn = Object.keys(template().findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } }))[0];
+    const t = template().toJSON();
+    expect(scheduleOf(t)).toMatchObject({
+      input: { action: 'rotate-if-due', aliasName: 'alias/telemetry', groupId: 'telemetry' },
+      targetArn: functionArnOf(functionIds(t).rotation),
+    });
     template().hasResourceProperties('AWS::Scheduler::Schedule', {
-      Target: Match.objectLike({
-        Arn: { 'Fn::GetAtt': [fn, 'Arn'] },
-        Input: JSON.stringify({ action: 'rotate-if-due', aliasName: 'alias/telemetry', groupId: 'telemetry' }),
-      }),
+      Target: Match.objectLike({ Input: JSON.stringify({ action: 'rotate-if-due', aliasName: 'alias/telemetry', groupId: 'telemetry' }) }),
     });
     expect(key.schedule.scheduleArn).toBeDefined();
   });
@@ -59,7 +70,7 @@ describe('the daily rotation schedule', () => {
     template().hasResource('AWS::Scheduler::Schedule', { DependsOn: [resource] });
   });
 
-  test('two schedules share one scheduler role that may only invoke the function and send to the queue', () => {
+  test('two schedules share one scheduler role that may only invoke the rotation function and send to the queue', () => {
     const { stack, template } = stackWithKey();
     new RotatingImportedKey(stack, 'Second', { aliasName: 'alias/second', rotationInterval: RotationInterval.months(3) });
     const t = template();
@@ -69,8 +80,12 @@ describe('the daily rotation schedule', () => {
     expect(roleArns.size).toBe(1);
     const roleId = JSON.parse([...roleArns][0])['Fn::GetAtt'][0];
     expect(roleId).toMatch(/^RotatingImportedKeyRotationSchedulerRole/);
-    const statements = statementsOf(t, 'RotatingImportedKeyRotationSchedulerRoleDefaultPolicy');
-    expect(statements.map((s) => s.Action).sort()).toEqual(['lambda:InvokeFunction', 'sqs:SendMessage']);
+    const rotation = functionArnOf(functionIds(t.toJSON()).rotation);
+    const queue = onlyLogicalId(t, 'AWS::SQS::Queue');
+    expect(statementsOfRole(t, roleId)).toEqual([
+      { Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: [rotation, `${rotation}:*`] },
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:us-east-1:111122223333:${queue}` },
+    ]);
     t.hasResourceProperties('AWS::IAM::Role', {
       AssumeRolePolicyDocument: {
         Statement: [{

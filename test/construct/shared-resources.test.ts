@@ -2,6 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { BASE_PROPS, newStack, onlyLogicalId, stackWithKey } from './helpers';
+import { functionEnvironments, functionIds, functionRoles, ledgerTableName } from './synthesized-policies';
 import { RotatingImportedKey, RotationInterval } from '../../lib';
 
 function countResources(template: Template): Record<string, number> {
@@ -20,27 +21,35 @@ function stackWithKeys(count: number): Stack {
   return stack;
 }
 
+function functionProps(template: Template, which: 'lifecycle' | 'rotation'): Record<string, any> {
+  return template.toJSON().Resources[functionIds(template.toJSON())[which]].Properties;
+}
+
 describe('resources shared by the key groups of a stack', () => {
-  test('two keys share one function, provider, role, log groups, queue, alarm and scheduler role', () => {
+  test('two keys share both functions, the provider, the roles, log groups, ledger, queue, alarm and scheduler role', () => {
     const template = Template.fromStack(stackWithKeys(2));
-    // the rotation function and the provider framework function
-    template.resourceCountIs('AWS::Lambda::Function', 2);
-    template.resourceCountIs('AWS::IAM::Role', 3);
-    template.resourceCountIs('AWS::IAM::Policy', 3);
-    template.resourceCountIs('AWS::Logs::LogGroup', 2);
-    template.resourceCountIs('AWS::SQS::Queue', 1);
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 1);
-    template.resourceCountIs('Custom::RotatingImportedKey', 2);
-    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    expect(countResources(template)).toEqual({
+      // lifecycle, rotation and the provider framework function
+      'AWS::Lambda::Function': 3,
+      // lifecycle, rotation, provider framework, scheduler
+      'AWS::IAM::Role': 4,
+      'AWS::IAM::Policy': 4,
+      'AWS::Logs::LogGroup': 3,
+      'AWS::DynamoDB::GlobalTable': 1,
+      'AWS::SQS::Queue': 1,
+      'AWS::SQS::QueuePolicy': 1,
+      'AWS::CloudWatch::Alarm': 1,
+      'Custom::RotatingImportedKey': 2,
+      'AWS::Scheduler::Schedule': 2,
+    });
   });
 
-  test('each extra key group adds at most 3 resources (a custom resource and a schedule)', () => {
+  test('each extra key group adds 2 resources (a custom resource and a schedule)', () => {
     const one = countResources(Template.fromStack(stackWithKeys(1)));
     const two = countResources(Template.fromStack(stackWithKeys(2)));
     const five = countResources(Template.fromStack(stackWithKeys(5)));
     const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
     const perGroup = total(two) - total(one);
-    expect(perGroup).toBeLessThanOrEqual(3);
     expect(perGroup).toBe(2);
     expect(total(five) - total(one)).toBe(4 * perGroup);
     const added = Object.fromEntries(Object.entries(two).filter(([type, n]) => n !== one[type]));
@@ -53,108 +62,146 @@ describe('resources shared by the key groups of a stack', () => {
     const a = new RotatingImportedKey(nested, 'A', { ...BASE_PROPS, aliasName: 'alias/a' });
     const b = new RotatingImportedKey(stack, 'B', { ...BASE_PROPS, aliasName: 'alias/b' });
     expect(a.rotationFunction).toBe(b.rotationFunction);
+    expect(a.lifecycleFunction).toBe(b.lifecycleFunction);
+    expect(a.ledgerTable).toBe(b.ledgerTable);
     expect(a.deadLetterQueue).toBe(b.deadLetterQueue);
     expect(stack.node.tryFindChild('RotatingImportedKeyRotation')).toBeDefined();
   });
 
-  test('keys in different stacks get their own rotation function', () => {
+  test('keys in different stacks get their own functions and ledger', () => {
     const stack1 = newStack();
     const stack2 = new Stack(stack1.node.root, 'Other');
     const a = new RotatingImportedKey(stack1, 'A', BASE_PROPS);
     const b = new RotatingImportedKey(stack2, 'B', BASE_PROPS);
     expect(a.rotationFunction).not.toBe(b.rotationFunction);
-    Template.fromStack(stack2).resourceCountIs('AWS::Lambda::Function', 2);
+    expect(a.ledgerTable).not.toBe(b.ledgerTable);
+    Template.fromStack(stack2).resourceCountIs('AWS::Lambda::Function', 3);
+  });
+
+  test('the rotation function, its role and log group keep the logical ids of the single-function design', () => {
+    const { template } = stackWithKey();
+    const t = template().toJSON();
+    expect(functionIds(t).rotation).toBe('RotatingImportedKeyRotationFunctionAB292FD4');
+    expect(functionRoles(t).rotation).toMatch(/^RotatingImportedKeyRotationRole[0-9A-F]{8}$/);
+    expect(Object.keys(t.Resources)).toContainEqual(expect.stringMatching(/^RotatingImportedKeyRotationLogGroup[0-9A-F]{8}$/));
   });
 });
 
-describe('the rotation function', () => {
-  test('is pinned: nodejs22.x on arm64, 256 MB, 5 minutes, index.handler', () => {
+describe('the two functions', () => {
+  test('the lifecycle function: lifecycleHandler, nodejs22.x on arm64, 256 MB, 10 minutes, no dead-letter queue', () => {
     const { template } = stackWithKey();
-    template().hasResourceProperties('AWS::Lambda::Function', {
+    const props = functionProps(template(), 'lifecycle');
+    expect(props).toMatchObject({ Handler: 'index.lifecycleHandler', Runtime: 'nodejs22.x', Architectures: ['arm64'], MemorySize: 256, Timeout: 600 });
+    expect(props.DeadLetterConfig).toBeUndefined();
+  });
+
+  test('the rotation function: rotationHandler, nodejs22.x on arm64, 256 MB, 5 minutes, failed runs to the dead-letter queue', () => {
+    const { template } = stackWithKey();
+    const t = template();
+    expect(functionProps(t, 'rotation')).toMatchObject({
+      Handler: 'index.rotationHandler',
       Runtime: 'nodejs22.x',
       Architectures: ['arm64'],
       MemorySize: 256,
       Timeout: 300,
-      Handler: 'index.handler',
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [onlyLogicalId(t, 'AWS::SQS::Queue'), 'Arn'] } },
     });
   });
 
-  test('has only the Powertools service name in its environment', () => {
+  test('both run the one bundled asset', () => {
     const { template } = stackWithKey();
-    const fn = template().findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } });
-    const [props] = Object.values(fn).map((r: any) => r.Properties);
-    expect(props.Environment).toEqual({ Variables: { POWERTOOLS_SERVICE_NAME: 'rotating-imported-key' } });
+    const t = template();
+    expect(functionProps(t, 'lifecycle').Code).toEqual(functionProps(t, 'rotation').Code);
   });
 
-  test('has no reserved concurrency (groups are serialised by the generation alias claim)', () => {
+  test('both have exactly the ledger\'s name and the Powertools service name in their environment', () => {
     const { template } = stackWithKey();
-    const functions = template().findResources('AWS::Lambda::Function');
-    for (const fn of Object.values(functions)) {
+    const t = template();
+    const environment = { LEDGER_TABLE_NAME: ledgerTableName(t.toJSON()), POWERTOOLS_SERVICE_NAME: 'rotating-imported-key' };
+    expect(functionEnvironments(t.toJSON())).toEqual({ lifecycle: environment, rotation: environment });
+    expect(functionProps(t, 'lifecycle').Environment.Variables.LEDGER_TABLE_NAME).toEqual({ Ref: ledgerTableName(t.toJSON()) });
+  });
+
+  test('have their own roles, assumed by Lambda only, without managed policies', () => {
+    const { template } = stackWithKey();
+    const t = template();
+    const roles = functionRoles(t.toJSON());
+    expect(roles.lifecycle).not.toBe(roles.rotation);
+    for (const id of [roles.lifecycle, roles.rotation]) {
+      const role = t.toJSON().Resources[id].Properties;
+      expect(role.AssumeRolePolicyDocument.Statement).toEqual([
+        { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
+      ]);
+      expect(role.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  test('no function has reserved concurrency (the ledger\'s lock serialises each group)', () => {
+    const { template } = stackWithKey();
+    for (const fn of Object.values(template().findResources('AWS::Lambda::Function'))) {
       expect((fn as any).Properties.ReservedConcurrentExecutions).toBeUndefined();
     }
   });
 
-  test('logs to its own log group kept for one year', () => {
+  test('each function logs to its own log group kept for one year; log writing is granted on that group only', () => {
     const { template } = stackWithKey();
     const t = template();
     const logGroups = t.findResources('AWS::Logs::LogGroup');
-    expect(Object.values(logGroups).map((g: any) => g.Properties.RetentionInDays)).toEqual([365, 365]);
-    const fnLogGroup = Object.keys(logGroups).find((id) => id.startsWith('RotatingImportedKeyRotationLogGroup'))!;
-    t.hasResourceProperties('AWS::Lambda::Function', {
-      Handler: 'index.handler',
-      LoggingConfig: { LogGroup: { Ref: fnLogGroup } },
-    });
-    const providerLogGroup = Object.keys(logGroups).find((id) => id.startsWith('RotatingImportedKeyRotationProviderLogGroup'))!;
-    t.hasResourceProperties('AWS::Lambda::Function', {
-      Handler: 'framework.onEvent',
-      LoggingConfig: Match.objectLike({ LogGroup: { Ref: providerLogGroup } }),
-    });
-  });
-
-  test('sends failed asynchronous runs to the dead-letter queue', () => {
-    const { template } = stackWithKey();
-    const queue = onlyLogicalId(template(), 'AWS::SQS::Queue');
-    template().hasResourceProperties('AWS::Lambda::Function', {
-      Handler: 'index.handler',
-      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [queue, 'Arn'] } },
-    });
-  });
-
-  test('no role uses a managed policy; log writing is granted on the own log group only', () => {
-    const { template } = stackWithKey();
-    const roles = template().findResources('AWS::IAM::Role');
-    for (const role of Object.values(roles)) {
-      expect((role as any).Properties.ManagedPolicyArns).toBeUndefined();
-    }
-    const policies = template().findResources('AWS::IAM::Policy');
-    const logStatements = Object.values(policies)
+    expect(Object.values(logGroups).map((g: any) => g.Properties.RetentionInDays)).toEqual([365, 365, 365]);
+    const logGroupOf = (handler: string) => (Object.values(t.findResources('AWS::Lambda::Function', { Properties: { Handler: handler } }))[0] as any)
+      .Properties.LoggingConfig.LogGroup.Ref;
+    const groups = ['index.lifecycleHandler', 'index.rotationHandler', 'framework.onEvent'].map(logGroupOf);
+    expect(new Set(groups).size).toBe(3);
+    expect(groups.every((g) => g in logGroups)).toBe(true);
+    const logStatements = Object.values(t.findResources('AWS::IAM::Policy'))
       .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
       .filter((s: any) => JSON.stringify(s.Action).includes('logs:'));
-    expect(logStatements).toHaveLength(2);
-    for (const s of logStatements) {
-      expect(s.Action).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
-      expect(s.Resource['Fn::GetAtt'][0]).toMatch(/LogGroup/);
-    }
+    expect(logStatements.map((s: any) => [s.Action, s.Resource['Fn::GetAtt'][0]]).sort()).toEqual(groups.map((g) => [['logs:CreateLogStream', 'logs:PutLogEvents'], g]).sort());
+  });
+});
+
+describe('the ledger', () => {
+  test('one table: pk/sk strings, on demand, point-in-time recovery, deletion protection, AWS-managed encryption', () => {
+    const { template } = stackWithKey();
+    template().resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template().resourceCountIs('AWS::DynamoDB::Table', 0);
+    template().hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      BillingMode: 'PAY_PER_REQUEST',
+      Replicas: [Match.objectLike({
+        Region: 'us-east-1',
+        DeletionProtectionEnabled: true,
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      })],
+      // SSEType KMS without a key id: the AWS-managed key (aws/dynamodb).
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+    });
+    const [table] = Object.values(template().findResources('AWS::DynamoDB::GlobalTable')) as any[];
+    expect(table.Properties.SSESpecification).toEqual({ SSEEnabled: true, SSEType: 'KMS' });
+    expect(table.Properties.Replicas[0].SSESpecification).toBeUndefined();
+    expect(table.Properties.GlobalSecondaryIndexes).toBeUndefined();
   });
 
-  test('the function role is assumed by Lambda only', () => {
+  test('is retained when the stack is deleted or the table replaced', () => {
     const { template } = stackWithKey();
-    const roles = template().findResources('AWS::IAM::Role');
-    const roleId = Object.keys(roles).find((id) => id.startsWith('RotatingImportedKeyRotationRole'))!;
-    expect((roles[roleId] as any).Properties.AssumeRolePolicyDocument.Statement).toEqual([
-      { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' } },
-    ]);
+    template().hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  test('is exposed on every key of the stack', () => {
+    const { key, template } = stackWithKey();
+    expect(Stack.of(key).resolve(key.ledgerTable.tableName)).toEqual({ Ref: ledgerTableName(template().toJSON()) });
   });
 });
 
 describe('provider, dead-letter queue and alarm', () => {
-  test('the custom resources use the provider framework function as service token', () => {
+  test('the custom resources use the provider framework function as service token, which calls the lifecycle function', () => {
     const { template } = stackWithKey();
-    const framework = Object.keys(template().findResources('AWS::Lambda::Function', { Properties: { Handler: 'framework.onEvent' } }));
+    const t = template();
+    const framework = Object.entries(t.findResources('AWS::Lambda::Function', { Properties: { Handler: 'framework.onEvent' } })) as Array<[string, any]>;
     expect(framework).toHaveLength(1);
-    template().hasResourceProperties('Custom::RotatingImportedKey', {
-      ServiceToken: { 'Fn::GetAtt': [framework[0], 'Arn'] },
-    });
+    template().hasResourceProperties('Custom::RotatingImportedKey', { ServiceToken: { 'Fn::GetAtt': [framework[0][0], 'Arn'] } });
+    expect(framework[0][1].Properties.Environment.Variables.USER_ON_EVENT_FUNCTION_ARN).toEqual({ 'Fn::GetAtt': [functionIds(t.toJSON()).lifecycle, 'Arn'] });
   });
 
   test('the dead-letter queue is SQS-encrypted, keeps messages 14 days and enforces TLS', () => {
@@ -184,12 +231,14 @@ describe('provider, dead-letter queue and alarm', () => {
     });
   });
 
-  test('exposes the shared function, queue and alarm', () => {
+  test('exposes the shared functions, queue and alarm', () => {
     const { key, template } = stackWithKey();
     const t = template();
-    expect(Stack.of(key).resolve(key.deadLetterQueue.queueArn)).toEqual({ 'Fn::GetAtt': [onlyLogicalId(t, 'AWS::SQS::Queue'), 'Arn'] });
-    expect(Stack.of(key).resolve(key.deadLetterAlarm.alarmArn)).toEqual({ 'Fn::GetAtt': [onlyLogicalId(t, 'AWS::CloudWatch::Alarm'), 'Arn'] });
-    const fnId = Object.keys(t.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler' } }))[0];
-    expect(Stack.of(key).resolve(key.rotationFunction.functionArn)).toEqual({ 'Fn::GetAtt': [fnId, 'Arn'] });
+    const resolve = (x: string) => Stack.of(key).resolve(x);
+    const fns = functionIds(t.toJSON());
+    expect(resolve(key.deadLetterQueue.queueArn)).toEqual({ 'Fn::GetAtt': [onlyLogicalId(t, 'AWS::SQS::Queue'), 'Arn'] });
+    expect(resolve(key.deadLetterAlarm.alarmArn)).toEqual({ 'Fn::GetAtt': [onlyLogicalId(t, 'AWS::CloudWatch::Alarm'), 'Arn'] });
+    expect(resolve(key.rotationFunction.functionArn)).toEqual({ 'Fn::GetAtt': [fns.rotation, 'Arn'] });
+    expect(resolve(key.lifecycleFunction.functionArn)).toEqual({ 'Fn::GetAtt': [fns.lifecycle, 'Arn'] });
   });
 });

@@ -31,6 +31,10 @@ const INVALID: Array<[string, Partial<RotatingImportedKeyProps>, RegExp]> = [
   ['fractional minute', { scheduleMinute: 0.5 }, /scheduleMinute must be a whole number from 0 to 59; received 0.5/],
   ['unknown time zone', { scheduleTimeZone: TimeZone.of('Mars/Olympus_Mons') }, /scheduleTimeZone must be an IANA time zone name .*received "Mars\/Olympus_Mons"/],
   ['time zone in the wrong case', { scheduleTimeZone: TimeZone.of('utc') }, /scheduleTimeZone must be an IANA time zone name .*received "utc"/],
+  ['propagation window of 4 minutes', { propagationWindow: Duration.minutes(4) }, /propagationWindow must be whole minutes from 5 to 60; received 4 minutes/],
+  ['propagation window of 61 minutes', { propagationWindow: Duration.minutes(61) }, /propagationWindow must be whole minutes from 5 to 60; received 1 hour 1 minute/],
+  ['propagation window of 5.5 minutes', { propagationWindow: Duration.seconds(330) }, /propagationWindow must be whole minutes from 5 to 60; received 5 minutes 30 seconds/],
+  ['propagation window of a day', { propagationWindow: Duration.days(1) }, /propagationWindow must be whole minutes from 5 to 60; received 1 day/],
   ['pending window of 6 days', { removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(6) }, /pendingWindow must be whole days from 7 to 30; received 6 days/],
   ['pending window of 31 days', { removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(31) }, /pendingWindow must be whole days from 7 to 30; received 31 days/],
   ['pending window of 7.5 days', { pendingWindow: Duration.hours(180) }, /pendingWindow must be whole days from 7 to 30; received 7 days 12 hours/],
@@ -69,7 +73,7 @@ const INVALID: Array<[string, Partial<RotatingImportedKeyProps>, RegExp]> = [
   }, /policyStatements\[0\]: A PolicyStatement used in a resource-based policy must specify at least one resource/],
   ['deny kms:* to the account root', {
     policyStatements: [denyStatement(new iam.AccountRootPrincipal(), ['kms:*'])],
-  }, /policyStatements\[0\]: denies kms:PutKeyPolicy \(through "kms:\*"\) to the account root or the rotation role/],
+  }, /policyStatements\[0\]: denies kms:PutKeyPolicy \(through "kms:\*"\) to the account root or a function role \(lifecycle or rotation\)/],
   ['deny kms:PutKeyPolicy to everyone', {
     policyStatements: [denyStatement(new iam.AnyPrincipal(), ['kms:PutKeyPolicy'])],
   }, /policyStatements\[0\]: denies kms:PutKeyPolicy/],
@@ -144,15 +148,37 @@ describe('synth-time validation', () => {
       .toThrow(/groupId "shared" is already used by TestStack\/A in this stack/);
   });
 
-  test('refuses a statement that denies key-policy changes to the rotation role', () => {
+  test.each([
+    ['rotation', (key: RotatingImportedKey) => key.rotationFunction.role!],
+    ['lifecycle', (key: RotatingImportedKey) => key.lifecycleFunction.role!],
+  ])('refuses a statement that denies key-policy changes to the %s role', (_name, roleOf) => {
     const stack = newStack();
     const first = new RotatingImportedKey(stack, 'A', BASE_PROPS);
-    const rotationRole = first.rotationFunction.role!;
     expect(() => new RotatingImportedKey(stack, 'B', {
       ...BASE_PROPS,
       aliasName: 'alias/other',
-      policyStatements: [denyStatement(new iam.ArnPrincipal(rotationRole.roleArn), ['kms:PutKeyPolicy'])],
-    })).toThrow(/policyStatements\[0\]: denies kms:PutKeyPolicy .* to the account root or the rotation role/);
+      policyStatements: [denyStatement(new iam.ArnPrincipal(roleOf(first).roleArn), ['kms:PutKeyPolicy'])],
+    })).toThrow(/policyStatements\[0\]: denies kms:PutKeyPolicy .* to the account root or a function role/);
+  });
+
+  test('refuses a deny of everyone but one function role (NotPrincipal must exempt the root and both roles)', () => {
+    const stack = newStack();
+    const first = new RotatingImportedKey(stack, 'A', BASE_PROPS);
+    expect(() => new RotatingImportedKey(stack, 'B', {
+      ...BASE_PROPS,
+      aliasName: 'alias/other',
+      policyStatements: [new iam.PolicyStatement({
+        effect: iam.Effect.DENY,
+        notPrincipals: [new iam.AccountRootPrincipal(), new iam.ArnPrincipal(first.rotationFunction.role!.roleArn)],
+        actions: ['kms:PutKeyPolicy'],
+        resources: ['*'],
+      })],
+    })).toThrow(/policyStatements\[0\]: denies kms:PutKeyPolicy/);
+  });
+
+  test('a scheduleMinute from a token is refused: its remainder by 10 is written into the schedule expression', () => {
+    expect(build({ scheduleMinute: Token.asNumber(Lazy.number({ produce: () => 5 })) }))
+      .toThrow(/scheduleMinute must be a literal whole number from 0 to 59 \(its remainder by 10 is written into the schedule expression at synth time\); received a token/);
   });
 
   test('a conditional deny of key-policy changes is allowed with a warning', () => {
@@ -186,8 +212,14 @@ describe('synth-time validation', () => {
       materialExpiration: MaterialExpiration.afterDays(365),
       rotationInterval: RotationInterval.months(120),
       scheduleTimeZone: TimeZone.of('US/Eastern'),
+      propagationWindow: Duration.minutes(5),
     })).not.toThrow();
-    expect(build({ pendingWindow: Duration.days(30), rotationInterval: RotationInterval.months(1), scheduleTimeZone: TimeZone.of('UTC') })).not.toThrow();
+    expect(build({
+      pendingWindow: Duration.days(30),
+      rotationInterval: RotationInterval.months(1),
+      scheduleTimeZone: TimeZone.of('UTC'),
+      propagationWindow: Duration.hours(1),
+    })).not.toThrow();
   });
 
   test('skips values that are tokens', () => {

@@ -12,7 +12,9 @@ import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/clien
 import { generationKeyArns } from './generation-key-arns';
 import { simulatorClientProvider, SimulatorClientProvider } from './simulator-kms';
 import { TAG } from '../../lambda/rotation/tags';
-import { Handler, Harness } from '../rotation/harness';
+import { RotationOutcome } from '../../lambda/rotation/rotate';
+import { rotateIfDue, rotateNow } from '../rotation/fixtures';
+import { Harness } from '../rotation/harness';
 import { runStory, STORY_GROUP, StoryResult } from '../rotation/story';
 
 const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
@@ -91,14 +93,20 @@ describe('AWS Encryption SDK over the 24-month story', () => {
   beforeAll(async () => {
     h = await Harness.start();
     kms = simulatorClientProvider(h.sim);
-    const rotationFunction = h.handler();
-    // The story's handler, plus what an application does around it: encrypt on
-    // the 1st of each month (deploy day included, after the schedule ran), and,
-    // right after each rotation, decrypt everything encrypted so far.
-    const withApplication: Handler = async (event) => {
-      const r = await rotationFunction(event);
-      if (h.sim.clock.now().getUTCDate() === 1) messages.push(await encryptMessage());
-      if ('outcome' in r && r.outcome === 'rotated') {
+    const f = h.functions();
+    // The story's functions, plus what an application does around them: encrypt
+    // once on the 1st of each month (deploy day included, after the schedule's
+    // first run), and, right after each promotion, decrypt everything encrypted so far.
+    const withApplication = async (entry: 'lifecycle' | 'rotation', event: unknown) => {
+      if (entry === 'lifecycle') {
+        const created = await f.lifecycle(event);
+        messages.push(await encryptMessage());
+        return created;
+      }
+      const r = await f.rotation(event);
+      const now = h.sim.clock.now();
+      if (now.getUTCDate() === 1 && now.getUTCMinutes() === 25) messages.push(await encryptMessage());
+      if (r.outcome === 'promoted') {
         const earlier = messages.filter((m) => m.generation < r.generation);
         rotationChecks.push({
           day: h.sim.clock.now().toISOString().slice(0, 10),
@@ -119,7 +127,7 @@ describe('AWS Encryption SDK over the 24-month story', () => {
   });
 
   test('one message a month, under 5 generations; each records the KEY ARN, not the alias ARN', () => {
-    expect(story.rotationDays).toEqual(['2026-07-01', '2027-01-01', '2027-07-01', '2028-01-01']);
+    expect(story.promotionDays).toEqual(['2026-07-01', '2027-01-01', '2027-07-01', '2028-01-01']);
     expect(messages).toHaveLength(25);
     expect(messages[0].month).toBe('2026-01');
     expect(messages[24].month).toBe('2028-01');
@@ -186,8 +194,11 @@ describe('AWS Encryption SDK over the 24-month story', () => {
 
     // One more (emergency) rotation after the story: generation 6.
     const staleList = await generationKeyArns(h.kms, STORY_GROUP.groupId);
-    const r = await h.handler()({ action: 'rotate-now', aliasName: STORY_GROUP.aliasName });
-    expect(r).toMatchObject({ outcome: 'rotated', generation: 6 });
+    const f = h.functions();
+    const r = await f.rotation(rotateNow(STORY_GROUP.aliasName));
+    expect(r).toMatchObject({ outcome: 'started', generation: 6 });
+    const rest: RotationOutcome[] = await h.runSchedule(f, 60 * 60_000, rotateIfDue(STORY_GROUP.aliasName, STORY_GROUP.groupId));
+    expect(rest.map((x) => x.outcome)).toEqual(expect.arrayContaining(['promoted', 'completed']));
     const gen6Message = await encryptMessage();
     expect(gen6Message.generation).toBe(6);
 

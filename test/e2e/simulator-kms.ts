@@ -6,7 +6,7 @@
  */
 import { cacheClients, getClient, KMS, KmsNodeClientSupplier } from '@aws-crypto/client-node';
 import type { KmsSimulator } from '../kms-simulator';
-import { CREDENTIALS } from '../rotation/harness';
+import { SIMULATOR_CREDENTIALS as CREDENTIALS } from '../rotation/harness';
 
 export interface SimulatorClientProvider {
   readonly clientProvider: KmsNodeClientSupplier;

@@ -6,44 +6,85 @@
  * can be pointed at it with `endpoint`. It implements, for SYMMETRIC_DEFAULT keys:
  *
  * - keys: CreateKey (AWS_KMS / EXTERNAL origin), DescribeKey, ListKeys, UpdateKeyDescription;
- * - imported key material: GetParametersForImport (real RSA 2048/3072/4096 wrapping keys,
- *   RSAES_OAEP_SHA_1/256 and RSA_AES_KEY_WRAP_SHA_1/256), ImportKeyMaterial (unwrapping,
- *   import tokens bound to key + wrapping key + algorithm and valid 24 h, ExpirationModel /
- *   ValidTo, NEW_KEY_MATERIAL / EXISTING_KEY_MATERIAL), DeleteImportedKeyMaterial, expiry of
- *   key material on the simulated clock;
+ * - imported key material: GetParametersForImport (real RSA 2048/3072/4096 wrapping keys, a
+ *   distinct key pair per call from a pool of pre-generated pairs, RSAES_OAEP_SHA_1/256 and
+ *   RSA_AES_KEY_WRAP_SHA_1/256), ImportKeyMaterial (unwrapping, import tokens bound to key +
+ *   wrapping key pair + algorithm and valid 24 h, ExpirationModel / ValidTo, NEW_KEY_MATERIAL /
+ *   EXISTING_KEY_MATERIAL), DeleteImportedKeyMaterial, expiry of key material on the
+ *   simulated clock;
  * - cryptography: Encrypt, Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext,
  *   ReEncrypt (AES-256-GCM under the key material, encryption context bound as AAD);
- * - aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases;
+ * - aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases (with CreationDate and
+ *   LastUpdatedDate);
  * - tags: TagResource, UntagResource, ListResourceTags, and the Resource Groups Tagging API
  *   operation GetResources;
- * - key policies: GetKeyPolicy, PutKeyPolicy (structure validated, stored verbatim);
+ * - key policies: GetKeyPolicy, PutKeyPolicy (structure validated, stored verbatim, evaluated
+ *   only in the authorization mode);
  * - lifecycle: EnableKey, DisableKey, ScheduleKeyDeletion / CancelKeyDeletion (deletion on the
  *   simulated clock), RotateKeyOnDemand, ListKeyRotations;
  * - key-state gating of every operation with the documented KMS errors, paging with
  *   Limit/Marker, parameter validation (ValidationException);
- * - fault injection (throttling, 5xx, fail-after-n, real-time rate limits) and call counters.
+ * - fault injection (throttling, 5xx, fail-after-n, real-time rate limits) and call counters;
+ * - a `Date` response header that can be shifted with the caller's clock (`dateHeaderOffsetMs`).
  *
- * It does NOT evaluate IAM policies or key policies (policies are stored and returned, never
- * enforced), does not verify request signatures, and does not implement grants, asymmetric or
- * HMAC keys, multi-Region keys or custom key stores.
+ * Optional modes, all off by default (then every read sees the latest state, nothing is
+ * authorized and nothing is throttled):
+ *
+ * - `consistency`: eventual consistency on the simulated clock (consistency.ts): lagged reads,
+ *   alias resolution of cryptographic operations a moment behind, new keys not found for a
+ *   while; seeded, with counters of the stale answers served (`sim.consistency`).
+ * - `authorization`: callers identified by the access key id of their SigV4 credential;
+ *   every request evaluated with the IAM evaluator of test/iam against identity policies and
+ *   key policies, with the documented condition keys; later policy, tag and alias changes
+ *   reach authorization only `propagationMs` after they were made (authorization-view.ts).
+ *   The simulator's own credentials are an implicit admin with an allow-all identity policy.
+ * - `quotas`: per-account, per-operation request quotas on real time (quotas.ts).
+ *
+ * Seeded draws reproduce for the same sequence of requests; setting the simulated clock
+ * backwards settles everything (all earlier changes count as propagated and visible).
+ *
+ * It does NOT verify request signatures, and does not model: propagation of identity (IAM)
+ * policies, the policy lockout safety check, principals in policies that must exist, the
+ * "IAM policies only" restriction of kms:ResourceAliases, kms:ViaService, grants, asymmetric or
+ * HMAC keys, multi-Region keys, custom key stores, or stale key state in cryptographic
+ * operations (only their alias resolution lags).
  */
 import { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
 import {
   ResourceGroupsTaggingAPIClient,
   ResourceGroupsTaggingAPIClientConfig,
 } from '@aws-sdk/client-resource-groups-tagging-api';
+import { AuthorizationOptions, Authorizer, DEFAULT_PROPAGATION_MS } from './authorizer';
 import { CallLog } from './calls';
 import { SimClock } from './clock';
+import { ConsistencyModel, ConsistencyOptions } from './consistency';
+import { ConsistencyStats } from './consistency-stats';
+import { DecisionLog } from './decisions';
 import { FaultInjector } from './faults';
+import { ChangeHistory } from './history';
+import { ALLOW_ALL_POLICY, PrincipalRegistry, SimPrincipal } from './identity';
 import type { AliasSnapshot, KeySnapshot } from './model';
+import { defaultQuotas, QuotaLimiter, QuotaRates } from './quotas';
+import { ResponseDate } from './response-date';
 import { startServer } from './server';
 import { SimStore } from './store';
+import { DEFAULT_WRAPPING_KEY_CACHE_DIR } from './wrapping-key-cache';
+import { FreshWrappingKeys, PooledWrappingKeys } from './wrapping-key-source';
 
+export { DEFAULT_PROPAGATION_MS } from './authorizer';
+export type { AuthorizationOptions } from './authorizer';
 export { CallLog, MUTATING_OPERATIONS } from './calls';
 export type { CallRecord } from './calls';
 export { SimClock, MS_PER_DAY, MS_PER_HOUR, MS_PER_SECOND } from './clock';
+export { ALIAS_RESOLVING_OPERATIONS, LAGGED_READS } from './consistency';
+export type { ConsistencyOptions } from './consistency';
+export { ConsistencyStats } from './consistency-stats';
+export { DecisionLog } from './decisions';
+export type { DecisionCount, DecisionFilter } from './decisions';
 export { FaultInjector } from './faults';
 export type { FaultTarget } from './faults';
+export { ALLOW_ALL_POLICY } from './identity';
+export type { SimPrincipal } from './identity';
 export type {
   AliasSnapshot,
   ExpirationModel,
@@ -54,7 +95,15 @@ export type {
   WrappingAlgorithm,
   WrappingKeySpec,
 } from './model';
+export {
+  DEFAULT_KMS_QUOTAS,
+  defaultQuotas,
+  SYMMETRIC_CRYPTOGRAPHIC_OPERATIONS,
+  SYMMETRIC_CRYPTOGRAPHIC_QUOTA,
+} from './quotas';
+export type { QuotaRates } from './quotas';
 export { wrapKeyMaterial } from './wrap-key-material';
+export { DEFAULT_WRAPPING_KEY_CACHE_DIR } from './wrapping-key-cache';
 
 export interface KmsSimulatorOptions {
   /** Account id used in ARNs. Default '111122223333'. */
@@ -64,10 +113,49 @@ export interface KmsSimulatorOptions {
   /** Initial simulated time. Default 2026-01-01T00:00:00Z. */
   readonly startTime?: Date;
   /**
-   * Reuse generated RSA wrapping key pairs per spec across GetParametersForImport calls within
-   * the process (each call still gets a fresh import token). Default true.
+   * Take RSA wrapping key pairs from a pool of pre-generated pairs (still a distinct pair per
+   * call for each key, see wrapping-key-source.ts); false generates a new pair for every
+   * GetParametersForImport call (slow for RSA_4096). Default true.
    */
   readonly rsaKeyCache?: boolean;
+  /** Pre-generated wrapping key pairs per key spec, handed out round-robin. Default 8. */
+  readonly wrappingKeyPoolSize?: number;
+  /**
+   * Directory where the pool's key pairs are persisted for later test processes, or false.
+   * Default `node_modules/.cache/kms-simulator` of this project.
+   */
+  readonly wrappingKeyCacheDir?: string | false;
+  /** Eventual consistency mode (simulated time). Default off: every read sees the latest state. */
+  readonly consistency?: ConsistencyOptions;
+  /** Authorization mode. Default off: every request is allowed. */
+  readonly authorization?: AuthorizationOptions;
+  /**
+   * Request quotas (real time, per account and quota): `'default'` for the documented default
+   * quotas, or requests per second per operation name (`SymmetricCryptographicOperations` for
+   * the shared cryptographic quota); operations without a quota are not limited. Default off.
+   */
+  readonly quotas?: 'default' | QuotaRates;
+  /** Multiplies every quota (100: GetParametersForImport admits 100 requests per real second). Default 1. */
+  readonly quotaScale?: number;
+  /** Milliseconds added to the real time in the `Date` response header. Default 0. */
+  readonly dateHeaderOffsetMs?: number;
+}
+
+export interface SimAuthorization {
+  readonly enabled: boolean;
+  readonly propagationMs: number;
+  /** The principal of the simulator's own credentials (allow-all identity policy). */
+  readonly adminArn: string;
+  /** Allowed/denied decisions per (principal ARN, operation). */
+  readonly decisions: DecisionLog;
+  /** Adds or replaces a principal; takes effect at once (IAM propagation is not modelled). */
+  setPrincipal(principal: SimPrincipal): void;
+}
+
+export interface SimQuotas {
+  readonly enabled: boolean;
+  /** Requests answered ThrottlingException by a quota, in total or for one operation. */
+  throttled(op?: string): number;
 }
 
 /** Read-only views of the simulator state for test assertions. */
@@ -91,10 +179,25 @@ export interface KmsSimulator {
   readonly faults: FaultInjector;
   readonly calls: CallLog;
   readonly state: SimStateView;
+  /** Stale answers served by the eventual consistency mode (all zero when it is off). */
+  readonly consistency: ConsistencyStats;
+  readonly authorization: SimAuthorization;
+  readonly quotas: SimQuotas;
   /** A real KMSClient for this simulator (region, dummy credentials, endpoint) plus `config`. */
   client(config?: Partial<KMSClientConfig>): KMSClient;
+  /** A real KMSClient signing with the access key id of a configured principal. */
+  clientFor(accessKeyId: string, config?: Partial<KMSClientConfig>): KMSClient;
   /** A real Resource Groups Tagging API client for this simulator plus `config`. */
   taggingClient(config?: Partial<ResourceGroupsTaggingAPIClientConfig>): ResourceGroupsTaggingAPIClient;
+  /** A real Resource Groups Tagging API client signing with the access key id of a configured principal. */
+  taggingClientFor(accessKeyId: string, config?: Partial<ResourceGroupsTaggingAPIClientConfig>): ResourceGroupsTaggingAPIClient;
+  /**
+   * Advances the simulated clock by `ms` and yields to the event loop once: a backoff sleep to
+   * inject into code under test, so that its retries see simulated time pass.
+   */
+  sleep(ms: number): Promise<void>;
+  /** Sets the milliseconds added to the real time in the `Date` response header. */
+  setDateHeaderOffset(ms: number): void;
   /** Stops the server and destroys the clients created by `client()` / `taggingClient()`. */
   stop(): Promise<void>;
 }
@@ -105,15 +208,32 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
   const accountId = opts.accountId ?? '111122223333';
   const region = opts.region ?? 'us-east-1';
   const clock = new SimClock(opts.startTime ?? new Date('2026-01-01T00:00:00Z'));
-  const store = new SimStore(accountId, region, clock);
+  const history = opts.consistency || opts.authorization ? new ChangeHistory() : undefined;
+  const store = new SimStore(accountId, region, clock, history);
+  const consistency = opts.consistency && history ? new ConsistencyModel(opts.consistency, store, history) : undefined;
+  const adminArn = `arn:aws:iam::${accountId}:role/SimulatorAdmin`;
+  const authorizer = opts.authorization && history
+    ? new Authorizer(
+      store,
+      history,
+      new PrincipalRegistry([
+        { accessKeyId: DUMMY_CREDENTIALS.accessKeyId, arn: adminArn, policies: [ALLOW_ALL_POLICY] },
+        ...opts.authorization.principals,
+      ]),
+      opts.authorization.propagationMs ?? DEFAULT_PROPAGATION_MS,
+    )
+    : undefined;
+  const quotas = opts.quotas !== undefined
+    ? new QuotaLimiter(opts.quotas === 'default' ? defaultQuotas(region) : opts.quotas, opts.quotaScale ?? 1)
+    : undefined;
+  const cacheDir = opts.wrappingKeyCacheDir === false ? undefined : opts.wrappingKeyCacheDir ?? DEFAULT_WRAPPING_KEY_CACHE_DIR;
+  const wrappingKeys = (opts.rsaKeyCache ?? true) ? new PooledWrappingKeys(opts.wrappingKeyPoolSize ?? 8, cacheDir) : new FreshWrappingKeys();
+  const responseDate = new ResponseDate(opts.dateHeaderOffsetMs ?? 0);
   const faults = new FaultInjector();
   const calls = new CallLog();
-  const server = await startServer({
-    context: { store, rsaKeyCache: opts.rsaKeyCache ?? true },
-    faults,
-    calls,
-  });
+  const server = await startServer({ store, wrappingKeys, faults, calls, responseDate, consistency, authorizer, quotas });
   const clients: Array<{ destroy(): void }> = [];
+  const credentialsOf = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: DUMMY_CREDENTIALS.secretAccessKey });
 
   const state: SimStateView = {
     keys: () => store.keysInOrder().map((k) => store.snapshot(k)),
@@ -128,6 +248,30 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
     aliases: () => store.aliasSnapshots(),
   };
 
+  const authorization: SimAuthorization = {
+    enabled: authorizer !== undefined,
+    propagationMs: authorizer?.propagationMs ?? DEFAULT_PROPAGATION_MS,
+    adminArn,
+    decisions: authorizer?.decisions ?? new DecisionLog(),
+    setPrincipal(principal: SimPrincipal): void {
+      if (!authorizer) {
+        throw new Error('setPrincipal: the simulator was started without the authorization option');
+      }
+      authorizer.principals.set(principal);
+    },
+  };
+
+  const kmsClient = (config: Partial<KMSClientConfig>): KMSClient => {
+    const client = new KMSClient({ region, endpoint: server.endpoint, credentials: DUMMY_CREDENTIALS, ...config });
+    clients.push(client);
+    return client;
+  };
+  const taggingClient = (config: Partial<ResourceGroupsTaggingAPIClientConfig>): ResourceGroupsTaggingAPIClient => {
+    const client = new ResourceGroupsTaggingAPIClient({ region, endpoint: server.endpoint, credentials: DUMMY_CREDENTIALS, ...config });
+    clients.push(client);
+    return client;
+  };
+
   return {
     endpoint: server.endpoint,
     region,
@@ -136,16 +280,22 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
     faults,
     calls,
     state,
-    client(config: Partial<KMSClientConfig> = {}): KMSClient {
-      const client = new KMSClient({ region, endpoint: server.endpoint, credentials: DUMMY_CREDENTIALS, ...config });
-      clients.push(client);
-      return client;
+    consistency: consistency?.stats ?? new ConsistencyStats(false),
+    authorization,
+    quotas: {
+      enabled: quotas !== undefined,
+      throttled: (op?: string) => quotas?.throttled(op) ?? 0,
     },
-    taggingClient(config: Partial<ResourceGroupsTaggingAPIClientConfig> = {}): ResourceGroupsTaggingAPIClient {
-      const client = new ResourceGroupsTaggingAPIClient({ region, endpoint: server.endpoint, credentials: DUMMY_CREDENTIALS, ...config });
-      clients.push(client);
-      return client;
+    client: (config: Partial<KMSClientConfig> = {}) => kmsClient(config),
+    clientFor: (accessKeyId: string, config: Partial<KMSClientConfig> = {}) => kmsClient({ credentials: credentialsOf(accessKeyId), ...config }),
+    taggingClient: (config: Partial<ResourceGroupsTaggingAPIClientConfig> = {}) => taggingClient(config),
+    taggingClientFor: (accessKeyId: string, config: Partial<ResourceGroupsTaggingAPIClientConfig> = {}) =>
+      taggingClient({ credentials: credentialsOf(accessKeyId), ...config }),
+    async sleep(ms: number): Promise<void> {
+      clock.advance(ms);
+      await new Promise<void>((resolve) => setImmediate(resolve));
     },
+    setDateHeaderOffset: (ms: number) => responseDate.set(ms),
     async stop(): Promise<void> {
       for (const c of clients.splice(0)) {
         c.destroy();

@@ -4,17 +4,32 @@
  * `POST /` with `X-Amz-Target: <service>.<Operation>`; request and response bodies are JSON,
  * blobs are base64 strings and timestamps epoch seconds. Errors are answered with
  * `{"__type": "<ErrorName>", "message": "..."}` and status 400 (client) or 500 (server).
- * Signatures are not verified.
+ * Signatures are not verified; in the authorization mode the access key id of the
+ * `Authorization` header identifies the caller.
+ *
+ * A request goes through: caller identification (authorization mode), injected faults,
+ * request quotas, the operation's read view (consistency mode), authorization, the handler,
+ * and finally the recording of what it changed in the change history.
  */
 import { randomUUID } from 'crypto';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
+import type { Authorizer } from './authorizer';
 import type { CallLog } from './calls';
+import type { ConsistencyModel } from './consistency';
 import { SimError } from './errors';
 import type { FaultInjector } from './faults';
 import { KMS_HANDLERS, TAGGING_HANDLERS } from './handlers';
 import type { Handler, HandlerContext } from './handlers';
+import type { Caller } from './identity';
 import { Input, JsonObject } from './input';
+import type { QuotaLimiter } from './quotas';
+import type { ResponseDate } from './response-date';
+import type { SimStore } from './store';
+import { toWire } from './wire';
+import type { WrappingKeySource } from './wrapping-key-source';
+
+export { toWire } from './wire';
 
 const KMS_TARGET_PREFIX = 'TrentService.';
 const TAGGING_TARGET_PREFIX = 'ResourceGroupsTaggingAPI_20170126.';
@@ -22,37 +37,19 @@ const TAGGING_TARGET_PREFIX = 'ResourceGroupsTaggingAPI_20170126.';
 type Service = 'kms' | 'tagging';
 
 export interface ServerDeps {
-  readonly context: HandlerContext;
+  readonly store: SimStore;
+  readonly wrappingKeys: WrappingKeySource;
   readonly faults: FaultInjector;
   readonly calls: CallLog;
+  readonly responseDate: ResponseDate;
+  readonly consistency?: ConsistencyModel;
+  readonly authorizer?: Authorizer;
+  readonly quotas?: QuotaLimiter;
 }
 
 export interface RunningServer {
   readonly endpoint: string;
   close(): Promise<void>;
-}
-
-/** Converts handler output to JSON values: Date to epoch seconds, bytes to base64, drops undefined. */
-export function toWire(value: unknown): unknown {
-  if (value instanceof Date) {
-    return value.getTime() / 1000;
-  }
-  if (value instanceof Uint8Array) {
-    return Buffer.from(value).toString('base64');
-  }
-  if (Array.isArray(value)) {
-    return value.map(toWire);
-  }
-  if (value !== null && typeof value === 'object') {
-    const out: JsonObject = {};
-    for (const [k, v] of Object.entries(value)) {
-      if (v !== undefined) {
-        out[k] = toWire(v);
-      }
-    }
-    return out;
-  }
-  return value;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {
@@ -64,14 +61,21 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
+function send(res: ServerResponse, status: number, body: unknown, date: string | undefined): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     'Content-Type': 'application/x-amz-json-1.1',
     'Content-Length': Buffer.byteLength(payload),
     'x-amzn-RequestId': randomUUID(),
+    ...(date !== undefined ? { Date: date } : {}),
   });
   res.end(payload);
+}
+
+function throttled(service: Service): SimError {
+  return service === 'kms'
+    ? new SimError('ThrottlingException', 'You have exceeded the rate at which you may call KMS. Reduce the frequency of your calls.')
+    : new SimError('ThrottledException', 'Rate exceeded');
 }
 
 function faultError(service: Service, fault: 'throttle' | 'server-error'): SimError {
@@ -83,6 +87,10 @@ function faultError(service: Service, fault: 'throttle' | 'server-error'): SimEr
   return service === 'kms'
     ? new SimError('KMSInternalException', 'An internal error occurred (injected fault).', 500)
     : new SimError('InternalServiceException', 'An internal error occurred (injected fault).', 500);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 async function dispatch(deps: ServerDeps, req: IncomingMessage): Promise<{ status: number; body: unknown }> {
@@ -115,7 +123,8 @@ async function dispatch(deps: ServerDeps, req: IncomingMessage): Promise<{ statu
       request = parsed as JsonObject;
     }
     // Apply due expiries/deletions before looking at the request.
-    deps.context.store.now();
+    const now = deps.store.now();
+    const caller: Caller | undefined = deps.authorizer?.identify(headerValue(req.headers.authorization));
     const fault = deps.faults.check(op || '<none>');
     if (fault) {
       throw faultError(service ?? 'kms', fault);
@@ -125,7 +134,28 @@ async function dispatch(deps: ServerDeps, req: IncomingMessage): Promise<{ statu
     if (!handler) {
       throw new SimError('UnknownOperationException', `Unknown operation ${target || '(missing X-Amz-Target)'}`);
     }
-    const output = await handler(deps.context, new Input(request));
+    if (deps.quotas && !deps.quotas.admit(caller?.account ?? deps.store.accountId, op)) {
+      throw throttled(service ?? 'kms');
+    }
+    const ctx: HandlerContext = {
+      store: deps.store,
+      wrappingKeys: deps.wrappingKeys,
+      view: deps.consistency ? deps.consistency.viewFor(op, now) : deps.store.live,
+    };
+    const input = new Input(request);
+    let output: unknown;
+    try {
+      if (deps.authorizer && caller) {
+        deps.authorizer.authorize(op, caller, ctx, input);
+      }
+      output = deps.consistency ? await deps.consistency.answer(op, handler, ctx, input) : await handler(ctx, input);
+      deps.consistency?.noteOutcome(op, ctx.view, undefined);
+    } catch (err) {
+      deps.consistency?.noteOutcome(op, ctx.view, err);
+      throw err;
+    } finally {
+      deps.store.commitChanges();
+    }
     deps.calls.record(op || '<none>', request, true);
     return { status: 200, body: deps.faults.corrupt(op, toWire(output)) };
   } catch (err) {
@@ -141,8 +171,8 @@ async function dispatch(deps: ServerDeps, req: IncomingMessage): Promise<{ statu
 export async function startServer(deps: ServerDeps): Promise<RunningServer> {
   const server: Server = createServer((req, res) => {
     dispatch(deps, req).then(
-      ({ status, body }) => send(res, status, body),
-      (err: Error) => send(res, 500, { __type: 'KMSInternalException', message: err.message }),
+      ({ status, body }) => send(res, status, body, deps.responseDate.header()),
+      (err: Error) => send(res, 500, { __type: 'KMSInternalException', message: err.message }, deps.responseDate.header()),
     );
   });
   await new Promise<void>((resolve, reject) => {

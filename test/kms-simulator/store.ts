@@ -2,10 +2,16 @@
  * In-memory state of the simulator: keys, key materials, aliases and import tokens, key
  * identifier resolution, derived key states, and the time-driven transitions (expiry of
  * imported key material, deletion of keys whose waiting period ended).
+ *
+ * With a change history, every change is recorded in it: keys resolved (or created) during a
+ * request are compared with their last recorded version when the request ends
+ * (`commitChanges`), alias changes go through `setAlias` / `removeAlias`, and time-driven
+ * transitions are recorded at the simulated time they were due.
  */
 import { createHash, randomUUID } from 'crypto';
 import type { SimClock } from './clock';
 import { disabled, invalidArn, invalidState, notFound, validation } from './errors';
+import type { ChangeHistory } from './history';
 import type {
   AliasRecord,
   AliasSnapshot,
@@ -16,12 +22,26 @@ import type {
   MaterialRecord,
   Origin,
 } from './model';
+import { LiveView, StateView } from './state-view';
 
 const ARN_RE = /^arn:([^:]+):kms:([^:]*):([^:]*):(key|alias)\/(.+)$/;
 
 export interface ResolveOptions {
   /** Whether alias names / alias ARNs are accepted (DescribeKey, cryptographic operations). */
   readonly allowAlias: boolean;
+  /** Where keys and aliases are looked up. Default: the latest state. */
+  readonly view?: StateView;
+  /** Where aliases are looked up, when not in `view`. */
+  readonly aliasView?: StateView;
+}
+
+/** Called for a key that a request names by key id or key ARN; may refuse it (NotFoundException). */
+export type NamedKeyCheck = (key: KeyRecord, now: Date) => void;
+
+/** What a KeyId parameter named. */
+export interface ParsedKeyId {
+  readonly keyId?: string;
+  readonly aliasName?: string;
 }
 
 /** Identifier of a key material: sha256(keyId || material) as 64 hex chars. */
@@ -35,15 +55,38 @@ export class SimStore {
   public readonly tokens = new Map<string, ImportTokenRecord>();
   /** Every key material ever imported (a copy), so secrecy tests can search logs for it. */
   public readonly importedMaterials: Buffer[] = [];
+  /** The latest state. */
+  public readonly live: StateView = new LiveView(this.keys, this.aliases);
+  /** Set by the eventual consistency mode: refuses keys that are too new to be found. */
+  public namedKeyCheck: NamedKeyCheck | undefined;
   private seq = 0;
   private materialSeq = 0;
+  private readonly touchedKeys = new Set<KeyRecord>();
+  private readonly touchedAliases = new Set<string>();
+  private readonly clockBackListeners: Array<() => void> = [];
+  private lastSeenTime: number;
 
   constructor(
     public readonly accountId: string,
     public readonly region: string,
     public readonly clock: SimClock,
+    public readonly history?: ChangeHistory,
   ) {
-    clock.onTick((now) => this.sweep(now));
+    this.lastSeenTime = clock.peek().getTime();
+    clock.onTick((now) => {
+      if (now.getTime() < this.lastSeenTime) {
+        // Time moved backwards (a test reset the clock): the recorded past no longer fits.
+        this.history?.settle();
+        this.clockBackListeners.forEach((listener) => listener());
+      }
+      this.lastSeenTime = now.getTime();
+      this.sweep(now);
+    });
+  }
+
+  /** Registers a listener called when the simulated clock is set backwards. */
+  public onClockSetBack(listener: () => void): void {
+    this.clockBackListeners.push(listener);
   }
 
   /** Current simulated time (applies due transitions first). */
@@ -82,7 +125,47 @@ export class SimStore {
       onDemandRotations: 0,
     };
     this.keys.set(id, key);
+    this.touch(key);
     return key;
+  }
+
+  /** Creates or re-targets an alias. */
+  public setAlias(name: string, targetKeyId: string): void {
+    const now = this.now();
+    const alias = this.aliases.get(name);
+    if (alias) {
+      alias.targetKeyId = targetKeyId;
+      alias.lastUpdatedDate = now;
+    } else {
+      this.aliases.set(name, { name, targetKeyId, creationDate: now, lastUpdatedDate: now });
+    }
+    this.touchedAliases.add(name);
+  }
+
+  /** Deletes an alias; returns whether it existed. */
+  public removeAlias(name: string): boolean {
+    const existed = this.aliases.delete(name);
+    if (existed) {
+      this.touchedAliases.add(name);
+    }
+    return existed;
+  }
+
+  /** Records in the change history what the requests since the last commit changed. */
+  public commitChanges(): void {
+    if (this.history) {
+      const at = this.now().getTime();
+      for (const key of this.touchedKeys) {
+        if (this.keys.get(key.id) === key) {
+          this.history.recordKey(key, at);
+        }
+      }
+      for (const name of this.touchedAliases) {
+        this.history.recordAlias(name, this.aliases.get(name), at);
+      }
+    }
+    this.touchedKeys.clear();
+    this.touchedAliases.clear();
   }
 
   /** Next material sequence number. */
@@ -90,16 +173,11 @@ export class SimStore {
     return ++this.materialSeq;
   }
 
-  /**
-   * Resolves a KeyId parameter (key id, key ARN, and with `allowAlias` an alias name or alias
-   * ARN) to an existing key. Raises NotFoundException / InvalidArnException like KMS.
-   */
-  public resolveKey(input: string, opts: ResolveOptions): KeyRecord {
+  /** Parses a KeyId parameter: a key id, key ARN, alias name or alias ARN of this account and Region. */
+  public parseKeyId(input: string): ParsedKeyId {
     if (input.length === 0) {
       throw validation('KeyId must not be empty');
     }
-    let keyId: string | undefined;
-    let aliasName: string | undefined;
     if (input.startsWith('arn:')) {
       const m = ARN_RE.exec(input);
       if (!m) {
@@ -109,29 +187,38 @@ export class SimStore {
       if (partition !== 'aws' || region !== this.region || account !== this.accountId) {
         throw notFound(`${type === 'key' ? 'Key' : 'Alias'} '${input}' does not exist`);
       }
-      if (type === 'key') {
-        keyId = rest;
-      } else {
-        aliasName = `alias/${rest}`;
-      }
-    } else if (input.startsWith('alias/')) {
-      aliasName = input;
-    } else {
-      keyId = input;
+      return type === 'key' ? { keyId: rest } : { aliasName: `alias/${rest}` };
     }
-    if (aliasName !== undefined) {
+    return input.startsWith('alias/') ? { aliasName: input } : { keyId: input };
+  }
+
+  /**
+   * Resolves a KeyId parameter (key id, key ARN, and with `allowAlias` an alias name or alias
+   * ARN) to an existing key. Raises NotFoundException / InvalidArnException like KMS.
+   */
+  public resolveKey(input: string, opts: ResolveOptions): KeyRecord {
+    const parsed = this.parseKeyId(input);
+    const keys = opts.view ?? this.live;
+    let keyId = parsed.keyId;
+    if (parsed.aliasName !== undefined) {
       if (!opts.allowAlias) {
         throw notFound(`Invalid keyId ${input}: this operation accepts only a key ID or key ARN`);
       }
-      const alias = this.aliases.get(aliasName);
+      const alias = (opts.aliasView ?? keys).alias(parsed.aliasName);
       if (!alias) {
-        throw notFound(`Alias ${this.aliasArn(aliasName)} is not found.`);
+        throw notFound(`Alias ${this.aliasArn(parsed.aliasName)} is not found.`);
       }
       keyId = alias.targetKeyId;
     }
-    const key = keyId === undefined ? undefined : this.keys.get(keyId);
+    const key = keyId === undefined ? undefined : keys.key(keyId);
     if (!key) {
       throw notFound(`Key '${this.keyArn(keyId ?? input)}' does not exist`);
+    }
+    if (parsed.keyId !== undefined) {
+      this.namedKeyCheck?.(key, this.now());
+    }
+    if (keys === this.live) {
+      this.touch(key);
     }
     return key;
   }
@@ -203,12 +290,14 @@ export class SimStore {
     return this.currentMaterial(key)?.expirationModel;
   }
 
-  /** Removes a key together with its aliases and import tokens. */
-  public deleteKey(key: KeyRecord): void {
+  /** Removes a key together with its aliases and import tokens, as of simulated time `at`. */
+  public deleteKey(key: KeyRecord, at: number): void {
     this.keys.delete(key.id);
+    this.history?.recordKeyDeleted(key.id, at);
     for (const [name, alias] of this.aliases) {
       if (alias.targetKeyId === key.id) {
         this.aliases.delete(name);
+        this.history?.recordAlias(name, undefined, at);
       }
     }
     for (const [token, rec] of this.tokens) {
@@ -218,22 +307,30 @@ export class SimStore {
     }
   }
 
-  /** Applies time-driven transitions due at `now`. */
+  /**
+   * Applies time-driven transitions due at `now`, per key in the order they were due, and
+   * records each at the time it was due.
+   */
   public sweep(now: Date): void {
     const t = now.getTime();
     for (const key of [...this.keys.values()]) {
+      const events: Array<{ at: number; apply: () => void }> = [];
       if (key.deletionDate !== undefined && key.deletionDate.getTime() <= t) {
-        this.deleteKey(key);
-        continue;
+        const at = key.deletionDate.getTime();
+        events.push({ at, apply: () => this.deleteKey(key, at) });
       }
-      for (const m of [...key.materials]) {
+      for (const m of key.materials) {
         if (m.bytes !== undefined && m.expirationModel === 'KEY_MATERIAL_EXPIRES' && m.validTo !== undefined && m.validTo.getTime() <= t) {
-          if (m.state === 'PENDING_ROTATION') {
-            key.materials = key.materials.filter((x) => x !== m);
-          } else {
-            m.bytes = undefined;
-            m.validTo = undefined;
-          }
+          events.push({ at: m.validTo.getTime(), apply: () => this.expire(key, m) });
+        }
+      }
+      for (const event of events.sort((a, b) => a.at - b.at)) {
+        if (!this.keys.has(key.id)) {
+          break;
+        }
+        event.apply();
+        if (this.keys.has(key.id)) {
+          this.history?.recordKey(key, event.at);
         }
       }
     }
@@ -241,7 +338,7 @@ export class SimStore {
 
   public keysInOrder(): KeyRecord[] {
     this.now();
-    return [...this.keys.values()].sort((a, b) => a.seq - b.seq);
+    return this.live.keys();
   }
 
   public snapshot(key: KeyRecord): KeySnapshot {
@@ -277,15 +374,29 @@ export class SimStore {
     };
   }
 
-  public aliasSnapshots(): AliasSnapshot[] {
+  public aliasSnapshots(view: StateView = this.live): AliasSnapshot[] {
     this.now();
-    return [...this.aliases.values()]
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    return view.aliases()
       .map((a) => ({
         AliasName: a.name,
         TargetKeyId: a.targetKeyId,
         CreationDate: new Date(a.creationDate),
         LastUpdatedDate: new Date(a.lastUpdatedDate),
       }));
+  }
+
+  private expire(key: KeyRecord, material: MaterialRecord): void {
+    if (material.state === 'PENDING_ROTATION') {
+      key.materials = key.materials.filter((x) => x !== material);
+    } else {
+      material.bytes = undefined;
+      material.validTo = undefined;
+    }
+  }
+
+  private touch(key: KeyRecord): void {
+    if (this.history) {
+      this.touchedKeys.add(key);
+    }
   }
 }

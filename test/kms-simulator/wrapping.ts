@@ -8,7 +8,7 @@
  *   RSA-OAEP encrypted ephemeral AES-256 key; the rest is the material wrapped with that key
  *   using AES key wrap with padding (RFC 5649, alternative IV A65959A6).
  */
-import { constants, createDecipheriv, generateKeyPair, KeyObject, privateDecrypt } from 'crypto';
+import { constants, createDecipheriv, createPublicKey, generateKeyPair, KeyObject, privateDecrypt } from 'crypto';
 import type { WrappingAlgorithm, WrappingKeySpec } from './model';
 
 export const WRAPPING_ALGORITHMS: readonly WrappingAlgorithm[] = [
@@ -36,42 +36,32 @@ export interface WrappingKeyPair {
   readonly modulusBytes: number;
 }
 
-/** Key pairs generated so far in this process, per spec (used when caching is on). */
-const processCache = new Map<WrappingKeySpec, Promise<WrappingKeyPair>>();
-
-function generate(spec: WrappingKeySpec): Promise<WrappingKeyPair> {
+/** Generates a new RSA key pair of `spec` (RSA-4096 takes seconds; see wrapping-key-pool.ts). */
+export function generateWrappingKeyPair(spec: WrappingKeySpec): Promise<WrappingKeyPair> {
   const bits = MODULUS_BITS[spec];
   return new Promise((resolve, reject) => {
-    generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 }, (err, publicKey, privateKey) => {
+    generateKeyPair('rsa', { modulusLength: bits, publicExponent: 0x10001 }, (err, _publicKey, privateKey) => {
       if (err) {
         reject(err);
         return;
       }
-      resolve({
-        spec,
-        publicKeyDer: publicKey.export({ format: 'der', type: 'spki' }),
-        privateKey,
-        modulusBytes: bits / 8,
-      });
+      resolve(wrappingKeyPairOf(spec, privateKey));
     });
   });
 }
 
-/**
- * Returns an RSA key pair of `spec`. With `cache`, a key pair is generated at most once per
- * spec per process and reused (RSA-4096 generation takes seconds).
- */
-export function wrappingKeyPair(spec: WrappingKeySpec, cache: boolean): Promise<WrappingKeyPair> {
-  if (!cache) {
-    return generate(spec);
+/** The wrapping key pair of an RSA private key of `spec`. */
+export function wrappingKeyPairOf(spec: WrappingKeySpec, privateKey: KeyObject): WrappingKeyPair {
+  const bits = privateKey.asymmetricKeyDetails?.modulusLength;
+  if (privateKey.asymmetricKeyType !== 'rsa' || bits !== MODULUS_BITS[spec]) {
+    throw new Error(`not an RSA key of ${MODULUS_BITS[spec]} bits`);
   }
-  let pending = processCache.get(spec);
-  if (!pending) {
-    pending = generate(spec);
-    processCache.set(spec, pending);
-    pending.catch(() => processCache.delete(spec));
-  }
-  return pending;
+  return {
+    spec,
+    publicKeyDer: createPublicKey(privateKey).export({ format: 'der', type: 'spki' }),
+    privateKey,
+    modulusBytes: bits / 8,
+  };
 }
 
 function oaepHash(algorithm: WrappingAlgorithm): 'sha1' | 'sha256' {

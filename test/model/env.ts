@@ -1,145 +1,352 @@
 /**
- * The environment the model histories run in: ONE simulator (through the
- * rotation test harness), the rotation function built three times over it
- * (two handlers that retry like the SDK, one that dies at the first failed
- * call), and the fault controls the commands arm for one step at a time.
+ * The environment the model's histories run in: ONE simulator and ONE local
+ * DynamoDB (through the rotation test harness), a fresh ledger table per
+ * history, and the two functions as Lambda runs them, each with its role's
+ * credentials (so with authorization on, each holds only the IAM policies the
+ * construct synthesizes for it), plus the writer (`grantEncrypt`), the reader
+ * (`grantDecrypt`) and the admin (the simulator's own credentials).
  *
- * The retrying handlers use the SDK's retry decision (throttling and 5xx
- * answers are retried up to `maxAttempts`) with no backoff: the backoff is
- * real time, irrelevant to the simulated clock, and would make hundreds of
- * histories take minutes.
+ * `MODEL_ENV` is the one place where eventual consistency, authorization and
+ * the synthesized permissions are switched on.
+ *
+ * Each function runs in a "slot": its KMS client sends through a request
+ * handler that records every request of the invocation (operation, request,
+ * HTTP status, simulated time), and can make the function die: hang for ever at
+ * a KMS call, as a Lambda that is killed (a timeout, a crash) never runs its
+ * `finally` blocks and leaves its ledger lock behind. Each invocation has a
+ * deadline on the simulated clock (the model's function timeout, shorter than
+ * the lease); a function still running past it dies at its next KMS call.
+ * Retries are the SDK's decision (throttling and 5xx, up to the slot's
+ * attempts) without waiting: the backoff would be real time.
  */
+import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { KMSClient, KMSClientConfig, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { createHandler } from '../../lambda/rotation/handler';
-import { MS_PER_DAY, MS_PER_HOUR } from '../kms-simulator';
-import { Handler, Harness } from '../rotation/harness';
+import { Ledger } from '../../lambda/rotation/ledger';
+import { MS_PER_DAY, MS_PER_HOUR, SimPrincipal } from '../kms-simulator';
+import { Functions, Harness } from '../rotation/harness';
+import { RemovalChoice, stackForGroup, SynthesizedStack, SynthesizedStacks, synthesizedStacks } from './policies';
 
-/** SDK attempts per call of the retrying handlers. */
-export const RETRYING_ATTEMPTS = 3;
-/** Lease of the rotation function (its default: 15 minutes). */
-export const LEASE_MS = 15 * 60 * 1000;
-/** How far the clock jumps when an import token is made to expire inside a run. */
-export const TOKEN_EXPIRY_JUMP_MS = 25 * MS_PER_HOUR;
+/** Everything that decides how hostile the world is. */
+export interface ModelEnvOptions {
+  /** The simulator's eventual consistency (reads up to `readLagMs` old, new keys not found for up to `newKeyNotFoundMs`), or off. */
+  readonly consistency: false | { readonly seed: number; readonly readLagMs: number; readonly newKeyNotFoundMs: number };
+  /** IAM and key-policy authorization in the simulator (alias, tag and policy changes reach it `propagationMs` late), or off. */
+  readonly authorization: false | { readonly propagationMs: number };
+  /**
+   * With authorization: each function's clients use its role's access key
+   * and hold only the policies the construct synthesizes; the writer and the
+   * reader hold only what grantEncrypt / grantDecrypt give them. Otherwise
+   * everyone uses the admin credentials.
+   */
+  readonly synthesizedPolicies: boolean;
+  /** The functions' lease on a group's lock (their default is 11 minutes; short, so histories get past a dead run's lock). */
+  readonly leaseMs: number;
+  /** The model's function timeouts: shorter than the lease, as the real ones are. */
+  readonly lifecycleTimeoutMs: number;
+  readonly rotationTimeoutMs: number;
+}
 
-type RetryStrategyV2 = Extract<NonNullable<KMSClientConfig['retryStrategy']>, { acquireInitialRetryToken: unknown }>;
-type RetryToken = Awaited<ReturnType<RetryStrategyV2['acquireInitialRetryToken']>>;
+/** The model's world: eventual consistency, authorization with propagation, and the synthesized permissions, all on. */
+export const MODEL_ENV: ModelEnvOptions = {
+  consistency: { seed: 20261122, readLagMs: 15_000, newKeyNotFoundMs: 20_000 },
+  authorization: { propagationMs: 5 * 60_000 },
+  synthesizedPolicies: true,
+  leaseMs: 2 * 60_000,
+  lifecycleTimeoutMs: 110_000,
+  rotationTimeoutMs: 100_000,
+};
 
-/** The SDK's standard retry decision (throttling and transient errors, up to maxAttempts), without waiting. */
-export function immediateRetries(maxAttempts: number): RetryStrategyV2 {
-  const token = (count: number): RetryToken => ({ getRetryCount: () => count, getRetryDelay: () => 0 });
+/** The environment of a run: MODEL_ENV, with the consistency draws seeded by the run's seed. */
+export function envOptionsFor(seed: number, o: { consistency?: boolean; authorization?: boolean } = {}): ModelEnvOptions {
   return {
-    acquireInitialRetryToken: async () => token(0),
-    refreshRetryTokenForRetry: async (t, info) => {
-      const retryable = info.errorType === 'THROTTLING' || info.errorType === 'TRANSIENT';
-      if (retryable && t.getRetryCount() + 1 < maxAttempts) return token(t.getRetryCount() + 1);
-      throw new Error('No retry token available');
-    },
-    recordSuccess: () => undefined,
+    ...MODEL_ENV,
+    consistency: o.consistency === false || !MODEL_ENV.consistency ? false : { ...MODEL_ENV.consistency, seed },
+    authorization: o.authorization === false ? false : MODEL_ENV.authorization,
   };
 }
 
+/** SDK attempts per call of a retrying function (throttling and 5xx). */
+export const RETRYING_ATTEMPTS = 3;
+/** How far the clock jumps when an import token is made to expire inside a run. */
+export const TOKEN_EXPIRY_JUMP_MS = 25 * MS_PER_HOUR;
+
+const ACCESS_KEYS = {
+  lifecycle: 'AKIAMODELLIFECYCLE01',
+  rotation: 'AKIAMODELROTATION001',
+  writer: 'AKIAMODELWRITER00001',
+  reader: 'AKIAMODELREADER00001',
+} as const;
+type Principal = keyof typeof ACCESS_KEYS;
+
+type RetryStrategyV2 = Extract<NonNullable<KMSClientConfig['retryStrategy']>, { acquireInitialRetryToken: unknown }>;
+type RetryToken = Awaited<ReturnType<RetryStrategyV2['acquireInitialRetryToken']>>;
+type RequestHandler = { handle(request: any, options?: any): Promise<{ response: any }>; destroy?(): void; [k: string]: any };
+
+/** One KMS request a function made. */
+export interface FunctionCall {
+  readonly op: string;
+  readonly request: Record<string, any>;
+  /** HTTP status; 200 when KMS did what was asked. */
+  readonly status: number;
+  /** Simulated time the request was sent. */
+  readonly at: number;
+  /** Order of the requests of every function of the environment. */
+  readonly seq: number;
+}
+
+let callSeq = 0;
+
+export type Death = 'crash' | 'timeout';
+
+/** How the slot's next invocation is to fail, if at all. */
+export interface SlotPlan {
+  /** SDK attempts per call (1: an injected fault is final). */
+  readonly maxAttempts: number;
+  /** Dies at its (after+1)-th KMS request: before sending it, or (`effect`) after KMS did it but before the answer arrived. */
+  readonly crash?: { readonly after: number; readonly effect: boolean };
+  /** The clock jumps past the import token's validity before each of the next n ImportKeyMaterial requests. */
+  readonly tokenExpiries?: number;
+  /** The next successful answer of this operation is lost: it took effect, the SDK sees a 500 and retries. */
+  readonly loseAnswerOf?: string;
+}
+
+/** A function instance (its SDK clients) that runs one invocation at a time. */
+export class Slot {
+  calls: FunctionCall[] = [];
+  deadline = Number.MAX_SAFE_INTEGER;
+  plan: SlotPlan = { maxAttempts: RETRYING_ATTEMPTS };
+  death: Death | undefined;
+  tokenJumps = 0;
+  lostAnswers = 0;
+  readonly functions: Functions;
+  private signalDeath: (d: Death) => void = () => undefined;
+  private deathPromise: Promise<Death> = new Promise(() => undefined);
+  private tokenExpiriesLeft = 0;
+  private loseAnswerOf: string | undefined;
+
+  constructor(readonly name: string, private readonly env: ModelEnv, principalsOn: boolean, base: RequestHandler) {
+    const credentialsOf = (p: Principal) => ({ accessKeyId: ACCESS_KEYS[p], secretAccessKey: 'model-secret' });
+    const credentials = principalsOn ? { lifecycle: credentialsOf('lifecycle'), rotation: credentialsOf('rotation') } : undefined;
+    const deadline = () => this.deadline;
+    this.functions = env.h.functions({
+      credentials,
+      leaseMs: env.options.leaseMs,
+      maxAttempts: RETRYING_ATTEMPTS,
+      kmsConfig: { retryStrategy: this.retryStrategy(), requestHandler: this.requestHandler(base) },
+      // Read at every call: the time left until this invocation's deadline on the simulated clock.
+      get remainingMs() {
+        return Math.max(0, deadline() - env.h.sim.clock.now().getTime());
+      },
+    });
+  }
+
+  /** Prepares the next invocation. */
+  begin(plan: SlotPlan, timeoutMs: number): void {
+    this.calls = [];
+    this.plan = plan;
+    this.death = undefined;
+    this.tokenExpiriesLeft = plan.tokenExpiries ?? 0;
+    this.loseAnswerOf = plan.loseAnswerOf;
+    this.deadline = this.env.h.sim.clock.now().getTime() + timeoutMs;
+    this.deathPromise = new Promise((resolve) => { this.signalDeath = resolve; });
+  }
+
+  /** Resolves when the current invocation dies. */
+  died(): Promise<Death> {
+    return this.deathPromise;
+  }
+
+  private die(d: Death): Promise<never> {
+    if (!this.death) {
+      this.death = d;
+      this.signalDeath(d);
+    }
+    return new Promise<never>(() => undefined);
+  }
+
+  private retryStrategy(): RetryStrategyV2 {
+    const token = (count: number): RetryToken => ({ getRetryCount: () => count, getRetryDelay: () => 0 });
+    return {
+      acquireInitialRetryToken: async () => token(0),
+      refreshRetryTokenForRetry: async (t, info) => {
+        const retryable = info.errorType === 'THROTTLING' || info.errorType === 'TRANSIENT';
+        if (retryable && t.getRetryCount() + 1 < this.plan.maxAttempts) return token(t.getRetryCount() + 1);
+        throw new Error('No retry token available');
+      },
+      recordSuccess: () => undefined,
+    };
+  }
+
+  private requestHandler(base: RequestHandler): RequestHandler {
+    const clock = this.env.h.sim.clock;
+    const handle = async (request: any, options?: any): Promise<{ response: any }> => {
+      if (this.death) return this.die(this.death);
+      const now = clock.now().getTime();
+      if (now > this.deadline) return this.die('timeout');
+      const op = String(request.headers?.['x-amz-target'] ?? '').split('.').pop() ?? '';
+      const crash = this.plan.crash;
+      if (crash && !crash.effect && this.calls.length >= crash.after) return this.die('crash');
+      if (op === 'ImportKeyMaterial' && this.tokenExpiriesLeft > 0) {
+        this.tokenExpiriesLeft -= 1;
+        this.tokenJumps += 1;
+        clock.advance(TOKEN_EXPIRY_JUMP_MS);
+        // The run was frozen, not slow: its own deadline moves with the clock.
+        this.deadline += TOKEN_EXPIRY_JUMP_MS;
+      }
+      let body: Record<string, any> = {};
+      try {
+        body = typeof request.body === 'string' && request.body ? JSON.parse(request.body) : {};
+      } catch {
+        body = {};
+      }
+      const at = clock.now().getTime();
+      const out = await base.handle(request, options);
+      const status = Number(out.response?.statusCode ?? 0);
+      this.calls.push({ op, request: body, status, at, seq: ++callSeq });
+      if (crash && crash.effect && this.calls.length > crash.after) {
+        // KMS did it; the function never learns.
+        out.response?.body?.resume?.();
+        return this.die('crash');
+      }
+      if (status === 200 && this.loseAnswerOf === op) {
+        this.loseAnswerOf = undefined;
+        this.lostAnswers += 1;
+        out.response?.body?.resume?.();
+        return { response: lostAnswer(out.response) };
+      }
+      return out;
+    };
+    return {
+      handle,
+      destroy: () => undefined,
+      updateHttpClientConfig: (...args: unknown[]) => base.updateHttpClientConfig?.(...args),
+      httpHandlerConfigs: () => base.httpHandlerConfigs?.() ?? {},
+      metadata: base.metadata,
+    };
+  }
+}
+
+/** A 500 in place of an answer that was lost on the way back. */
+function lostAnswer(original: any): any {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Readable } = require('node:stream') as typeof import('node:stream');
+  const payload = JSON.stringify({ __type: 'KMSInternalException', message: 'the answer was lost after the operation took effect (injected fault)' });
+  return Object.assign(Object.create(Object.getPrototypeOf(original)), original, {
+    statusCode: 500,
+    headers: { 'content-type': 'application/x-amz-json-1.1', 'content-length': String(Buffer.byteLength(payload)) },
+    body: Readable.from([Buffer.from(payload)]),
+  });
+}
+
+/** The specialised permissions and events of one group. */
+export interface GroupStack {
+  readonly removal: RemovalChoice;
+  readonly stack: SynthesizedStack;
+}
+
 export class ModelEnv {
-  static async start(): Promise<ModelEnv> {
-    return new ModelEnv(await Harness.start());
+  static async start(options: ModelEnvOptions = MODEL_ENV): Promise<ModelEnv> {
+    const stacks = synthesizedStacks();
+    const auth = options.authorization;
+    const principals: SimPrincipal[] = auth && options.synthesizedPolicies
+      ? (Object.keys(ACCESS_KEYS) as Principal[]).map((p) => ({ accessKeyId: ACCESS_KEYS[p], arn: stacks.destroy.roles[p].arn, policies: [] }))
+      : [];
+    const h = await Harness.start({
+      ...(options.consistency ? { consistency: options.consistency } : {}),
+      ...(auth ? { authorization: { principals, propagationMs: auth.propagationMs } } : {}),
+    });
+    return new ModelEnv(h, options, stacks);
   }
 
-  /** Import tokens still to expire: each of the function's next ImportKeyMaterial calls first moves the clock past the token's 24 h. */
-  tokenExpiriesArmed = 0;
-  tokenExpiriesFired = 0;
-  /** Operation whose next successful answer is lost (it took effect; the caller sees a 500 and the SDK retries). */
-  lostResponseArmed: string | undefined;
-  lostResponsesFired = 0;
+  /** The function slots: two of each function, for invocations at once. */
+  readonly lifecycle: readonly [Slot, Slot];
+  readonly rotation: readonly [Slot, Slot];
+  /** The test's own clients: the writer, the reader, the admin (for checks the functions cannot do). */
+  readonly writer: KMSClient;
+  readonly reader: KMSClient;
+  readonly admin: KMSClient;
+  /** The test's own view of the ledger (its reads are not the functions'). */
+  readonly ledger: Ledger;
+  readonly dynamodb: DynamoDBClient;
+  readonly propagationMs: number;
+  private readonly principalsOn: boolean;
 
-  /** Retries like the SDK (maxAttempts 3). */
-  readonly retrying: Handler;
-  /** A second, independent invocation of the same function (concurrency). */
-  readonly retryingTwin: Handler;
-  /** maxAttempts 1: the first failed call ends the run, as a function that dies. */
-  readonly dying: Handler;
-
-  private readonly clients: Array<{ destroy(): void }> = [];
-
-  private constructor(readonly h: Harness) {
-    const retryingKms = this.kmsClient(RETRYING_ATTEMPTS);
-    const retryingTagging = this.taggingClient(RETRYING_ATTEMPTS);
-    const dyingKms = this.kmsClient(1);
-    const dyingTagging = this.taggingClient(1);
-    // Real waits kept short: the simulated clock does not move while a stack update waits for a rotation.
-    const base = { now: () => h.sim.clock.now(), log: h.log, leaseMs: LEASE_MS, sleep: () => new Promise<void>((r) => setTimeout(r, 2)) };
-    this.retrying = createHandler({ ...base, kms: retryingKms, tagging: retryingTagging });
-    this.retryingTwin = createHandler({ ...base, kms: retryingKms, tagging: retryingTagging });
-    this.dying = createHandler({ ...base, kms: dyingKms, tagging: dyingTagging });
+  private constructor(readonly h: Harness, readonly options: ModelEnvOptions, readonly stacks: SynthesizedStacks) {
+    this.principalsOn = options.authorization !== false && options.synthesizedPolicies;
+    this.propagationMs = options.authorization ? options.authorization.propagationMs : 0;
+    const base = h.sim.client({ maxAttempts: 1 }).config.requestHandler as unknown as RequestHandler;
+    const on = this.principalsOn;
+    this.lifecycle = [new Slot('lifecycle', this, on, base), new Slot('lifecycle#2', this, on, base)];
+    this.rotation = [new Slot('rotation', this, on, base), new Slot('rotation#2', this, on, base)];
+    this.writer = this.principalsOn ? h.sim.clientFor(ACCESS_KEYS.writer, { maxAttempts: 1 }) : h.sim.client({ maxAttempts: 1 });
+    this.reader = this.principalsOn ? h.sim.clientFor(ACCESS_KEYS.reader, { maxAttempts: 1 }) : h.sim.client({ maxAttempts: 1 });
+    this.admin = h.kms;
+    this.dynamodb = new DynamoDBClient({ region: 'us-east-1', endpoint: h.db.endpoint, credentials: { accessKeyId: 'AKIDMODELCHECKS', secretAccessKey: 'local' } });
+    this.ledger = new Ledger(this.dynamodb, h.tableName);
   }
 
-  /** Forgets faults, calls and log lines of the previous history and sets the clock to `start`. */
-  beginHistory(start: Date): void {
-    this.h.sim.faults.clear();
-    this.tokenExpiriesArmed = 0;
-    this.lostResponseArmed = undefined;
-    this.h.sim.clock.set(start);
-    this.h.sim.calls.reset();
-    this.h.log.lines.length = 0;
+  /** The permissions and CloudFormation properties of a group, as the construct synthesizes them. */
+  groupStack(removal: RemovalChoice, groupId: string, aliasName: string): GroupStack {
+    return { removal, stack: stackForGroup(this.stacks, removal, groupId, aliasName) };
+  }
+
+  /** Gives the principals the policies of this group's stack (CloudFormation updates IAM before the key group). */
+  applyPolicies(g: GroupStack): void {
+    if (!this.principalsOn) return;
+    for (const p of Object.keys(ACCESS_KEYS) as Principal[]) {
+      this.h.sim.authorization.setPrincipal({ accessKeyId: ACCESS_KEYS[p], arn: g.stack.roles[p].arn, policies: g.stack.roles[p].policies });
+    }
   }
 
   /**
-   * Schedules every remaining key for deletion and lets the windows pass, so
-   * the simulator holds (almost) nothing from this history when the next begins.
+   * A new history: an empty ledger table, no faults, no calls or log lines
+   * of the last one, and the clock at `start` (set back first, so the
+   * simulator forgets the recorded past of earlier histories).
    */
+  async beginHistory(start: Date): Promise<void> {
+    this.h.sim.faults.clear();
+    this.h.sim.clock.set(new Date('2000-01-01T00:00:00Z'));
+    this.h.sim.clock.set(start);
+    this.h.sim.calls.reset();
+    this.h.log.lines.length = 0;
+    await this.resetTable();
+  }
+
+  /** Schedules every key still there for deletion and lets the windows pass, so the simulator holds nothing of this history. */
   async endHistory(): Promise<void> {
     this.h.sim.faults.clear();
-    this.tokenExpiriesArmed = 0;
-    this.lostResponseArmed = undefined;
     for (const k of this.h.sim.state.keys()) {
       if (k.state === 'PendingDeletion') continue;
-      await this.h.kms.send(new ScheduleKeyDeletionCommand({ KeyId: k.id, PendingWindowInDays: 7 }));
+      await this.admin.send(new ScheduleKeyDeletionCommand({ KeyId: k.id, PendingWindowInDays: 7 }));
     }
     this.h.sim.clock.advance(31 * MS_PER_DAY);
   }
 
+  private async resetTable(): Promise<void> {
+    const TableName = this.h.tableName;
+    await this.dynamodb.send(new DeleteTableCommand({ TableName })).catch((e: Error) => {
+      if (e.name !== 'ResourceNotFoundException') throw e;
+    });
+    for (;;) {
+      const gone = await this.dynamodb.send(new DescribeTableCommand({ TableName })).then(() => false, (e: Error) => e.name === 'ResourceNotFoundException');
+      if (gone) break;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await this.dynamodb.send(new CreateTableCommand({
+      TableName,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+    }));
+    for (;;) {
+      const t = await this.dynamodb.send(new DescribeTableCommand({ TableName }));
+      if (t.Table?.TableStatus === 'ACTIVE') break;
+      await new Promise((r) => setTimeout(r, 1));
+    }
+  }
+
   async stop(): Promise<void> {
-    for (const c of this.clients.splice(0)) c.destroy();
+    this.dynamodb.destroy();
     await this.h.stop();
-  }
-
-  private kmsClient(maxAttempts: number): KMSClient {
-    const client = this.h.sim.client({ maxAttempts, retryStrategy: immediateRetries(maxAttempts) });
-    client.middlewareStack.add((next, context) => async (args) => {
-      if (context.commandName === 'ImportKeyMaterialCommand' && this.tokenExpiriesArmed > 0) {
-        this.tokenExpiriesArmed -= 1;
-        this.tokenExpiriesFired += 1;
-        this.h.sim.clock.advance(TOKEN_EXPIRY_JUMP_MS);
-      }
-      return next(args);
-    }, { step: 'initialize', name: 'modelTokenExpiry' });
-    this.loseResponses(client);
-    this.clients.push(client);
-    return client;
-  }
-
-  private taggingClient(maxAttempts: number): ResourceGroupsTaggingAPIClient {
-    const client = this.h.sim.taggingClient({ maxAttempts, retryStrategy: immediateRetries(maxAttempts) });
-    this.loseResponses(client);
-    this.clients.push(client);
-    return client;
-  }
-
-  /**
-   * Below the retry middleware: after the simulator applied the operation, the
-   * answer is replaced by a 500, as when a response is lost on the way back.
-   * The SDK then retries an operation that already took effect.
-   */
-  private loseResponses(client: KMSClient | ResourceGroupsTaggingAPIClient): void {
-    (client as KMSClient).middlewareStack.add((next, context) => async (args) => {
-      const out = await next(args);
-      if (this.lostResponseArmed !== undefined && context.commandName === `${this.lostResponseArmed}Command`) {
-        this.lostResponseArmed = undefined;
-        this.lostResponsesFired += 1;
-        throw Object.assign(new Error('the response was lost after the operation took effect (injected fault)'), {
-          name: 'KMSInternalException', $fault: 'server', $metadata: { httpStatusCode: 500 },
-        });
-      }
-      return out;
-    }, { step: 'deserialize', name: 'modelLostResponse' });
   }
 }

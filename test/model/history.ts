@@ -1,135 +1,161 @@
 /**
- * The model of one history: what the test knows about the key group(s) it
- * made, and how one invocation of the function is run and recorded.
+ * The model of one history: what the test knows about its key group, and how
+ * one invocation of a function (or two at once) is run and recorded.
  *
  * The model is deliberately coarse where the real outcome depends on where a
- * fault hit: after a step that died it only remembers that a half-made
- * generation may exist (`pendingPossible`) and which intervals may be in effect.
+ * fault hit: the checks read the truth (the ledger, the simulator's state) and
+ * judge it; the model remembers what the user asked for (properties, removal
+ * policy, emergencies), what was encrypted, and when a dead run may still hold
+ * the group's lock.
  */
-import { CreateKeyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
-import { ModelEnv, RETRYING_ATTEMPTS } from './env';
-import { armFault, disarmFaults, Fault, FaultCounter, faultFired } from './faults';
-import { HandlerResult } from '../../lambda/rotation/handler';
+import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { GroupRecord } from '../../lambda/rotation/ledger-model';
+import { CustomResourceResult } from '../../lambda/rotation/lifecycle';
+import { RotationOutcome } from '../../lambda/rotation/rotate';
 import { MANAGED_BY, TAG } from '../../lambda/rotation/tags';
-import { MUTATING_OPERATIONS } from '../kms-simulator';
-import { groupProps } from '../rotation/fixtures';
-import { Kept } from '../rotation/invariants';
+import { Death, FunctionCall, GroupStack, ModelEnv, Slot } from './env';
+import { absorbable, armFault, Fault, FaultCounter, faultFired, NO_FAULT } from './faults';
+import { RemovalChoice } from './policies';
 
 export type Phase =
-  /** Created: the alias resolves, every invariant holds after every step. */
+  /** Deployed: the alias resolves, the schedule runs. */
   | 'live'
-  /** A destroy died half-way; CloudFormation's only way on is to delete again. */
+  /** A Delete failed or died: CloudFormation's way on is to delete again (the schedule may still run). */
   | 'deleting'
-  /** Destroyed: every key pending deletion, no alias left. */
-  | 'deleted'
-  /** A (re-)create died; a redeploy creates the same group id again. */
+  /** Deleted with RETAIN: keys and aliases kept; a new deploy carries on with them. */
+  | 'retained'
+  /** Deleted with DESTROY: every generation pending deletion; a new deploy starts a new incarnation. */
+  | 'destroyed'
+  /** A (re-)deploy failed or died; a new deploy creates the group again. */
   | 'creating';
+
+/** A ciphertext made through the alias, which must stay decryptable. */
+export interface Kept {
+  readonly plaintext: string;
+  readonly ciphertext: Uint8Array;
+  /** The key that made it (the Encrypt answer's KeyId, a key ARN). */
+  readonly keyArn: string;
+}
 
 export interface GroupState {
   readonly groupId: string;
-  readonly aliasName: string;
-  /** The properties CloudFormation last sent successfully (or is sending, while creating). */
+  /** The alias the stack declares now (the writer encrypts through it). */
+  aliasName: string;
+  readonly aliasesEver: Set<string>;
+  /** When the alias was (re)created, for the eventual consistency allowance of a brand-new alias. */
+  aliasCreatedAt: number;
+  /** The properties CloudFormation last sent successfully (or is sending). */
   props: Record<string, string>;
+  /** The synthesized permissions of the stack as it is now. */
+  stack: GroupStack;
   phase: Phase;
-  /** Interval(s) that may be in effect now (more than one after an update whose outcome is unknown). */
-  intervals: Set<number>;
   /** Every interval this group ever had. */
-  intervalsEver: Set<number>;
-  /** Intervals that may have been in effect while generation n was current. */
-  readonly intervalsOfGeneration: Map<number, Set<number>>;
-  /** Emergency rotations asked for (rotate-now invocations, whatever their outcome). */
+  readonly intervalsEver: Set<number>;
+  /** rotate-now invocations, whatever they answered. */
   emergencies: number;
-  /** Ciphertexts made under the alias, which must stay decryptable. */
   kept: Kept[];
-  /** A run died (or left work) since the last run that finished everything: one pending key may exist. */
-  pendingPossible: boolean;
-  /** Simulated time at the end of the last step in which a run died. */
-  lastDeathAt?: number;
-  /** First call of this group's life in the call log (invariant 4 is checked from here). */
-  readonly callsFrom: number;
+  /** A Delete with DESTROY was invoked: ciphertexts of generations it scheduled for deletion may stop decrypting. */
+  destroyRequested: boolean;
+  /** Until when a dead run may still hold the lock (its lease). */
+  lockMayBeHeldUntil: number;
+  /** When the fence of a retired key was first seen in its key policy, by key id. */
+  readonly fenceSeenAt: Map<string, number>;
+  /** Retired keys verified to refuse Encrypt by key id. */
+  readonly fenceVerified: Set<string>;
+  /** Generations (key ids) whose activation was judged. */
+  readonly activationsJudged: Set<string>;
+  readonly fencesJudged: Set<string>;
 }
 
 export interface HistorySetup {
   /** Simulated time the history starts at. */
   readonly start: Date;
   readonly intervalMonths: number;
+  readonly removal: RemovalChoice;
 }
+
+export type Entry = 'lifecycle' | 'rotation';
 
 export interface InvocationResult {
   readonly label: string;
+  readonly entry: Entry;
+  readonly event: unknown;
   readonly fault: Fault;
-  readonly result?: HandlerResult;
+  readonly result?: CustomResourceResult | RotationOutcome;
   readonly error?: Error;
-  /** The fault had an effect (an injected error was answered, or the clock jumped). */
+  readonly death?: Death;
+  /** The fault had an effect. */
   readonly fired: boolean;
-  /** The fault (if any) is one the function must absorb: the run has to succeed. */
-  readonly mustSucceed: boolean;
-  /** Successful writes to KMS during the invocation. */
-  readonly writes: number;
-  /** Simulated time when the invocation started. */
+  /** The fault (if any) is one the function must get through. */
+  readonly absorbable: boolean;
+  /** Its KMS requests. */
+  readonly calls: readonly FunctionCall[];
+  /** Simulated times. */
   readonly startedAt: number;
-  /** Its calls in the call log: [from, to). */
-  readonly calls: readonly [number, number];
+  readonly endedAt: number;
+  /** A dead run's lock may have been held when it started. */
+  readonly lockMayBeHeld: boolean;
 }
 
 /** Everything a history knows: the fast-check model. */
 export class History {
   group: GroupState;
-  /** Ids of destroyed groups of this history. */
-  readonly previousGroups: string[] = [];
-  recreates = 0;
-  /** A key the test made with tags forged to claim the group: the function must never write to it. */
-  forgedKeyId = '';
-  /** importedMaterials() index where this history began. */
-  materialsFrom = 0;
   steps = 0;
+  invocations = 0;
   readonly faults = new FaultCounter();
-  /** Call-log index ranges [from, to) of the function's invocations. */
-  readonly functionCalls: Array<[number, number]> = [];
   /** Readable trace of the executed steps with their outcomes. */
   readonly trace: string[] = [];
   readonly violations: string[] = [];
+  /** A key the test made with the group's tag: the functions must never write to it. */
+  forgedKeyId = '';
+  /** importedMaterials() and issuedImportTokens() indexes where this history began. */
+  materialsFrom = 0;
+  tokensFrom = 0;
+  /** h.db.reads index of the first read not yet checked. */
+  readsFrom = 0;
+  /** h.log.lines index of the first line not yet checked. */
+  logFrom = 0;
+  /** Every KMS request of the functions in this history, in order. */
+  readonly calls: FunctionCall[] = [];
+  /** Alias-not-found answers to the writer within the read lag after the alias was made (eventual consistency). */
+  freshAliasMisses = 0;
 
-  constructor(readonly id: number, readonly setup: HistorySetup) {
-    this.group = newGroup(`model-${id}`, `alias/model-${id}`, setup, 0);
+  constructor(readonly id: number, readonly setup: HistorySetup, env: ModelEnv) {
+    const groupId = `model-${id}`;
+    const aliasName = `alias/model-${id}`;
+    const stack = env.groupStack(setup.removal, groupId, aliasName);
+    this.group = {
+      groupId,
+      aliasName,
+      aliasesEver: new Set([aliasName]),
+      aliasCreatedAt: setup.start.getTime(),
+      props: propsOf(stack, { IntervalMonths: String(setup.intervalMonths), Tags: '{"team":"platform"}', Description: 'model key' }),
+      stack,
+      phase: 'creating',
+      intervalsEver: new Set([setup.intervalMonths]),
+      emergencies: 0,
+      kept: [],
+      destroyRequested: false,
+      lockMayBeHeldUntil: 0,
+      fenceSeenAt: new Map(),
+      fenceVerified: new Set(),
+      activationsJudged: new Set(),
+      fencesJudged: new Set(),
+    };
   }
 }
 
-export function newGroup(
-  groupId: string, aliasName: string, setup: HistorySetup, callsFrom: number, intervalMonths = setup.intervalMonths,
-): GroupState {
-  return {
-    groupId,
-    aliasName,
-    props: stringProps(groupProps({
-      GroupId: groupId,
-      AliasName: aliasName,
-      IntervalMonths: String(intervalMonths),
-      // Material that expires makes its generation unusable by design (no re-import yet), so it never does here.
-      MaterialValidityDays: '0',
-      RemovalPolicy: 'destroy',
-      PendingWindowDays: '7',
-    })),
-    phase: 'creating',
-    intervals: new Set([intervalMonths]),
-    intervalsEver: new Set([intervalMonths]),
-    intervalsOfGeneration: new Map(),
-    emergencies: 0,
-    kept: [],
-    pendingPossible: false,
-    callsFrom,
-  };
+/** The custom resource properties: the synthesized ones, with the model's choices. */
+export function propsOf(g: GroupStack, overrides: Record<string, string>): Record<string, string> {
+  return { ...g.stack.properties, ...overrides };
 }
 
-function stringProps(p: Record<string, unknown>): Record<string, string> {
-  return Object.fromEntries(Object.entries(p).map(([k, v]) => [k, String(v)]));
+/** The key group's schedule input, as the synthesized schedule sends it. */
+export function scheduleEvent(g: GroupState): Record<string, unknown> {
+  return { ...g.stack.stack.scheduleInput };
 }
 
-/**
- * Creates the forged key: EXTERNAL, tagged as if it were a half-made
- * generation 2 of the group (the shape a resumed rotation looks for), made
- * before the history's first claim.
- */
+/** Creates the forged key: EXTERNAL, tagged with the group like a pending generation, made by someone else. */
 export async function forgeKey(env: ModelEnv, hist: History): Promise<void> {
   const tags = {
     [TAG.group]: hist.group.groupId,
@@ -138,102 +164,121 @@ export async function forgeKey(env: ModelEnv, hist: History): Promise<void> {
     [TAG.stage]: 'pending',
     [TAG.alias]: hist.group.aliasName,
   };
-  const r = await env.h.kms.send(new CreateKeyCommand({
+  const r = await env.admin.send(new CreateKeyCommand({
     Origin: 'EXTERNAL',
-    Description: 'forged: not made by the rotation function',
+    Description: 'forged: not made by the key group',
     Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
   }));
   hist.forgedKeyId = r.KeyMetadata!.KeyId!;
 }
 
-/** Makes the forged key name generation 1 as its previous key, once generation 1 exists. */
-export async function aimForgedKey(env: ModelEnv, hist: History, previousKeyId: string): Promise<void> {
-  await env.h.kms.send(new TagResourceCommand({ KeyId: hist.forgedKeyId, Tags: [{ TagKey: TAG.previousKey, TagValue: previousKeyId }] }));
+export interface InvocationRequest {
+  readonly label: string;
+  readonly entry: Entry;
+  readonly event: unknown;
+  readonly fault?: Fault;
 }
 
-/** The fault is one the retrying function must absorb (or was never triggered). */
-function absorbable(f: Fault, fired: boolean): boolean {
-  switch (f.kind) {
-    case 'none': return true;
-    case 'throttle':
-    case '5xx': return f.times < RETRYING_ATTEMPTS || !fired;
-    case 'crash': return !fired;
-    case 'token-expiry': return f.times < 2;
-    // The SDK retries; the function must cope with an operation that already took effect.
-    case 'lost-response': return true;
-  }
+function timeoutOf(env: ModelEnv, entry: Entry): number {
+  return entry === 'lifecycle' ? env.options.lifecycleTimeoutMs : env.options.rotationTimeoutMs;
 }
 
-/** Runs one invocation of the function with `fault` armed, and records it. */
-export async function invoke(env: ModelEnv, hist: History, label: string, event: unknown, fault: Fault): Promise<InvocationResult> {
-  const from = env.h.sim.calls.count();
-  const jumps = { tokens: env.tokenExpiriesFired, lost: env.lostResponsesFired };
-  const startedAt = env.h.sim.clock.now().getTime();
-  const handler = armFault(env, fault);
-  let result: HandlerResult | undefined;
-  let error: Error | undefined;
-  try {
-    result = await handler(event);
-  } catch (e) {
-    error = e instanceof Error ? e : new Error(String(e));
-  } finally {
-    disarmFaults(env);
-  }
-  return recordInvocation(env, hist, { label, fault, result, error, from, jumps, startedAt });
-}
-
-/** Two invocations at once, each with its own handler (no faults). */
-export async function invokeTogether(env: ModelEnv, hist: History, a: [string, unknown], b: [string, unknown]): Promise<InvocationResult[]> {
-  const from = env.h.sim.calls.count();
-  const startedAt = env.h.sim.clock.now().getTime();
-  const settle = (p: Promise<HandlerResult>) => p.then(
-    (result) => ({ result, error: undefined }),
-    (e: unknown) => ({ result: undefined, error: e instanceof Error ? e : new Error(String(e)) }),
+async function runOn(slot: Slot, req: InvocationRequest): Promise<{ result?: any; error?: Error; death?: Death }> {
+  const entry = req.entry === 'lifecycle' ? slot.functions.lifecycle : slot.functions.rotation;
+  const settled = entry(req.event).then(
+    (result) => ({ result, error: undefined, death: undefined }),
+    (e: unknown) => ({ result: undefined, error: e instanceof Error ? e : new Error(String(e)), death: undefined }),
   );
-  const [ra, rb] = await Promise.all([settle(env.retrying(a[1])), settle(env.retryingTwin(b[1]))]);
-  const to = env.h.sim.calls.count();
-  hist.functionCalls.push([from, to]);
-  const writes = countWrites(env, from, to);
-  return [
-    { label: a[0], fault: { kind: 'none' }, ...ra, fired: false, mustSucceed: true, writes, startedAt, calls: [from, to] },
-    { label: b[0], fault: { kind: 'none' }, ...rb, fired: false, mustSucceed: true, writes, startedAt, calls: [from, to] },
-  ];
+  // A dead function never answers: its promise stays pending for ever, as its process is gone.
+  return Promise.race([settled, slot.died().then((death) => ({ result: undefined, error: undefined, death }))]);
 }
 
-function recordInvocation(env: ModelEnv, hist: History, r: {
-  label: string; fault: Fault; result?: HandlerResult; error?: Error; from: number; jumps: { tokens: number; lost: number }; startedAt: number;
+function finish(env: ModelEnv, hist: History, slot: Slot, req: InvocationRequest, out: { result?: any; error?: Error; death?: Death }, ctx: {
+  fired: boolean; startedAt: number; lockMayBeHeld: boolean;
 }): InvocationResult {
-  const to = env.h.sim.calls.count();
-  hist.functionCalls.push([r.from, to]);
-  const fired = faultFired(env, r.fault, r.from, r.jumps);
-  if (r.fault.kind !== 'none') hist.faults.count(r.fault.kind, fired);
+  const now = env.h.sim.clock.now().getTime();
+  const fault = req.fault ?? NO_FAULT;
+  hist.invocations += 1;
+  hist.calls.push(...slot.calls);
+  if (out.death) {
+    hist.group.lockMayBeHeldUntil = Math.max(hist.group.lockMayBeHeldUntil, now + env.options.leaseMs);
+    if (out.death === 'timeout') hist.faults.timeouts += 1;
+  }
   return {
-    label: r.label,
-    fault: r.fault,
-    result: r.result,
-    error: r.error,
-    fired,
-    mustSucceed: absorbable(r.fault, fired),
-    writes: countWrites(env, r.from, to),
-    startedAt: r.startedAt,
-    calls: [r.from, to],
+    label: req.label,
+    entry: req.entry,
+    event: req.event,
+    fault,
+    result: out.result,
+    error: out.error,
+    death: out.death,
+    fired: ctx.fired,
+    absorbable: absorbable(fault, ctx.fired),
+    calls: [...slot.calls],
+    startedAt: ctx.startedAt,
+    endedAt: now,
+    lockMayBeHeld: ctx.lockMayBeHeld,
   };
 }
 
-function countWrites(env: ModelEnv, from: number, to: number): number {
-  return env.h.sim.calls.list().slice(from, to).filter((c) => c.ok && MUTATING_OPERATIONS.has(c.op)).length;
+/** Runs one invocation with its fault armed for exactly this invocation. */
+export async function invoke(env: ModelEnv, hist: History, req: InvocationRequest): Promise<InvocationResult> {
+  const slot = req.entry === 'lifecycle' ? env.lifecycle[0] : env.rotation[0];
+  const fault = req.fault ?? NO_FAULT;
+  const simFrom = env.h.sim.calls.count();
+  const before = { tokens: slot.tokenJumps, lost: slot.lostAnswers };
+  const startedAt = env.h.sim.clock.now().getTime();
+  const lockMayBeHeld = hist.group.lockMayBeHeldUntil > startedAt;
+  slot.begin(armFault(env, fault), timeoutOf(env, req.entry));
+  let out: { result?: any; error?: Error; death?: Death };
+  try {
+    out = await runOn(slot, req);
+  } finally {
+    env.h.sim.faults.clear();
+  }
+  const fired = faultFired(env, fault, simFrom, slot, before);
+  if (fault.kind !== 'none') hist.faults.count(fault.kind, fired);
+  return finish(env, hist, slot, req, out, { fired, startedAt, lockMayBeHeld });
 }
 
-/** `rotated generation 3`, `in-progress`, `failed: InconsistentGroupError: ...` */
+/** Two invocations at once, each in its own function instance (no faults). */
+export async function invokeTogether(env: ModelEnv, hist: History, a: InvocationRequest, b: InvocationRequest): Promise<InvocationResult[]> {
+  const slotFor = (r: InvocationRequest, other: InvocationRequest): Slot => {
+    const pool = r.entry === 'lifecycle' ? env.lifecycle : env.rotation;
+    return r === b && other.entry === r.entry ? pool[1] : pool[0];
+  };
+  const [sa, sb] = [slotFor(a, b), slotFor(b, a)];
+  const startedAt = env.h.sim.clock.now().getTime();
+  const lockMayBeHeld = hist.group.lockMayBeHeldUntil > startedAt;
+  sa.begin(armFault(env, NO_FAULT), timeoutOf(env, a.entry));
+  sb.begin(armFault(env, NO_FAULT), timeoutOf(env, b.entry));
+  const [ra, rb] = await Promise.all([runOn(sa, a), runOn(sb, b)]);
+  hist.faults.count('concurrent', true);
+  return [
+    finish(env, hist, sa, a, ra, { fired: false, startedAt, lockMayBeHeld }),
+    finish(env, hist, sb, b, rb, { fired: false, startedAt, lockMayBeHeld }),
+  ];
+}
+
+/** `promoted (generation 3)`, `failed: InconsistentGroupError: ...`, `died (crash)` */
 export function describeOutcome(r: InvocationResult): string {
-  if (r.error) return `failed: ${r.error.name}: ${r.error.message.slice(0, 200)}`;
+  if (r.death) return `died (${r.death}) after ${r.calls.length} KMS requests`;
+  if (r.error) return `failed: ${r.error.name}: ${r.error.message.slice(0, 300)}`;
   const res = r.result as Record<string, unknown> | undefined;
-  if (res && 'outcome' in res) return `${String(res.outcome)} (generation ${String(res.generation)})`;
+  if (res && 'outcome' in res) {
+    const o = res as unknown as RotationOutcome;
+    return `${o.outcome} (generation ${o.generation}${o.phasesDone.length ? `; ${o.phasesDone.join(', ')}` : ''}${o.busy ? '; busy' : ''})`;
+  }
   if (res && 'PhysicalResourceId' in res) return `ok (generation ${String((res.Data as Record<string, string> | undefined)?.Generation ?? '-')})`;
   return 'ok';
 }
 
-export function outcomeOf(r: InvocationResult): string | undefined {
-  const res = r.result as Record<string, unknown> | undefined;
-  return res && typeof res.outcome === 'string' ? res.outcome : undefined;
+export function rotationOutcome(r: InvocationResult): RotationOutcome | undefined {
+  const res = r.result as RotationOutcome | undefined;
+  return r.entry === 'rotation' && res && typeof res.outcome === 'string' ? res : undefined;
+}
+
+/** The group's ledger entry (the test's own, strongly consistent read). */
+export async function ledgerOf(env: ModelEnv, hist: History): Promise<GroupRecord | undefined> {
+  return env.ledger.get(hist.group.groupId);
 }

@@ -1,8 +1,9 @@
 // Runs the shipped bundle in its own Node process, as Lambda would: one JSON
-// request per stdin line ({ "now": ISO, "event": ... }), one JSON answer per
-// stdout line ({ "result": ... } or { "error": { name, message } }, plus the
-// log lines of that invocation). The bundle's SDK clients are configured only
-// from the environment (AWS_ENDPOINT_URL_KMS and friends).
+// request per stdin line ({ "now": ISO, "entry": "lifecycle" | "rotation",
+// "event": ... }), one JSON answer per stdout line ({ "result": ... } or
+// { "error": { name, message } }, plus the log lines of that invocation). The
+// bundle's SDK clients are configured only from the environment
+// (AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_DYNAMODB, LEDGER_TABLE_NAME, ...).
 'use strict';
 const readline = require('node:readline');
 const bundle = require(process.argv[2]);
@@ -10,9 +11,10 @@ const bundle = require(process.argv[2]);
 let now = new Date();
 let lines = [];
 const record = (level) => (message, attributes) => lines.push({ level, message, attributes: attributes ?? {} });
-const handler = bundle.createRotationHandler({
+const handlers = bundle.createHandlers({
   now: () => now,
   log: { info: record('info'), warn: record('warn'), error: record('error') },
+  sleep: () => new Promise((resolve) => setTimeout(resolve, 1)),
 });
 
 const rl = readline.createInterface({ input: process.stdin });
@@ -24,7 +26,7 @@ rl.on('line', (line) => {
     lines = [];
     let answer;
     try {
-      answer = { result: await handler(request.event) };
+      answer = { result: await handlers[request.entry](request.event, { awsRequestId: request.requestId, getRemainingTimeInMillis: () => 300000 }) };
     } catch (e) {
       answer = { error: { name: e && e.name, message: e && e.message } };
     }

@@ -1,6 +1,7 @@
 /** Custom resource properties and events for tests, as the construct sends them. */
 export const ACCOUNT = '111122223333';
-export const ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/rotation-function-role`;
+export const LIFECYCLE_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/lifecycle-function-role`;
+export const ROTATION_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/rotation-function-role`;
 
 export function groupProps(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -16,9 +17,13 @@ export function groupProps(overrides: Record<string, unknown> = {}): Record<stri
     MaterialValidityDays: '0',
     RemovalPolicy: 'retain',
     PendingWindowDays: '7',
-    RotationRoleArn: ROLE_ARN,
+    LifecycleRoleArn: LIFECYCLE_ROLE_ARN,
+    RotationRoleArn: ROTATION_ROLE_ARN,
     AccountId: ACCOUNT,
     Partition: 'aws',
+    PropagationWindowSeconds: '420',
+    ScheduleHour: '3',
+    ScheduleTimeZone: 'Etc/UTC',
     ...overrides,
   };
 }
@@ -36,4 +41,12 @@ export function cfnEvent(type: 'Create' | 'Update' | 'Delete', props: Record<str
     ...(type !== 'Create' ? { PhysicalResourceId: props.GroupId } : {}),
     ...extra,
   };
+}
+
+export function rotateIfDue(aliasName = 'alias/telemetry', groupId = 'telemetry-group'): Record<string, unknown> {
+  return { action: 'rotate-if-due', aliasName, groupId };
+}
+
+export function rotateNow(aliasName = 'alias/telemetry', groupId?: string): Record<string, unknown> {
+  return { action: 'rotate-now', aliasName, ...(groupId ? { groupId } : {}) };
 }

@@ -1,16 +1,26 @@
 /**
- * Runs the rotation function against the KMS simulator through the real SDK
- * clients, with the simulator's clock, and captures every log line.
+ * Runs the lifecycle and rotation entry points against the KMS simulator and a
+ * local DynamoDB through the real SDK clients, with the simulator's clock,
+ * and captures every log line. The functions' backoff sleeps move the
+ * simulated clock, so retries see time pass.
  */
-import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { DecryptCommand, EncryptCommand, KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
 import { Log } from '../../lambda/rotation/context';
-import { createHandler, HandlerResult } from '../../lambda/rotation/handler';
+import { createLifecycleHandler, createRotationHandler, HandlerOptions } from '../../lambda/rotation/handler';
+import { Ledger } from '../../lambda/rotation/ledger';
+import { GroupRecord } from '../../lambda/rotation/ledger-model';
+import { CustomResourceResult } from '../../lambda/rotation/lifecycle';
+import { RotationOutcome } from '../../lambda/rotation/rotate';
 import { TAG } from '../../lambda/rotation/tags';
-import { KmsSimulator, startKmsSimulator } from '../kms-simulator';
-import { cfnEvent, groupProps } from './fixtures';
+import { KmsSimulator, KmsSimulatorOptions, MS_PER_HOUR, startKmsSimulator } from '../kms-simulator';
+import { LocalDynamoDb } from '../ledger/local-dynamodb';
+import { CallBudget } from './dying';
+import { cfnEvent, groupProps, rotateIfDue } from './fixtures';
 
-export const CREDENTIALS = { accessKeyId: 'AKIDSIMULATOR', secretAccessKey: 'simulator-secret' };
 export const REGION = 'us-east-1';
+/** The simulator's own test credentials (an all-powerful admin when authorization is on). */
+export const SIMULATOR_CREDENTIALS = { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'simulator-secret-access-key' };
+export const SCHEDULE_PERIOD_MS = 10 * 60 * 1000;
 
 export interface LogLine { level: 'info' | 'warn' | 'error'; message: string; attributes: Record<string, unknown> }
 
@@ -19,47 +29,127 @@ export class CapturingLog implements Log {
   info(message: string, attributes: Record<string, unknown> = {}) { this.lines.push({ level: 'info', message, attributes }); }
   warn(message: string, attributes: Record<string, unknown> = {}) { this.lines.push({ level: 'warn', message, attributes }); }
   error(message: string, attributes: Record<string, unknown> = {}) { this.lines.push({ level: 'error', message, attributes }); }
+  errors(): LogLine[] { return this.lines.filter((l) => l.level === 'error'); }
   text(): string { return this.lines.map((l) => JSON.stringify(l)).join('\n'); }
 }
 
 export interface HarnessOptions {
-  /** SDK attempts per call; 1 makes an injected fault final (a function that dies). */
+  /** SDK attempts per KMS call; 1 makes an injected fault final (a function that dies). */
   readonly maxAttempts?: number;
   readonly leaseMs?: number;
+  /** Credentials of each function's KMS clients (with the simulator's authorization on: its role's access key). */
+  readonly credentials?: { readonly lifecycle: Credentials; readonly rotation: Credentials };
+  /** Extra KMS client configuration (retry strategy, middleware). */
+  readonly kmsConfig?: Partial<KMSClientConfig>;
+  /** Milliseconds the function has left (Lambda's remaining time). */
+  readonly remainingMs?: number;
+  /** The function dies after this many AWS calls (see dying.ts). */
+  readonly budget?: CallBudget;
 }
 
-export type Handler = (event: unknown) => Promise<HandlerResult>;
+export interface Credentials { readonly accessKeyId: string; readonly secretAccessKey: string }
+
+export type LifecycleEntry = (event: unknown) => Promise<CustomResourceResult>;
+export type RotationEntry = (event: unknown) => Promise<RotationOutcome>;
+
+export interface Functions {
+  readonly lifecycle: LifecycleEntry;
+  readonly rotation: RotationEntry;
+}
 
 export class Harness {
-  static async start(): Promise<Harness> {
-    return new Harness(await startKmsSimulator({ startTime: new Date('2026-01-01T03:00:00Z') }));
+  static async start(simulator: KmsSimulatorOptions = {}, tableName?: string): Promise<Harness> {
+    const [sim, db] = await Promise.all([
+      startKmsSimulator({ startTime: new Date('2026-01-01T03:00:00Z'), ...simulator }),
+      LocalDynamoDb.start(),
+    ]);
+    return new Harness(sim, db, await db.createLedgerTable(tableName));
   }
 
   readonly log = new CapturingLog();
   /** A client for the test's own reads and data-plane calls (not counted as the function's). */
   readonly kms: KMSClient;
+  /** The test's own view of the ledger. */
+  readonly ledger: Ledger;
 
-  private constructor(readonly sim: KmsSimulator) {
+  private constructor(readonly sim: KmsSimulator, readonly db: LocalDynamoDb, readonly tableName: string) {
     this.kms = sim.client({ maxAttempts: 1 });
+    this.ledger = new Ledger(db.client(), tableName);
   }
 
-  handler(options: HarnessOptions = {}): Handler {
-    const kms = this.sim.client({ maxAttempts: options.maxAttempts ?? 3, retryMode: 'standard' });
-    const tagging = this.sim.taggingClient({ maxAttempts: options.maxAttempts ?? 3 });
-    return createHandler({ kms, tagging, now: () => this.sim.clock.now(), log: this.log, leaseMs: options.leaseMs, sleep: fastSleep });
+  /** The two entry points, as Lambda runs them. */
+  functions(o: HarnessOptions = {}): Functions {
+    const dynamodb = this.db.client();
+    o.budget?.attach(dynamodb);
+    const optionsAs = (credentials?: Credentials): HandlerOptions => {
+      const kms = this.sim.client({ maxAttempts: o.maxAttempts ?? 3, retryMode: 'standard', ...(credentials ? { credentials } : {}), ...o.kmsConfig });
+      const tagging = this.sim.taggingClient({ maxAttempts: o.maxAttempts ?? 3, ...(credentials ? { credentials } : {}) });
+      for (const c of [kms, tagging]) o.budget?.attach(c);
+      return {
+        kms,
+        tagging,
+        dynamodb,
+        tableName: this.tableName,
+        now: () => this.sim.clock.now(),
+        log: this.log,
+        leaseMs: o.leaseMs,
+        sleep: (ms) => this.sleep(ms),
+      };
+    };
+    const context = () => ({ awsRequestId: `run-${++runs}`, getRemainingTimeInMillis: () => o.remainingMs ?? 5 * 60_000 });
+    const lifecycle = createLifecycleHandler(optionsAs(o.credentials?.lifecycle));
+    const rotation = createRotationHandler(optionsAs(o.credentials?.rotation));
+    return {
+      lifecycle: (event) => lifecycle(event, context()),
+      rotation: (event) => rotation(event, context()),
+    };
   }
 
-  async deploy(handler: Handler, overrides: Record<string, unknown> = {}): Promise<HandlerResult> {
-    return handler(cfnEvent('Create', groupProps(overrides)));
+  /** Waits as the function does: the simulated clock moves; real time barely. */
+  async sleep(ms: number): Promise<void> {
+    this.sim.clock.advance(ms);
+    await new Promise((resolve) => setImmediate(resolve));
   }
 
-  async encrypt(aliasName: string, plaintext: string): Promise<Uint8Array> {
-    const r = await this.kms.send(new EncryptCommand({ KeyId: aliasName, Plaintext: Buffer.from(plaintext) }));
+  async deploy(f: Functions, overrides: Record<string, unknown> = {}): Promise<CustomResourceResult> {
+    return f.lifecycle(cfnEvent('Create', groupProps(overrides)));
+  }
+
+  /**
+   * Fires the schedule every 10 simulated minutes for `ms`, as EventBridge
+   * Scheduler would, and returns every outcome. `between` runs after each run.
+   */
+  async runSchedule(f: Functions, ms: number, event = rotateIfDue(), between?: () => Promise<void>): Promise<RotationOutcome[]> {
+    const outcomes: RotationOutcome[] = [];
+    for (let t = 0; t < ms; t += SCHEDULE_PERIOD_MS) {
+      this.sim.clock.advance(SCHEDULE_PERIOD_MS);
+      outcomes.push(await f.rotation(event));
+      if (between) await between();
+    }
+    return outcomes;
+  }
+
+  /** Moves the clock to the next start of the configured hour (03:00 UTC in the fixtures) after `days` days. */
+  advanceToScheduleHour(days: number): void {
+    const now = this.sim.clock.now().getTime();
+    const target = new Date(now + days * 24 * MS_PER_HOUR);
+    target.setUTCHours(3, 0, 0, 0);
+    if (target.getTime() > now) this.sim.clock.set(target);
+  }
+
+  async group(groupId = 'telemetry-group'): Promise<GroupRecord> {
+    const rec = await this.ledger.get(groupId);
+    if (!rec) throw new Error(`no ledger entry for ${groupId}`);
+    return rec;
+  }
+
+  async encrypt(aliasName: string, plaintext: string, client = this.kms): Promise<Uint8Array> {
+    const r = await client.send(new EncryptCommand({ KeyId: aliasName, Plaintext: Buffer.from(plaintext) }));
     return r.CiphertextBlob!;
   }
 
-  async decrypt(ciphertext: Uint8Array): Promise<string> {
-    const r = await this.kms.send(new DecryptCommand({ CiphertextBlob: ciphertext }));
+  async decrypt(ciphertext: Uint8Array, client = this.kms): Promise<string> {
+    const r = await client.send(new DecryptCommand({ CiphertextBlob: ciphertext }));
     return Buffer.from(r.Plaintext!).toString();
   }
 
@@ -76,11 +166,8 @@ export class Harness {
 
   async stop(): Promise<void> {
     this.kms.destroy();
-    await this.sim.stop();
+    await Promise.all([this.sim.stop(), this.db.stop()]);
   }
 }
 
-/** Real waits (a stack update waiting for a live rotation) kept short: the simulated clock does not move meanwhile. */
-async function fastSleep(): Promise<void> {
-  await new Promise((resolve) => setTimeout(resolve, 5));
-}
+let runs = 0;

@@ -1,18 +1,18 @@
-import { cfnEvent, groupProps, ROLE_ARN } from './fixtures';
+import { cfnEvent, groupProps, LIFECYCLE_ROLE_ARN, ROTATION_ROLE_ARN } from './fixtures';
 import { InvalidRequestError } from '../../lambda/rotation/errors';
-import { parseRequest } from '../../lambda/rotation/requests';
+import { parseLifecycleRequest, parseRotationRequest } from '../../lambda/rotation/requests';
 
-describe('parseRequest: schedule and emergency events', () => {
+describe('parseRotationRequest: schedule and emergency events', () => {
   test('rotate-if-due and rotate-now', () => {
-    expect(parseRequest({ action: 'rotate-if-due', aliasName: 'alias/a', groupId: 'g-1' })).toEqual({ kind: 'rotate', force: false, aliasName: 'alias/a', groupId: 'g-1' });
-    expect(parseRequest({ action: 'rotate-now', aliasName: 'alias/a' })).toEqual({ kind: 'rotate', force: true, aliasName: 'alias/a', groupId: undefined });
+    expect(parseRotationRequest({ action: 'rotate-if-due', aliasName: 'alias/a', groupId: 'g-1' })).toEqual({ kind: 'rotate', force: false, aliasName: 'alias/a', groupId: 'g-1' });
+    expect(parseRotationRequest({ action: 'rotate-now', aliasName: 'alias/a' })).toEqual({ kind: 'rotate', force: true, aliasName: 'alias/a', groupId: undefined });
   });
 
   test.each([
     [null, /not an object/],
     [[1, 2], /an array/],
     ['rotate', /string, not an object/],
-    [{}, /neither "action" nor "RequestType"/],
+    [{}, /has no "action"/],
     [{ action: 'rotate', aliasName: 'alias/a' }, /unknown action "rotate"/],
     [{ action: 'rotate-now' }, /aliasName must be a string/],
     [{ action: 'rotate-now', aliasName: 'telemetry' }, /aliasName must match/],
@@ -24,29 +24,41 @@ describe('parseRequest: schedule and emergency events', () => {
     [{ action: 'rotate-now', aliasName: 'alias/a', groupId: 'bad id!' }, /groupId must match/],
     [{ action: 'rotate-now', aliasName: 'alias/a', pad: 'x'.repeat(70_000) }, /more than 65536/],
   ])('refuses %j', (event, message) => {
-    expect(() => parseRequest(event)).toThrow(InvalidRequestError);
-    expect(() => parseRequest(event)).toThrow(message);
+    expect(() => parseRotationRequest(event)).toThrow(InvalidRequestError);
+    expect(() => parseRotationRequest(event)).toThrow(message);
   });
 
   test('the refusal says what was expected', () => {
-    expect(() => parseRequest({ hello: 'world' })).toThrow(/expected \{"action":"rotate-if-due"\|"rotate-now"/);
+    expect(() => parseRotationRequest({ hello: 'world' })).toThrow(/accepts only \{"action":"rotate-if-due"\|"rotate-now"/);
+  });
+
+  test.each(['Create', 'Update', 'Delete'] as const)('refuses a CloudFormation %s event: only the lifecycle entry point takes those', (type) => {
+    expect(() => parseRotationRequest(cfnEvent(type, groupProps()))).toThrow(/only the lifecycle entry point accepts/);
   });
 });
 
-describe('parseRequest: custom resource events', () => {
+describe('parseLifecycleRequest: custom resource events', () => {
+  test('refuses rotation events: the lifecycle entry point takes CloudFormation events only', () => {
+    expect(() => parseLifecycleRequest({ action: 'rotate-now', aliasName: 'alias/a' })).toThrow(/not a CloudFormation custom resource event/);
+  });
+
   test('Create with defaults', () => {
-    const r = parseRequest(cfnEvent('Create', groupProps()));
+    const r = parseLifecycleRequest(cfnEvent('Create', groupProps()));
     expect(r.kind).toBe('create');
     if (r.kind !== 'create') return;
-    expect(r.spec.settings).toMatchObject({ groupId: 'telemetry-group', aliasName: 'alias/telemetry', intervalMonths: 6, materialValidityDays: 0, userTags: { team: 'platform' } });
-    expect(r.spec.settings.policy.Statement.map((s) => s.Sid)).toEqual(['EnableIamUserPermissions', 'RotationFunctionManagement']);
-    expect(r.spec.removalPolicy).toBe('retain');
+    expect(r.settings).toMatchObject({
+      groupId: 'telemetry-group', aliasName: 'alias/telemetry', intervalMonths: 6, materialValidityDays: 0, userTags: { team: 'platform' },
+      removalPolicy: 'retain', pendingWindowDays: 7, propagationSeconds: 420, scheduleHour: 3, scheduleTimeZone: 'Etc/UTC',
+    });
+    // The key policy names no function role: the account delegation lets IAM decide.
+    expect(r.settings.policy.Statement.map((s) => s.Sid)).toEqual(['EnableIamUserPermissions']);
+    expect(JSON.stringify(r.settings.policy)).not.toContain('role/');
   });
 
   test('Update carries the old alias; Delete is lenient about broken properties', () => {
-    const u = parseRequest(cfnEvent('Update', groupProps({ AliasName: 'alias/new' }), { OldResourceProperties: groupProps() }));
-    expect(u).toMatchObject({ kind: 'update', oldAliasName: 'alias/telemetry', physicalResourceId: 'telemetry-group' });
-    const del = parseRequest(cfnEvent('Delete', { GroupId: 'telemetry-group', IntervalMonths: 'banana', RemovalPolicy: 'destroy', PendingWindowDays: '9' }));
+    const u = parseLifecycleRequest(cfnEvent('Update', groupProps({ AliasName: 'alias/new' }), { OldResourceProperties: groupProps() }));
+    expect(u).toMatchObject({ kind: 'update', oldAliasName: 'alias/telemetry', physicalResourceId: 'telemetry-group', requestId: 'req-Update' });
+    const del = parseLifecycleRequest(cfnEvent('Delete', { GroupId: 'telemetry-group', IntervalMonths: 'banana', RemovalPolicy: 'destroy', PendingWindowDays: '9' }));
     expect(del).toEqual({ kind: 'delete', groupId: 'telemetry-group', aliasName: undefined, removalPolicy: 'destroy', pendingWindowDays: 9, physicalResourceId: 'telemetry-group' });
   });
 
@@ -69,19 +81,26 @@ describe('parseRequest: custom resource events', () => {
     [{ KeyPolicyStatements: '{"Effect":"Allow"}' }, /JSON array/],
     [{ KeyPolicyStatements: deny({ AWS: 'arn:aws:iam::111122223333:root' }, 'kms:*') }, /lock the key out/],
     [{ KeyPolicyStatements: deny('*', 'kms:PutKeyPolicy') }, /lock the key out/],
-    [{ KeyPolicyStatements: deny({ AWS: ROLE_ARN }, ['kms:Decrypt', '*']) }, /lock the key out/],
+    [{ KeyPolicyStatements: deny({ AWS: ROTATION_ROLE_ARN }, ['kms:Decrypt', '*']) }, /lock the key out/],
+    [{ KeyPolicyStatements: deny({ AWS: LIFECYCLE_ROLE_ARN }, 'kms:PutKeyPolicy') }, /lock the key out/],
     [{ KeyPolicyStatements: JSON.stringify([{ Sid: 'RotationMine', Effect: 'Allow', Principal: '*', Action: 'kms:Decrypt' }]) }, /reserved/],
     [{ KeyPolicyStatements: JSON.stringify([{ Effect: 'Allow', Action: 'kms:Decrypt' }]) }, /needs a Principal/],
     [{ RotationRoleArn: 'arn:aws:iam::999999999999:role/x' }, /same account/],
+    [{ LifecycleRoleArn: 'arn:aws:iam::999999999999:role/x' }, /LifecycleRoleArn must be a role of the same account/],
     [{ AccountId: '123' }, /AccountId must be 12 digits/],
+    [{ PropagationWindowSeconds: '299' }, /PropagationWindowSeconds must be a whole number of seconds from 300 to 3600/],
+    [{ PropagationWindowSeconds: '3601' }, /PropagationWindowSeconds/],
+    [{ ScheduleHour: '24' }, /ScheduleHour must be a whole number of hours from 0 to 23/],
+    [{ ScheduleTimeZone: 'Mars/Olympus' }, /ScheduleTimeZone "Mars\/Olympus" is not a time zone/],
+    [{ ScheduleTimeZone: 'a b' }, /ScheduleTimeZone must be an IANA time zone name/],
     [{ Hostile: 'x' }, /unexpected ResourceProperties "Hostile"/],
   ])('refuses Create with %j', (override, message) => {
-    expect(() => parseRequest(cfnEvent('Create', groupProps(override)))).toThrow(message);
+    expect(() => parseLifecycleRequest(cfnEvent('Create', groupProps(override)))).toThrow(message);
   });
 
   test('refuses unknown request types and missing properties', () => {
-    expect(() => parseRequest({ RequestType: 'Replace', ResourceProperties: groupProps() })).toThrow(/unknown RequestType "Replace"/);
-    expect(() => parseRequest({ RequestType: 'Create' })).toThrow(/ResourceProperties is missing/);
-    expect(() => parseRequest({ RequestType: 'Update', ResourceProperties: groupProps() })).toThrow(/needs PhysicalResourceId/);
+    expect(() => parseLifecycleRequest({ RequestType: 'Replace', ResourceProperties: groupProps() })).toThrow(/unknown RequestType "Replace"/);
+    expect(() => parseLifecycleRequest({ RequestType: 'Create' })).toThrow(/ResourceProperties is missing/);
+    expect(() => parseLifecycleRequest({ RequestType: 'Update', ResourceProperties: groupProps() })).toThrow(/needs PhysicalResourceId/);
   });
 });

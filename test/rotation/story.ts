@@ -1,41 +1,48 @@
 /**
- * The 24-month story: deploy, then the daily schedule fires every day for two
- * years while data is encrypted under the alias. Shared by the tests of the
- * TypeScript sources and of the shipped bundle.
+ * The 24-month story: deploy, then the schedule fires in the configured hour
+ * (03:05, 03:15, 03:25 UTC: the runs of the hour that can do anything for a
+ * group that is not overdue) every day for two years, while data is encrypted
+ * under the alias. Shared by the tests of the sources and of the shipped bundle.
  */
-import { Handler, Harness } from './harness';
-import { Kept } from './invariants';
-import { TAG } from '../../lambda/rotation/tags';
+import { RotationOutcome } from '../../lambda/rotation/rotate';
+import { MS_PER_DAY } from '../kms-simulator';
+import { cfnEvent, groupProps, rotateIfDue } from './fixtures';
+import { Harness } from './harness';
 
 export const STORY_GROUP = { groupId: 'story-group', aliasName: 'alias/story', intervalMonths: 6 };
 
+export interface Kept { readonly ciphertext: Uint8Array; readonly plaintext: string }
+
 export interface StoryResult {
   readonly kept: Kept[];
-  readonly rotationDays: string[];
+  readonly promotionDays: string[];
+  readonly outcomes: RotationOutcome[];
+  /** KMS writes made by runs that answered not-due. */
   readonly notDueWrites: number;
 }
 
-export async function runStory(h: Harness, handler: Handler): Promise<StoryResult> {
-  await h.deploy(handler, { GroupId: STORY_GROUP.groupId, AliasName: STORY_GROUP.aliasName, IntervalMonths: String(STORY_GROUP.intervalMonths) });
+export type Invoke = (entry: 'lifecycle' | 'rotation', event: unknown) => Promise<unknown>;
+
+export async function runStory(h: Harness, invoke: Invoke, { deploy } = { deploy: {} as Record<string, unknown> }): Promise<StoryResult> {
+  await invoke('lifecycle', cfnEvent('Create', groupProps({ GroupId: STORY_GROUP.groupId, AliasName: STORY_GROUP.aliasName, IntervalMonths: String(STORY_GROUP.intervalMonths), ...deploy })));
   const kept: Kept[] = [];
-  const rotationDays: string[] = [];
+  const promotionDays: string[] = [];
+  const outcomes: RotationOutcome[] = [];
   let notDueWrites = 0;
+  const start = h.sim.clock.now();
   for (let day = 1; day <= 730; day++) {
-    h.sim.clock.advanceDays(1);
-    const writesBefore = h.sim.calls.writes();
-    const r = await handler({ action: 'rotate-if-due', aliasName: STORY_GROUP.aliasName, groupId: STORY_GROUP.groupId });
-    if ('outcome' in r && r.outcome === 'rotated') rotationDays.push(h.sim.clock.now().toISOString().slice(0, 10));
-    else notDueWrites += h.sim.calls.writes() - writesBefore;
-    if (day % 7 === 0) {
-      const plaintext = `reading ${day}`;
-      kept.push({ plaintext, ciphertext: await h.encrypt(STORY_GROUP.aliasName, plaintext) });
+    for (const minute of [5, 15, 25]) {
+      const t = new Date(start.getTime() + day * MS_PER_DAY);
+      t.setUTCHours(3, minute, 0, 0);
+      h.sim.clock.set(t);
+      const writesBefore = h.sim.calls.writes();
+      const r = await invoke('rotation', rotateIfDue(STORY_GROUP.aliasName, STORY_GROUP.groupId)) as RotationOutcome;
+      outcomes.push(r);
+      if (r.outcome === 'promoted') promotionDays.push(t.toISOString().slice(0, 10));
+      if (r.outcome === 'not-due') notDueWrites += h.sim.calls.writes() - writesBefore;
+      const plaintext = `reading ${day} ${minute}`;
+      if (day % 7 === 0 || r.outcome !== 'not-due') kept.push({ plaintext, ciphertext: await h.encrypt(STORY_GROUP.aliasName, plaintext) });
     }
   }
-  return { kept, rotationDays, notDueWrites };
-}
-
-export function generations(h: Harness) {
-  return h.groupKeys(STORY_GROUP.groupId).map((k) => ({
-    id: k.id, generation: Number(k.tags[TAG.generation]), stage: k.tags[TAG.stage], state: k.state,
-  }));
+  return { kept, promotionDays, outcomes, notDueWrites };
 }

@@ -16,7 +16,7 @@ const invalidAliasName = (message: string): SimError => new SimError('InvalidAli
  * - longer than 256 characters or missing the `alias/` prefix: ValidationException;
  * - characters outside [a-zA-Z0-9/_-] or the reserved `alias/aws/` prefix: InvalidAliasNameException.
  */
-function checkAliasName(name: string): void {
+export function checkAliasName(name: string): void {
   if (name.length > MAX_ALIAS_LENGTH) {
     throw validation(`1 validation error detected: Value '${name.slice(0, 64)}...' at 'aliasName' failed to satisfy constraint: Member must have length less than or equal to ${MAX_ALIAS_LENGTH}`);
   }
@@ -40,8 +40,7 @@ const createAlias: Handler = ({ store }: HandlerContext, input: Input): Output =
   }
   const key = store.resolveKey(targetKeyId, { allowAlias: false });
   store.assertNotPendingDeletion(key);
-  const now = store.now();
-  store.aliases.set(name, { name, targetKeyId: key.id, creationDate: now, lastUpdatedDate: now });
+  store.setAlias(name, key.id);
   return {};
 };
 
@@ -59,26 +58,25 @@ const updateAlias: Handler = ({ store }: HandlerContext, input: Input): Output =
   if (previous && (previous.keySpec !== key.keySpec || previous.keyUsage !== key.keyUsage)) {
     throw validation(`${key.arn} has a different key spec or key usage than the KMS key currently associated with ${name}.`);
   }
-  alias.targetKeyId = key.id;
-  alias.lastUpdatedDate = store.now();
+  store.setAlias(name, key.id);
   return {};
 };
 
 const deleteAlias: Handler = ({ store }: HandlerContext, input: Input): Output => {
   const name = input.requiredString('AliasName', { max: 1024 });
   checkAliasName(name);
-  if (!store.aliases.delete(name)) {
+  if (!store.removeAlias(name)) {
     throw notFound(`Alias ${store.aliasArn(name)} is not found.`);
   }
   return {};
 };
 
-const listAliases: Handler = ({ store }: HandlerContext, input: Input): Output => {
+const listAliases: Handler = ({ store, view }: HandlerContext, input: Input): Output => {
   const keyId = input.optionalString('KeyId', { max: 2048 });
   const limit = readLimit(input, { max: 100, default: 50 });
   const marker = input.optionalString('Marker', { max: 1024 });
-  const key = keyId !== undefined ? store.resolveKey(keyId, { allowAlias: false }) : undefined;
-  const aliases = store.aliasSnapshots().filter((a) => key === undefined || a.TargetKeyId === key.id);
+  const key = keyId !== undefined ? store.resolveKey(keyId, { allowAlias: false, view }) : undefined;
+  const aliases = store.aliasSnapshots(view).filter((a) => key === undefined || a.TargetKeyId === key.id);
   const page = paginate(aliases, (a) => a.AliasName, limit, marker);
   return {
     Aliases: page.items.map((a) => ({

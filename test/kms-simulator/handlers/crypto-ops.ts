@@ -39,19 +39,29 @@ function encryptUnder(store: SimStore, key: KeyRecord, plaintext: Buffer, contex
 }
 
 /**
+ * Resolves the KeyId of a cryptographic operation. An alias is resolved in the handler's view
+ * (in the eventual consistency mode a moment ago, so a caller may still reach the alias's
+ * previous key), the key itself in the latest state.
+ */
+export function resolveCryptoKey(ctx: HandlerContext, keyId: string): KeyRecord {
+  return ctx.store.resolveKey(keyId, { allowAlias: true, aliasView: ctx.view });
+}
+
+/**
  * Decrypts a ciphertext blob. With `keyIdParam` the blob must have been produced by that key
  * (IncorrectKeyException otherwise).
  */
 function decryptWith(
-  store: SimStore,
+  ctx: HandlerContext,
   blob: Buffer,
   context: Record<string, string>,
   keyIdParam: string | undefined,
 ): { key: KeyRecord; plaintext: Buffer; materialId: string } {
+  const store = ctx.store;
   const parsed = parseBlob(blob);
   let key: KeyRecord | undefined;
   if (keyIdParam !== undefined) {
-    key = store.resolveKey(keyIdParam, { allowAlias: true });
+    key = resolveCryptoKey(ctx, keyIdParam);
     if (key.id !== parsed.keyId) {
       throw new SimError('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.');
     }
@@ -72,18 +82,18 @@ function decryptWith(
   return { key, plaintext: decryptBlob(parsed, material.bytes, context), materialId: material.id };
 }
 
-const encrypt: Handler = ({ store }: HandlerContext, input: Input): Output => {
+const encrypt: Handler = (ctx: HandlerContext, input: Input): Output => {
   const keyId = input.requiredString('KeyId', { max: 2048 });
   const plaintext = input.requiredBlob('Plaintext', { max: MAX_PLAINTEXT });
   const context = input.stringMap('EncryptionContext');
-  const key = store.resolveKey(keyId, { allowAlias: true });
+  const key = resolveCryptoKey(ctx, keyId);
   checkAlgorithm(input, 'EncryptionAlgorithm', key);
-  const { blob } = encryptUnder(store, key, plaintext, context);
+  const { blob } = encryptUnder(ctx.store, key, plaintext, context);
   dryRun(input);
   return { CiphertextBlob: blob, KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
 };
 
-const decrypt: Handler = ({ store }: HandlerContext, input: Input): Output => {
+const decrypt: Handler = (ctx: HandlerContext, input: Input): Output => {
   const blob = input.requiredBlob('CiphertextBlob', { max: MAX_CIPHERTEXT });
   const context = input.stringMap('EncryptionContext');
   const keyId = input.optionalString('KeyId', { max: 2048 });
@@ -91,12 +101,12 @@ const decrypt: Handler = ({ store }: HandlerContext, input: Input): Output => {
   if (input.has('Recipient')) {
     throw new SimError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by this simulator.');
   }
-  const { key, plaintext, materialId } = decryptWith(store, blob, context, keyId);
+  const { key, plaintext, materialId } = decryptWith(ctx, blob, context, keyId);
   dryRun(input);
   return { KeyId: key.arn, Plaintext: plaintext, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT', KeyMaterialId: materialId };
 };
 
-function dataKey(store: SimStore, input: Input): { key: KeyRecord; plaintext: Buffer; blob: Buffer; materialId: string } {
+function dataKey(ctx: HandlerContext, input: Input): { key: KeyRecord; plaintext: Buffer; blob: Buffer; materialId: string } {
   const keyId = input.requiredString('KeyId', { max: 2048 });
   const context = input.stringMap('EncryptionContext');
   const keySpec = input.optionalEnum('KeySpec', DATA_KEY_SPECS);
@@ -107,25 +117,25 @@ function dataKey(store: SimStore, input: Input): { key: KeyRecord; plaintext: Bu
   if (input.has('Recipient')) {
     throw new SimError('UnsupportedOperationException', 'Recipient (Nitro Enclaves attestation) is not supported by this simulator.');
   }
-  const key = store.resolveKey(keyId, { allowAlias: true });
+  const key = resolveCryptoKey(ctx, keyId);
   const size = numberOfBytes ?? (keySpec === 'AES_128' ? 16 : 32);
   const plaintext = randomBytes(size);
-  const { blob, materialId } = encryptUnder(store, key, plaintext, context);
+  const { blob, materialId } = encryptUnder(ctx.store, key, plaintext, context);
   dryRun(input);
   return { key, plaintext, blob, materialId };
 }
 
-const generateDataKey: Handler = ({ store }: HandlerContext, input: Input): Output => {
-  const { key, plaintext, blob, materialId } = dataKey(store, input);
+const generateDataKey: Handler = (ctx: HandlerContext, input: Input): Output => {
+  const { key, plaintext, blob, materialId } = dataKey(ctx, input);
   return { CiphertextBlob: blob, Plaintext: plaintext, KeyId: key.arn, KeyMaterialId: materialId };
 };
 
-const generateDataKeyWithoutPlaintext: Handler = ({ store }: HandlerContext, input: Input): Output => {
-  const { key, blob, materialId } = dataKey(store, input);
+const generateDataKeyWithoutPlaintext: Handler = (ctx: HandlerContext, input: Input): Output => {
+  const { key, blob, materialId } = dataKey(ctx, input);
   return { CiphertextBlob: blob, KeyId: key.arn, KeyMaterialId: materialId };
 };
 
-const reEncrypt: Handler = ({ store }: HandlerContext, input: Input): Output => {
+const reEncrypt: Handler = (ctx: HandlerContext, input: Input): Output => {
   const blob = input.requiredBlob('CiphertextBlob', { max: MAX_CIPHERTEXT });
   const sourceContext = input.stringMap('SourceEncryptionContext');
   const sourceKeyId = input.optionalString('SourceKeyId', { max: 2048 });
@@ -133,9 +143,9 @@ const reEncrypt: Handler = ({ store }: HandlerContext, input: Input): Output => 
   const destinationContext = input.stringMap('DestinationEncryptionContext');
   checkAlgorithm(input, 'SourceEncryptionAlgorithm');
   checkAlgorithm(input, 'DestinationEncryptionAlgorithm');
-  const source = decryptWith(store, blob, sourceContext, sourceKeyId);
-  const destination = store.resolveKey(destinationKeyId, { allowAlias: true });
-  const { blob: out, materialId } = encryptUnder(store, destination, source.plaintext, destinationContext);
+  const source = decryptWith(ctx, blob, sourceContext, sourceKeyId);
+  const destination = resolveCryptoKey(ctx, destinationKeyId);
+  const { blob: out, materialId } = encryptUnder(ctx.store, destination, source.plaintext, destinationContext);
   dryRun(input);
   return {
     CiphertextBlob: out,

@@ -7,7 +7,7 @@ import { incorrectKeyMaterial, invalidCiphertext, invalidState, notFound, SimErr
 import type { Input } from '../input';
 import type { ExpirationModel, KeyRecord, WrappingAlgorithm, WrappingKeySpec } from '../model';
 import { computeMaterialId } from '../store';
-import { unwrapKeyMaterial, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, wrappingKeyPair } from '../wrapping';
+import { unwrapKeyMaterial, WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS } from '../wrapping';
 import type { Handler, HandlerContext, Output } from './types';
 
 /** Import tokens and public keys are valid for 24 hours. */
@@ -26,7 +26,7 @@ function requireExternal(key: KeyRecord): void {
   }
 }
 
-const getParametersForImport: Handler = async ({ store, rsaKeyCache }: HandlerContext, input: Input): Promise<Output> => {
+const getParametersForImport: Handler = async ({ store, wrappingKeys }: HandlerContext, input: Input): Promise<Output> => {
   const keyId = input.requiredString('KeyId', { max: 2048 });
   const algorithmRaw = input.requiredString('WrappingAlgorithm');
   const specRaw = input.requiredString('WrappingKeySpec');
@@ -42,7 +42,7 @@ const getParametersForImport: Handler = async ({ store, rsaKeyCache }: HandlerCo
   const key = store.resolveKey(keyId, { allowAlias: false });
   requireExternal(key);
   store.assertNotPendingDeletion(key);
-  const pair = await wrappingKeyPair(specRaw as WrappingKeySpec, rsaKeyCache);
+  const pair = await wrappingKeys.pairFor(specRaw as WrappingKeySpec, key.id);
   const token = randomBytes(64);
   const validTo = new Date(store.now().getTime() + IMPORT_PARAMETERS_TTL_MS);
   store.tokens.set(token.toString('base64'), {

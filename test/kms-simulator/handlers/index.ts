@@ -10,7 +10,7 @@ import { policyHandlers } from './policy';
 import { tagHandlers, taggingApiHandlers } from './tags';
 import type { Handler } from './types';
 
-export type { Handler, HandlerContext } from './types';
+export type { Handler, HandlerContext, Output } from './types';
 
 /** Operations of `TrentService` (KMS). */
 export const KMS_HANDLERS: Readonly<Record<string, Handler>> = {

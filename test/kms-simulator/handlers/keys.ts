@@ -64,15 +64,15 @@ const createKey: Handler = ({ store }: HandlerContext, input: Input): Output => 
   return { KeyMetadata: keyMetadata(store, key) };
 };
 
-const describeKey: Handler = ({ store }: HandlerContext, input: Input): Output => {
-  const key = store.resolveKey(input.requiredString('KeyId', { max: 2048 }), { allowAlias: true });
+const describeKey: Handler = ({ store, view }: HandlerContext, input: Input): Output => {
+  const key = store.resolveKey(input.requiredString('KeyId', { max: 2048 }), { allowAlias: true, view });
   return { KeyMetadata: keyMetadata(store, key) };
 };
 
-const listKeys: Handler = ({ store }: HandlerContext, input: Input): Output => {
+const listKeys: Handler = ({ view }: HandlerContext, input: Input): Output => {
   const limit = readLimit(input, { max: 1000, default: 100 });
   const marker = input.optionalString('Marker', { max: 1024 });
-  const page = paginate(store.keysInOrder(), (k) => String(k.seq).padStart(12, '0'), limit, marker);
+  const page = paginate(view.keys(), (k) => String(k.seq).padStart(12, '0'), limit, marker);
   return {
     Keys: page.items.map((k) => ({ KeyId: k.id, KeyArn: k.arn })),
     Truncated: page.truncated,

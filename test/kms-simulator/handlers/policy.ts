@@ -1,7 +1,8 @@
 /**
  * GetKeyPolicy / PutKeyPolicy, and key policy validation shared with CreateKey.
  *
- * Policies are stored and returned verbatim; they are NOT evaluated.
+ * Policies are stored and returned verbatim; they are evaluated only in the authorization
+ * mode (see authorizer.ts).
  */
 import { limitExceeded, notFound, SimError, validation } from '../errors';
 import type { Input } from '../input';
@@ -73,10 +74,10 @@ function readPolicyName(input: Input): string {
   return input.optionalString('PolicyName', { max: 128 }) ?? 'default';
 }
 
-const getKeyPolicy: Handler = ({ store }: HandlerContext, input: Input): Output => {
+const getKeyPolicy: Handler = ({ store, view }: HandlerContext, input: Input): Output => {
   const keyId = input.requiredString('KeyId', { max: 2048 });
   const policyName = readPolicyName(input);
-  const key = store.resolveKey(keyId, { allowAlias: false });
+  const key = store.resolveKey(keyId, { allowAlias: false, view });
   if (policyName !== 'default') {
     throw notFound(`No such policy: ${policyName}`);
   }

@@ -79,11 +79,11 @@ const untagResource: Handler = ({ store }: HandlerContext, input: Input): Output
   return {};
 };
 
-const listResourceTags: Handler = ({ store }: HandlerContext, input: Input): Output => {
+const listResourceTags: Handler = ({ store, view }: HandlerContext, input: Input): Output => {
   const keyId = input.requiredString('KeyId', { max: 2048 });
   const limit = readLimit(input, { max: 50, default: 50 });
   const marker = input.optionalString('Marker', { max: 1024 });
-  const key = store.resolveKey(keyId, { allowAlias: false });
+  const key = store.resolveKey(keyId, { allowAlias: false, view });
   const tags = [...key.tags.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   const page = paginate(tags, ([k]) => k, limit, marker);
   return {
@@ -128,9 +128,9 @@ function matchesFilters(key: KeyRecord, filters: readonly TagFilter[]): boolean 
 
 /**
  * Resource Groups Tagging API GetResources, restricted to KMS keys of this simulator.
- * Every existing key (including keys pending deletion) is a candidate.
+ * Every key of the request's view (including keys pending deletion) is a candidate.
  */
-const getResources: Handler = ({ store }: HandlerContext, input: Input): Output => {
+const getResources: Handler = ({ view }: HandlerContext, input: Input): Output => {
   const token = input.optionalString('PaginationToken', { min: 0, max: 2048 });
   const perPage = input.raw.ResourcesPerPage;
   if (perPage !== undefined && perPage !== null && (typeof perPage !== 'number' || !Number.isInteger(perPage) || perPage < 1 || perPage > 100)) {
@@ -144,7 +144,7 @@ const getResources: Handler = ({ store }: HandlerContext, input: Input): Output 
     throw taggingInvalidParameter('ResourceARNList cannot be combined with TagFilters, ResourceTypeFilters or pagination parameters');
   }
   const includeKeys = typeFilters.length === 0 || typeFilters.some((t) => t === 'kms' || t === 'kms:key');
-  let keys = includeKeys ? store.keysInOrder() : [];
+  let keys = includeKeys ? view.keys() : [];
   if (arnList.length > 0) {
     keys = keys.filter((k) => arnList.includes(k.arn));
   }

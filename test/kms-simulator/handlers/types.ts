@@ -2,12 +2,19 @@
  * Shared types of the operation handlers.
  */
 import type { Input } from '../input';
+import type { StateView } from '../state-view';
 import type { SimStore } from '../store';
+import type { WrappingKeySource } from '../wrapping-key-source';
 
 export interface HandlerContext {
   readonly store: SimStore;
-  /** Reuse RSA wrapping key pairs per spec within the process. */
-  readonly rsaKeyCache: boolean;
+  /** Hands out the RSA wrapping key pairs of GetParametersForImport. */
+  readonly wrappingKeys: WrappingKeySource;
+  /**
+   * What reads see: the latest state, or in the eventual consistency mode the state of a
+   * moment ago (lagged reads, and alias resolution of cryptographic operations).
+   */
+  readonly view: StateView;
 }
 
 export type Output = Record<string, unknown>;

@@ -1,0 +1,64 @@
+/**
+ * Checks what KMS shows against the ledger on runs that change nothing: the
+ * due date is bounded by KMS's creation date of the current key, and labels
+ * that disagree with the ledger are reported as tampering and rewritten.
+ */
+import { Deps, step } from './context';
+import { InconsistentGroupError } from './errors';
+import { desiredKeyState } from './key-state';
+import { KeyInfo } from './kms-gateway';
+import { labelDrift } from './labels';
+import { GenerationRecord, GroupRecord, generation, withGeneration } from './ledger-model';
+import { applyKeyState } from './phases/apply-key-state';
+import { eventually } from './retry';
+import { effectiveDueAt } from './schedule-window';
+import { GroupBusyError, Session } from './session';
+import { RESERVED_TAG_PREFIX } from './tags';
+
+export async function readCurrentKey(d: Deps, rec: GroupRecord, g: GenerationRecord): Promise<KeyInfo> {
+  return eventually(d.sleep, ['NotFoundException'], async () => {
+    const key = await d.kms.describeKey(g.keyId);
+    if (!key) throw Object.assign(new InconsistentGroupError(`the current generation ${g.n} of key group ${rec.groupId} (${g.keyArn}) is not in KMS`), { name: 'NotFoundException' });
+    return key;
+  });
+}
+
+/** The due date this run acts on; an ERROR line when the ledger's is later than KMS allows. */
+export function dueDateOf(d: Deps, rec: GroupRecord, key: KeyInfo): Date | undefined {
+  if (!rec.nextDueAt) return undefined;
+  const ledgerDue = new Date(rec.nextDueAt);
+  const due = effectiveDueAt(ledgerDue, key.creationDate, rec.settings.intervalMonths);
+  if (due.getTime() < ledgerDue.getTime()) {
+    d.log.error('tampering detected: the ledger\'s due date is later than the current key\'s creation date allows', {
+      group: rec.groupId, keyArn: key.arn, ledgerNextDueAt: rec.nextDueAt, kmsCreationDate: key.creationDate.toISOString(), actingOn: due.toISOString(), tampering: 'ledger-due-date',
+    });
+  }
+  return due;
+}
+
+export async function auditLabels(d: Deps, rec: GroupRecord, g: GenerationRecord): Promise<void> {
+  // Our own recent tag writes may not show yet: only labels older than the propagation window are judged.
+  if (g.labelsWrittenAt && d.now().getTime() - Date.parse(g.labelsWrittenAt) < rec.settings.propagationSeconds * 1000) return;
+  const actual = await d.kms.listTags(g.keyId);
+  // Tags of other people's own on the key are theirs; only this library's labels and the declared tags are judged.
+  const drift = labelDrift(actual, desiredKeyState(rec, g).tags).filter((k) => k.startsWith(RESERVED_TAG_PREFIX) || k in rec.settings.userTags);
+  if (drift.length === 0) return;
+  d.log.error('tampering detected: tags of a generation disagree with the ledger; rewriting them from the ledger', {
+    group: rec.groupId, generation: g.n, keyArn: g.keyArn, tags: drift, tampering: 'tags',
+  });
+  let s: Session;
+  try {
+    s = await Session.open(d, rec.groupId, 'rewrite-labels');
+  } catch (e) {
+    if (e instanceof GroupBusyError) return; // the next run rewrites them
+    throw e;
+  }
+  try {
+    await step(d, 'rewrite-labels', { group: rec.groupId, generation: g.n }, async () => {
+      await s.save((r) => withGeneration(r, { ...generation(r, g.n)!, appliedDigest: undefined }));
+      await applyKeyState(d, s, g.n, { full: false });
+    });
+  } finally {
+    await s.close();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The tags a generation should carry, derived from the ledger. Pure.
+ */
+import { GenerationRecord } from './ledger-model';
+import { GroupSettings } from './settings';
+import { MANAGED_BY, TAG, TagMap } from './tags';
+
+export function labelsFor(s: GroupSettings, g: GenerationRecord, nextDueAt: string | undefined, previousKeyId?: string): TagMap {
+  const stage = g.stage === 'discarded' ? 'pending' : g.stage;
+  return {
+    ...s.userTags,
+    [TAG.group]: s.groupId,
+    [TAG.generation]: String(g.n),
+    [TAG.stage]: stage,
+    [TAG.managedBy]: MANAGED_BY,
+    [TAG.alias]: s.aliasName,
+    [TAG.createdAt]: g.kmsCreationDate,
+    [TAG.intervalMonths]: String(s.intervalMonths),
+    [TAG.wrapping]: `${s.wrappingAlgorithm}/${s.wrappingKeySpec}`,
+    [TAG.validityDays]: String(s.materialValidityDays),
+    ...(previousKeyId ? { [TAG.previousKey]: previousKeyId } : {}),
+    ...(g.activatedAt ? { [TAG.activatedAt]: g.activatedAt } : {}),
+    ...(g.stage === 'current' && nextDueAt ? { [TAG.nextDueAt]: nextDueAt } : {}),
+    ...(g.retiredAt ? { [TAG.retiredAt]: g.retiredAt } : {}),
+  };
+}
+
+/** Tag keys this library writes that the key carries but should not (e.g. next-due-at on a retired key). */
+export function staleLabelKeys(actual: TagMap, desired: TagMap): string[] {
+  return Object.keys(actual).filter((k) => !(k in desired) && k !== TAG.attempt);
+}
+
+/** The labels that differ between what a key carries and what the ledger says. */
+export function labelDrift(actual: TagMap, desired: TagMap): string[] {
+  const changed = Object.keys(desired).filter((k) => actual[k] !== desired[k]);
+  return [...changed, ...staleLabelKeys(actual, desired)].sort();
+}

@@ -1,0 +1,105 @@
+/**
+ * The ledger's records: the authoritative state of a key group (see
+ * docs/consistency.md). Pure types and queries; no I/O.
+ */
+import { GroupSettings } from './settings';
+
+/** `pending`: made, not yet promoted. `retired`: the alias moved away (fenced once `fencedAt` is set). */
+export type Stage = 'pending' | 'current' | 'retired' | 'discarded';
+
+export interface GenerationRecord {
+  readonly n: number;
+  readonly keyId: string;
+  readonly keyArn: string;
+  readonly stage: Stage;
+  /** KMS's CreationDate of the key (immutable in KMS: bounds due dates). */
+  readonly kmsCreationDate: string;
+  /** The last write that changes how KMS authorizes requests on this key (creation, policy, tags). */
+  readonly authorizableSince: string;
+  /** When the rotation that made this generation started: its due dates count from here. */
+  readonly claimedAt: string;
+  readonly registeredAt?: string;
+  readonly importedAt?: string;
+  readonly materialValidTo?: string;
+  readonly testedAt?: string;
+  readonly activatedAt?: string;
+  readonly retiredAt?: string;
+  readonly fencedAt?: string;
+  readonly deletionScheduledAt?: string;
+  /** Digest of the policy, description and tags last written to the key. */
+  readonly appliedDigest?: string;
+  /** Digest of the key policy last written to the key. */
+  readonly appliedPolicyDigest: string;
+  /** When this function last wrote the key's tags (reads of tags may be stale for a while after). */
+  readonly labelsWrittenAt?: string;
+}
+
+export type Phase = 'create' | 'import' | 'test' | 'promote' | 'fence';
+export type RotationReason = 'deploy' | 'scheduled' | 'emergency';
+
+export interface RotationRecord {
+  readonly n: number;
+  readonly reason: RotationReason;
+  readonly phase: Phase;
+  readonly startedAt: string;
+  /** Tags the key CreateKey makes, so that a run that died before recording it finds it. */
+  readonly attemptId?: string;
+  readonly attemptStartedAt?: string;
+  /** The phase may not run before this time (propagation window). */
+  readonly notBefore?: string;
+  /** An emergency rotation was asked for after this one had promoted: start another once it is done. */
+  readonly followUp?: 'emergency';
+}
+
+export interface LockRecord {
+  readonly owner: string;
+  readonly until: string;
+  readonly purpose: string;
+}
+
+export type GroupStatus = 'creating' | 'active' | 'retained' | 'destroyed' | 'failed';
+
+export interface GroupRecord {
+  readonly groupId: string;
+  readonly version: number;
+  readonly status: GroupStatus;
+  readonly settings: GroupSettings;
+  readonly generations: readonly GenerationRecord[];
+  readonly rotation?: RotationRecord;
+  readonly nextDueAt?: string;
+  readonly lock?: LockRecord;
+  /** An emergency rotation asked for while another run held the group: the next holder starts it. */
+  readonly emergencyRequestedAt?: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export function currentGeneration(g: GroupRecord): GenerationRecord | undefined {
+  return g.generations.find((x) => x.stage === 'current');
+}
+
+export function generation(g: GroupRecord, n: number): GenerationRecord | undefined {
+  return g.generations.find((x) => x.n === n);
+}
+
+/** The highest generation number the group ever used (discarded ones included). */
+export function highestGeneration(g: GroupRecord): number {
+  return g.generations.reduce((m, x) => Math.max(m, x.n), 0);
+}
+
+/** Generations whose keys still exist and belong to the group (not discarded, not deleted). */
+export function liveGenerations(g: GroupRecord): GenerationRecord[] {
+  return g.generations.filter((x) => x.stage !== 'discarded' && x.deletionScheduledAt === undefined);
+}
+
+export function withGeneration(g: GroupRecord, next: GenerationRecord): GroupRecord {
+  const exists = g.generations.some((x) => x.n === next.n);
+  return {
+    ...g,
+    generations: exists ? g.generations.map((x) => (x.n === next.n ? next : x)) : [...g.generations, next],
+  };
+}
+
+export function isLocked(g: GroupRecord, now: Date, by?: string): boolean {
+  return g.lock !== undefined && g.lock.owner !== by && Date.parse(g.lock.until) > now.getTime();
+}

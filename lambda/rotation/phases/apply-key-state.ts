@@ -1,0 +1,56 @@
+/**
+ * Brings one generation's key in KMS to what the ledger says (policy,
+ * description, labels) and records it. Writes only when the digest of what was
+ * last applied differs, so a repeated run makes no KMS call.
+ */
+import { Deps, step } from '../context';
+import { desiredKeyState } from '../key-state';
+import { staleLabelKeys } from '../labels';
+import { generation, withGeneration } from '../ledger-model';
+import { eventually } from '../retry';
+import { Session } from '../session';
+import { TAG } from '../tags';
+
+/** KMS may not show a key it has just made, or show it in the state before our last write. */
+const FRESH = ['NotFoundException', 'KMSInvalidStateException'];
+
+export interface ApplyOptions {
+  /**
+   * Stack updates: also update the description and remove every tag the group
+   * no longer declares (which needs a read of the key's tags). Rotation phases
+   * change only labels they know, and read nothing.
+   */
+  readonly full: boolean;
+}
+
+export async function applyKeyState(d: Deps, s: Session, n: number, o: ApplyOptions): Promise<void> {
+  const g = generation(s.record, n);
+  if (!g || g.stage === 'discarded' || g.deletionScheduledAt) return;
+  const desired = desiredKeyState(s.record, g);
+  if (g.appliedDigest === desired.digest) return;
+  await step(d, 'apply-key-state', { group: s.record.groupId, generation: n, keyArn: g.keyArn }, async () => {
+    const fresh = <T>(run: () => Promise<T>) => eventually(d.sleep, FRESH, run);
+    let stale: string[];
+    if (o.full) {
+      const key = await fresh(() => d.kms.describeKey(g.keyId));
+      if (key && key.description !== desired.description) await fresh(() => d.kms.updateDescription(g.keyId, desired.description));
+      // A read right after our own tag write may show older tags: at worst a tag is written or removed twice.
+      stale = staleLabelKeys(await fresh(() => d.kms.listTags(g.keyId)), desired.tags);
+    } else {
+      stale = g.stage === 'current' ? [] : [TAG.nextDueAt];
+    }
+    await fresh(() => d.kms.tag(g.keyId, desired.tags));
+    await fresh(() => d.kms.untag(g.keyId, stale));
+    const policyChanged = g.appliedPolicyDigest !== desired.policyDigest;
+    if (policyChanged) await fresh(() => d.kms.putPolicy(g.keyId, desired.policy));
+    const now = d.now().toISOString();
+    await s.save((r) => withGeneration(r, {
+      ...generation(r, n)!,
+      appliedDigest: desired.digest,
+      appliedPolicyDigest: desired.policyDigest,
+      labelsWrittenAt: now,
+      // A policy change reaches authorization only after the propagation window.
+      authorizableSince: policyChanged ? now : g.authorizableSince,
+    }));
+  });
+}

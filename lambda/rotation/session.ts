@@ -1,0 +1,91 @@
+/**
+ * A run's hold on one key group: the group's lock, taken with a conditional
+ * write, and every later change of the ledger entry made under it.
+ */
+import { Deps } from './context';
+import { InconsistentGroupError } from './errors';
+import { Ledger, LedgerConflictError } from './ledger';
+import { GroupRecord, isLocked } from './ledger-model';
+
+/** How often a run waiting for another run's lock reads the ledger again. */
+const LOCK_POLL_MS = 2000;
+
+export class GroupBusyError extends Error {
+  constructor(groupId: string, purpose: string, until: string) {
+    super(`key group ${groupId} is being changed by another run (${purpose}, lock held until ${until}); retry later`);
+    this.name = 'GroupBusyError';
+  }
+}
+
+export class Session {
+  /**
+   * Takes the group's lock. With `waitMs`, waits that long at most for a live
+   * lock to be released; then (or at once) throws GroupBusyError.
+   */
+  static async open(d: Deps, groupId: string, purpose: string, waitMs = 0): Promise<Session> {
+    const started = d.now().getTime();
+    for (;;) {
+      const rec = await d.ledger.get(groupId);
+      if (!rec) throw new InconsistentGroupError(`key group ${groupId} has no ledger entry`);
+      const now = d.now();
+      if (isLocked(rec, now, d.runId)) {
+        if (now.getTime() - started + LOCK_POLL_MS > waitMs) throw new GroupBusyError(groupId, rec.lock!.purpose, rec.lock!.until);
+        await d.sleep(LOCK_POLL_MS);
+        continue;
+      }
+      if (rec.lock && rec.lock.owner !== d.runId) {
+        d.log.warn('taking over the lock of a run that did not finish', { group: groupId, previousOwner: rec.lock.owner, purpose: rec.lock.purpose, until: rec.lock.until });
+      }
+      try {
+        const locked = await d.ledger.write({ ...rec, lock: { owner: d.runId, purpose, until: new Date(now.getTime() + d.leaseMs).toISOString() } }, rec, now);
+        return new Session(d, locked);
+      } catch (e) {
+        if (!(e instanceof LedgerConflictError)) throw e;
+      }
+    }
+  }
+
+  /** A session over a record this run just created with its lock. */
+  static adopt(d: Deps, rec: GroupRecord): Session {
+    return new Session(d, rec);
+  }
+
+  private constructor(private readonly d: Deps, private current: GroupRecord) {}
+
+  get record(): GroupRecord {
+    return this.current;
+  }
+
+  get ledger(): Ledger {
+    return this.d.ledger;
+  }
+
+  /**
+   * Records a change. Only lock-free requests (an emergency asked for meanwhile)
+   * can write the entry while we hold the lock: the change is then applied
+   * again on top of them. If the lock itself was taken over, this run's lease
+   * passed and it must stop.
+   */
+  async save(change: (r: GroupRecord) => GroupRecord): Promise<GroupRecord> {
+    for (;;) {
+      try {
+        this.current = await this.d.ledger.write(change(this.current), this.current, this.d.now());
+        return this.current;
+      } catch (e) {
+        if (!(e instanceof LedgerConflictError)) throw e;
+        const fresh = await this.d.ledger.get(this.current.groupId);
+        if (!fresh || fresh.lock?.owner !== this.d.runId) {
+          throw new InconsistentGroupError(`this run's lock on key group ${this.current.groupId} was taken over (its lease passed); stopping`);
+        }
+        this.current = fresh;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.save((r) => {
+      const { lock: _lock, ...rest } = r;
+      return rest as GroupRecord;
+    });
+  }
+}

@@ -1,0 +1,43 @@
+import { Lazy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+
+/** One statement a key group needs, and how groups share it. */
+export interface StatementShare {
+  /** Groups whose shares have the same key share one statement. */
+  readonly key: string;
+  /** Builds the statement once, for the list of group ids that share it (complete at synth). */
+  readonly build: (groupIds: string[]) => iam.PolicyStatement;
+  /** Resources this group adds to the shared statement. */
+  readonly resources?: string[];
+}
+
+/**
+ * A role's statements for every key group of a stack.
+ *
+ * Each statement is shared by the groups with the same settings: it lists
+ * their group ids (a list rendered at synth time) or their resources. A
+ * statement per group would make the role's inline policy grow by about 2 KB
+ * per group, and IAM caps a role's inline policies at 10,240 characters;
+ * sharing adds only the group id and alias ARNs per group, with the same
+ * effective permissions.
+ */
+export class SharedPolicy {
+  private readonly statements = new Map<string, { readonly groupIds: string[]; readonly statement: iam.PolicyStatement }>();
+
+  constructor(private readonly role: iam.IRole) {}
+
+  /** Adds one key group's shares. */
+  public add(groupId: string, shares: StatementShare[]): void {
+    for (const share of shares) {
+      let entry = this.statements.get(share.key);
+      if (!entry) {
+        const groupIds: string[] = [];
+        entry = { groupIds, statement: share.build(Lazy.list({ produce: () => groupIds })) };
+        this.statements.set(share.key, entry);
+        this.role.addToPrincipalPolicy(entry.statement);
+      }
+      if (!entry.groupIds.includes(groupId)) entry.groupIds.push(groupId);
+      if (share.resources) entry.statement.addResources(...share.resources);
+    }
+  }
+}

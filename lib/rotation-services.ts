@@ -1,0 +1,236 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { acknowledgeGroupFindings, acknowledgeStackFindings } from './private/nag-acknowledgements';
+import * as perms from './private/perms';
+import * as policies from './private/policies';
+import { AccountArns, KeyGroupPermissions, lifecycleStatements, rotationStatements } from './private/role-statements';
+import { SharedPolicy } from './private/shared-policy';
+
+/** The bundled handlers, built when this library is built (`projen bundle`). */
+const ASSET_DIR = path.join(__dirname, '..', 'assets', 'lambda', 'rotation-function');
+
+/**
+ * The fixed id of the singleton, a direct child of the stack. It and the ids
+ * of the rotation function, its role and log group are those of the earlier
+ * single-function design, so an upgrade updates them in place (same function
+ * name, same log history).
+ */
+const SINGLETON_ID = 'RotatingImportedKeyRotation';
+
+const SERVICE_NAME = 'rotating-imported-key';
+
+/** What a key group registers with the stack's rotation services. */
+export interface KeyGroupRegistration extends KeyGroupPermissions {
+  readonly aliasName: string;
+  readonly constructPath: string;
+}
+
+/**
+ * What the key groups of a stack share: the lifecycle function (custom
+ * resource handler) and the rotation function (schedules, `rotate-now`), each
+ * with its own role and log group, the ledger table, the custom resource
+ * provider, the schedules' role, the dead-letter queue and its alarm. One per
+ * stack, found through the construct tree.
+ */
+export class RotationServices extends Construct {
+  /** Returns the stack's rotation services, creating them on first use. */
+  public static of(scope: Construct): RotationServices {
+    return RotationServices.find(scope) ?? new RotationServices(Stack.of(scope), SINGLETON_ID);
+  }
+
+  /** Returns the stack's rotation services if a key group already created them. */
+  public static find(scope: Construct): RotationServices | undefined {
+    return Stack.of(scope).node.tryFindChild(SINGLETON_ID) as RotationServices | undefined;
+  }
+
+  /** One item per key group: the truth about its generations, rotation and lock. */
+  public readonly ledgerTable: dynamodb.TableV2;
+  /** Handles CloudFormation events of the key groups; only the provider framework invokes it. */
+  public readonly lifecycleFunction: lambda.Function;
+  /** The lifecycle function's role, extended with the permissions of each key group. */
+  public readonly lifecycleRole: iam.Role;
+  /** The lifecycle function's log group. */
+  public readonly lifecycleLogGroup: logs.LogGroup;
+  /** Runs rotations: target of the schedules and of `grantRotateNow`. */
+  public readonly rotationFunction: lambda.Function;
+  /** The rotation function's role, extended with the permissions of each key group. */
+  public readonly rotationRole: iam.Role;
+  /** The rotation function's log group. */
+  public readonly rotationLogGroup: logs.LogGroup;
+  /** The custom resource provider (its framework function invokes the lifecycle function). */
+  public readonly provider: cr.Provider;
+  /** The role of the provider framework's function. */
+  public readonly providerRole: iam.Role;
+  /** Receives scheduled invocations that could not be delivered and failed asynchronous runs. */
+  public readonly deadLetterQueue: sqs.Queue;
+  /** Fires when the dead-letter queue holds a message. */
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** The role EventBridge Scheduler assumes to invoke the rotation function. */
+  public readonly schedulerRole: iam.Role;
+
+  private readonly arns: AccountArns;
+  private readonly lifecyclePolicy: SharedPolicy;
+  private readonly rotationPolicy: SharedPolicy;
+  private readonly aliases = new Map<string, string>();
+  private readonly groups = new Map<string, string>();
+
+  private constructor(scope: Stack, id: string) {
+    super(scope, id);
+    if (!fs.existsSync(path.join(ASSET_DIR, 'index.js'))) {
+      throw new Error(`RotatingImportedKey: the rotation function bundle is missing at ${ASSET_DIR}; build the library first (npx projen bundle)`);
+    }
+    const stack = Stack.of(this);
+    this.arns = {
+      keys: stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }),
+      aliases: stack.formatArn({ service: 'kms', resource: 'alias', resourceName: '*' }),
+    };
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'A scheduled key rotation could not be delivered or failed: see the dead-letter queue and the rotation function logs.',
+      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+
+    this.ledgerTable = new dynamodb.TableV2(this, 'Ledger', {
+      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+      billing: dynamodb.Billing.onDemand(),
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      // Retained with the stack, like the keys it describes (RETAIN keeps them).
+      removalPolicy: RemovalPolicy.RETAIN,
+      encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
+    });
+
+    this.lifecycleLogGroup = new logs.LogGroup(this, 'LifecycleLogGroup', { retention: logs.RetentionDays.ONE_YEAR });
+    this.lifecycleRole = this.functionRole('LifecycleRole', this.lifecycleLogGroup,
+      'Creates, updates and deletes key groups with imported key material (cdk-rotating-imported-key)', perms.LIFECYCLE_LEDGER_ACTIONS);
+    this.lifecycleFunction = this.newFunction('LifecycleFunction', {
+      description: 'Applies CloudFormation events to key groups with imported key material (cdk-rotating-imported-key)',
+      handler: 'index.lifecycleHandler',
+      // A Create makes generation 1 and an Update applies settings to every
+      // generation; throttling of GetParametersForImport (1 request/s per
+      // account) when many groups deploy at once must fit. The provider
+      // framework waits up to 15 minutes for the answer.
+      timeout: Duration.minutes(10),
+      role: this.lifecycleRole,
+      logGroup: this.lifecycleLogGroup,
+    });
+
+    this.rotationLogGroup = new logs.LogGroup(this, 'LogGroup', { retention: logs.RetentionDays.ONE_YEAR });
+    this.rotationRole = this.functionRole('Role', this.rotationLogGroup,
+      'Rotates KMS keys with imported key material (cdk-rotating-imported-key)', perms.ROTATION_LEDGER_ACTIONS);
+    this.rotationFunction = this.newFunction('Function', {
+      description: 'Rotates KMS keys with imported key material (cdk-rotating-imported-key)',
+      handler: 'index.rotationHandler',
+      // A run does the phases that are due (a handful of KMS calls, with
+      // throttling retries) and never waits through a propagation window.
+      timeout: Duration.minutes(5),
+      role: this.rotationRole,
+      logGroup: this.rotationLogGroup,
+      // Scheduled runs are asynchronous: a run that still fails after Lambda's
+      // retries lands in the dead-letter queue and raises the alarm.
+      deadLetterQueue: this.deadLetterQueue,
+    });
+
+    const providerLogGroup = new logs.LogGroup(this, 'ProviderLogGroup', { retention: logs.RetentionDays.ONE_YEAR });
+    this.providerRole = new iam.Role(this, 'ProviderRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: 'Custom resource provider framework of cdk-rotating-imported-key',
+    });
+    providerLogGroup.grantWrite(this.providerRole);
+    this.provider = new cr.Provider(this, 'Provider', {
+      onEventHandler: this.lifecycleFunction,
+      logGroup: providerLogGroup,
+      frameworkOnEventRole: this.providerRole,
+    });
+
+    this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+      }),
+      description: 'EventBridge Scheduler invoking the key rotation function (cdk-rotating-imported-key)',
+    });
+
+    this.lifecyclePolicy = new SharedPolicy(this.lifecycleRole);
+    this.rotationPolicy = new SharedPolicy(this.rotationRole);
+    acknowledgeStackFindings({
+      lifecycleRole: this.lifecycleRole,
+      rotationRole: this.rotationRole,
+      providerRole: this.providerRole,
+      schedulerRole: this.schedulerRole,
+      lifecycleFunction: this.lifecycleFunction,
+      rotationFunction: this.rotationFunction,
+      providerFunction: this.provider.node.findChild('framework-onEvent'),
+      logGroups: [this.lifecycleLogGroup, this.rotationLogGroup, providerLogGroup],
+      deadLetterAlarm: this.deadLetterAlarm,
+    });
+  }
+
+  /**
+   * The construct path of the key group that already uses this alias or group
+   * id in this stack, if any.
+   */
+  public findConflict(aliasName: string, groupId: string): { aliasOwner?: string; groupOwner?: string } {
+    return { aliasOwner: this.aliases.get(aliasName), groupOwner: this.groups.get(groupId) };
+  }
+
+  /** Registers a key group: claims its alias and group id and extends both function roles. */
+  public register(group: KeyGroupRegistration): void {
+    this.aliases.set(group.aliasName, group.constructPath);
+    this.groups.set(group.groupId, group.constructPath);
+    this.lifecyclePolicy.add(group.groupId, lifecycleStatements(group, this.arns));
+    this.rotationPolicy.add(group.groupId, rotationStatements(group, this.arns));
+    acknowledgeGroupFindings([this.lifecycleRole, this.rotationRole], group.groupId);
+  }
+
+  /** A function role: assumed by Lambda, writing to its own log group, with item access to the ledger. */
+  private functionRole(id: string, logGroup: logs.LogGroup, description: string, ledgerActions: string[]): iam.Role {
+    const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
+    // Log writing to its own log group only, instead of the AWSLambdaBasicExecutionRole managed policy.
+    logGroup.grantWrite(role);
+    role.addToPrincipalPolicy(policies.ledgerStatement(this.ledgerTable.tableArn, ledgerActions));
+    return role;
+  }
+
+  private newFunction(id: string, props: FunctionSettings): lambda.Function {
+    return new lambda.Function(this, id, {
+      ...props,
+      code: lambda.Code.fromAsset(ASSET_DIR),
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 256,
+      environment: { LEDGER_TABLE_NAME: this.ledgerTable.tableName, POWERTOOLS_SERVICE_NAME: SERVICE_NAME },
+      // No reserved concurrency: the ledger's lock serialises the runs of one
+      // key group, so the groups of a stack can all be created and rotated at
+      // the same time.
+    });
+  }
+}
+
+/** What differs between the two functions. */
+interface FunctionSettings {
+  readonly description: string;
+  readonly handler: string;
+  readonly timeout: Duration;
+  readonly role: iam.IRole;
+  readonly logGroup: logs.ILogGroup;
+  readonly deadLetterQueue?: sqs.IQueue;
+}

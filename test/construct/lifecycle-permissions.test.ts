@@ -1,0 +1,162 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import {
+  actionsOf, aliasArn, BASE_PROPS, KEY_ARNS, kmsStatements, newStack, onlyStatementWith, roleStatements, stackWithKey, statementsWith,
+} from './helpers';
+import { ledgerTableArn } from './synthesized-policies';
+import { MaterialExpiration, RotatingImportedKey, WrappingKeySpec } from '../../lib';
+
+const GROUP = { 'aws:ResourceTag/rotation:group': ['telemetry'] };
+
+/** The lifecycle role's key and alias statements for one group, with the defaults (RETAIN). */
+const LIFECYCLE_KMS_STATEMENTS = [
+  {
+    Effect: 'Allow',
+    Action: ['kms:CreateKey', 'kms:TagResource'],
+    Resource: '*',
+    Condition: {
+      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'kms:KeyOrigin': 'EXTERNAL' },
+      StringEqualsIfExists: { 'kms:KeySpec': 'SYMMETRIC_DEFAULT', 'kms:KeyUsage': 'ENCRYPT_DECRYPT' },
+      BoolIfExists: { 'kms:MultiRegion': 'false', 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
+    },
+  },
+  {
+    Effect: 'Allow',
+    Action: [
+      'kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyPolicy', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription',
+      'kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias',
+    ],
+    Resource: KEY_ARNS,
+    Condition: { StringEquals: GROUP },
+  },
+  {
+    Effect: 'Allow',
+    Action: 'kms:PutKeyPolicy',
+    Resource: KEY_ARNS,
+    Condition: { BoolIfExists: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' }, StringEquals: GROUP },
+  },
+  {
+    Effect: 'Allow',
+    Action: ['kms:Encrypt', 'kms:Decrypt'],
+    Resource: KEY_ARNS,
+    Condition: { StringEquals: { ...GROUP, 'kms:EncryptionContext:rotation:purpose': 'probe' } },
+  },
+  {
+    Effect: 'Allow',
+    Action: 'kms:GetParametersForImport',
+    Resource: KEY_ARNS,
+    Condition: { StringEquals: { ...GROUP, 'kms:WrappingAlgorithm': 'RSAES_OAEP_SHA_256', 'kms:WrappingKeySpec': 'RSA_4096' } },
+  },
+  {
+    Effect: 'Allow',
+    Action: 'kms:ImportKeyMaterial',
+    Resource: KEY_ARNS,
+    Condition: { StringEquals: { ...GROUP, 'kms:ExpirationModel': 'KEY_MATERIAL_DOES_NOT_EXPIRE' } },
+  },
+  {
+    Effect: 'Allow',
+    Action: 'kms:ScheduleKeyDeletion',
+    Resource: KEY_ARNS,
+    Condition: {
+      StringEquals: { ...GROUP, 'aws:ResourceTag/rotation:stage': 'pending' },
+      NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' },
+    },
+  },
+  {
+    Effect: 'Allow',
+    Action: ['kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'],
+    Resource: [aliasArn('alias/telemetry'), aliasArn('alias/rotation/telemetry/*')],
+  },
+  {
+    // Only deletion reaches other aliases: a renamed alias must be removable after the
+    // policy stops naming it, and KMS also checks DeleteAlias on the (group-tagged) target key.
+    Effect: 'Allow',
+    Action: 'kms:DeleteAlias',
+    Resource: aliasArn('alias/*'),
+  },
+  { Effect: 'Allow', Action: ['kms:ListAliases', 'tag:GetResources'], Resource: '*' },
+];
+
+describe('lifecycle role permissions', () => {
+  test('exactly these key and alias statements for one group with RETAIN', () => {
+    const { template } = stackWithKey({ groupId: 'telemetry' });
+    expect(kmsStatements(roleStatements(template(), 'lifecycle'))).toEqual(LIFECYCLE_KMS_STATEMENTS);
+  });
+
+  test('besides KMS: its own log group and the ledger items (with DeleteItem), nothing else', () => {
+    const { template } = stackWithKey({ groupId: 'telemetry' });
+    const t = template();
+    const others = roleStatements(t, 'lifecycle').filter((s) => !actionsOf(s).some((a) => a.startsWith('kms:') || a.startsWith('tag:')));
+    const logGroup = Object.keys(t.findResources('AWS::Logs::LogGroup')).find((id) => id.startsWith('RotatingImportedKeyRotationLifecycleLogGroup'))!;
+    expect(others).toEqual([
+      {
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: `arn:aws:logs:us-east-1:111122223333:log-group:${logGroup}:*`,
+      },
+      {
+        Effect: 'Allow',
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'],
+        Resource: ledgerTableArn(t.toJSON()),
+      },
+    ]);
+  });
+
+  test('DESTROY adds ScheduleKeyDeletion of the group\'s keys with exactly the pending window', () => {
+    const { template } = stackWithKey({ groupId: 'telemetry', removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(14) });
+    const deletions = statementsWith(roleStatements(template(), 'lifecycle'), 'kms:ScheduleKeyDeletion');
+    expect(deletions).toEqual([
+      LIFECYCLE_KMS_STATEMENTS[6],
+      {
+        Effect: 'Allow',
+        Action: 'kms:ScheduleKeyDeletion',
+        Resource: KEY_ARNS,
+        Condition: { NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '14' }, StringEquals: GROUP },
+      },
+    ]);
+  });
+
+  describe('with several key groups in one stack', () => {
+    function twoGroups() {
+      const stack = newStack();
+      new RotatingImportedKey(stack, 'A', { ...BASE_PROPS, aliasName: 'alias/a', groupId: 'group-a', removalPolicy: RemovalPolicy.DESTROY });
+      new RotatingImportedKey(stack, 'B', {
+        ...BASE_PROPS,
+        aliasName: 'alias/b',
+        groupId: 'group-b',
+        wrappingKeySpec: WrappingKeySpec.RSA_3072,
+        materialExpiration: MaterialExpiration.afterDays(30),
+      });
+      return roleStatements(Template.fromStack(stack), 'lifecycle');
+    }
+
+    test('shared statements list both groups; group-specific settings stay with their group', () => {
+      const statements = twoGroups();
+      const groupsOf = (s: { Condition?: any }) => s.Condition?.StringEquals?.['aws:ResourceTag/rotation:group'];
+      expect(onlyStatementWith(statements, 'kms:CreateKey').Condition?.StringEquals?.['aws:RequestTag/rotation:group']).toEqual(['group-a', 'group-b']);
+      expect(groupsOf(onlyStatementWith(statements, 'kms:GetKeyPolicy'))).toEqual(['group-a', 'group-b']);
+      expect(groupsOf(onlyStatementWith(statements, 'kms:Encrypt'))).toEqual(['group-a', 'group-b']);
+      expect(statementsWith(statements, 'kms:GetParametersForImport').map((s) => [s.Condition?.StringEquals?.['kms:WrappingKeySpec'], groupsOf(s)])).toEqual([
+        ['RSA_4096', ['group-a']],
+        ['RSA_3072', ['group-b']],
+      ]);
+      expect(statementsWith(statements, 'kms:ImportKeyMaterial').map((s) => [s.Condition?.StringEquals?.['kms:ExpirationModel'], groupsOf(s)])).toEqual([
+        ['KEY_MATERIAL_DOES_NOT_EXPIRE', ['group-a']],
+        ['KEY_MATERIAL_EXPIRES', ['group-b']],
+      ]);
+      // The pending discard serves both groups; only group-a (DESTROY) may delete any of its keys.
+      expect(statementsWith(statements, 'kms:ScheduleKeyDeletion').map((s) => [s.Condition?.StringEquals, s.Condition?.NumericEquals])).toEqual([
+        [{ 'aws:ResourceTag/rotation:group': ['group-a', 'group-b'], 'aws:ResourceTag/rotation:stage': 'pending' }, { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' }],
+        [{ 'aws:ResourceTag/rotation:group': ['group-a'] }, { 'kms:ScheduleKeyDeletionPendingWindowInDays': '30' }],
+      ]);
+    });
+
+    test('alias permissions list each group\'s alias and generation prefix', () => {
+      const aliasStatement = statementsWith(twoGroups(), 'kms:UpdateAlias').find((s) => Array.isArray(s.Resource))!;
+      expect(aliasStatement.Resource).toEqual([
+        aliasArn('alias/a'), aliasArn('alias/rotation/group-a/*'),
+        aliasArn('alias/b'), aliasArn('alias/rotation/group-b/*'),
+      ]);
+    });
+  });
+});
