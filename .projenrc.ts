@@ -14,8 +14,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   description: 'AWS CDK L3 construct that rotates KMS keys with imported key material (origin EXTERNAL) on a schedule of N months.',
   author: 'cdk-rotating-imported-key contributors',
   authorAddress: 'maintainers@example.com',
-  repositoryUrl: 'https://github.com/example/cdk-rotating-imported-key',
-  keywords: ['cdk', 'kms', 'byok', 'imported-key-material', 'key-rotation'],
+  // No public repository exists yet. jsii requires the field, so its URL stays
+  // empty rather than naming a made-up host; set it when one exists.
+  repositoryUrl: '',
+  keywords: [
+    'aws-cdk', 'awscdk', 'cdk', 'cdk-construct', 'kms', 'byok', 'bring-your-own-key',
+    'imported-key-material', 'key-rotation', 'compliance', 'cryptoperiod',
+  ],
   license: 'Apache-2.0',
   defaultReleaseBranch: 'main',
   packageManager: javascript.NodePackageManager.NPM,
@@ -41,6 +46,19 @@ const project = new awscdk.AwsCdkConstructLibrary({
   lambdaAutoDiscover: false,
   integrationTestAutoDiscover: false,
 
+  // Every jsii language. Packaging (jsii-pacmak) is `npm run package-all`, not part of `npm test`.
+  publishToPypi: { distName: 'cdk-rotating-imported-key', module: 'cdk_rotating_imported_key' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkrotatingimportedkey',
+    mavenGroupId: 'io.github.cdkrotatingimportedkey',
+    mavenArtifactId: 'cdk-rotating-imported-key',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkRotatingImportedKey', packageId: 'CdkRotatingImportedKey' },
+  // A Go module path names the repository that serves it. With no public
+  // repository yet it uses example.com (reserved for documentation, RFC 2606):
+  // replace it with the repository's path before publishing Go.
+  publishToGo: { moduleName: 'example.com/cdk-rotating-imported-key', packageName: 'cdkrotatingimportedkey' },
+
   devDeps: [
     // TypeScript 7 (the native compiler) has no JavaScript API; ts-jest and ts-node need 6.
     'typescript@~6.0.3',
@@ -61,6 +79,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'cdk-nag@^3.0.2',
     'aws-cdk@^2.1148.1',
     '@aws-crypto/client-node@^5.0.2',
+    // A Node.js 24 binary (the functions' runtime) for running the shipped bundle
+    // under it: test/construct/node24.ts gives its path.
+    'node@^24',
   ],
 
   jestOptions: {
@@ -70,27 +91,42 @@ const project = new awscdk.AwsCdkConstructLibrary({
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testTimeout: 120_000,
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
+      // examples/ import the package by its name, as users do.
+      moduleNameMapper: { '^cdk-rotating-imported-key$': '<rootDir>/lib/index.ts' },
     },
   },
 
   eslintOptions: {
     dirs: ['lib'],
     // lambda/ may import devDependencies: they are bundled into the shipped asset.
-    devdirs: ['lambda', 'test', 'example', 'bench'],
+    devdirs: ['lambda', 'test', 'example', 'examples', 'bench'],
     // One type-aware project for every linted file (lib, lambda, test, example, bench).
     tsconfigPath: './test/tsconfig.json',
     projectService: false,
   },
   tsconfigDev: {
-    include: ['../lib/**/*.ts', '../lambda/**/*.ts', '../example/**/*.ts', '../bench/**/*.ts', '../.projenrc.ts'],
+    include: ['../lib/**/*.ts', '../lambda/**/*.ts', '../example/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts', '../projenrc/**/*.ts', '../.projenrc.ts'],
+    compilerOptions: {
+      // examples/ import the package by its name, as users do.
+      paths: { 'cdk-rotating-imported-key': ['../lib/index.ts'] },
+    },
   },
 
-  gitignore: ['/assets/', 'cdk.out/', '/bench/results/'],
+  gitignore: ['/assets/', 'cdk.out/', '/bench/results/', '.jsii.tabl.json'],
 });
 
 // unrs-resolver (used by jest and the eslint TypeScript resolver) 1.13.0 lacks most platform
 // bindings on the registry we install from, so `npm ci` refuses the lock file; 1.12.2 has them all.
 project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
+// jsii requires a repository field; it stays empty until a public repository exists.
+project.package.addField('repository', { type: 'git', url: '' });
+
+// The `node` package links its binary as node_modules/.bin/node, which would put
+// every npm script and npx command (the whole toolchain and test suite) on
+// Node.js 24 instead of the machine's Node.js. Only the tests that mean to run
+// under Node.js 24 use it, by path (test/construct/node24.ts).
+project.package.setScript('postinstall', 'node -e "require(\'fs\').rmSync(\'node_modules/.bin/node\', { force: true })"');
 
 // jsii compiles lib/ into build/: point the package at it.
 project.package.addField('main', 'build/index.js');
@@ -108,28 +144,40 @@ project.tryFindObjectFile('package.json')?.addOverride('jest.transform', {
 // from the runtime; the SDK's ES-module build tree-shakes better.
 project.bundler.addBundle('lambda/rotation-function.ts', {
   platform: 'node',
-  target: 'node22',
+  target: 'node24',
   externals: [],
   minify: true,
   sourcemap: false,
   watchTask: false,
   mainFields: ['module', 'main'],
-  // Lambda supplies credentials in the environment: ship only that provider.
-  esbuildArgs: { '--alias:@aws-sdk/credential-provider-node': './lambda/env-credentials.ts' },
+  esbuildArgs: {
+    // Lambda supplies credentials in the environment: ship only that provider.
+    '--alias:@aws-sdk/credential-provider-node': './lambda/env-credentials.ts',
+    // What went into the bundle, for its third-party notices.
+    '--metafile': 'assets/lambda/rotation-function.meta.json',
+  },
 });
 // The operators' command-line tool, bundled the same way and shipped as the package's bin.
 project.bundler.addBundle('lambda/cli.ts', {
   platform: 'node',
-  target: 'node22',
+  target: 'node24',
   externals: [],
   minify: true,
   sourcemap: false,
   watchTask: false,
   mainFields: ['module', 'main'],
   banner: '#!/usr/bin/env node',
+  esbuildArgs: { '--metafile': 'assets/lambda/cli.meta.json' },
 });
+// License notices of exactly the third-party code each bundle contains, from esbuild's metafile.
+for (const bundle of ['rotation-function', 'cli']) {
+  project.bundler.bundleTask.exec(
+    `ts-node --transpile-only -P test/tsconfig.json projenrc/third-party-notices.ts assets/lambda/${bundle}.meta.json assets/lambda/${bundle}/THIRD-PARTY-NOTICES.txt`,
+  );
+}
 project.package.addBin({ 'cdk-rotating-imported-key': 'assets/lambda/cli/index.js' });
-project.npmignore?.addPatterns('/lambda/', '/example/', '/bench/', '/docs/', '/.ci/', 'cdk.json', 'cdk.out/', '!/assets/');
+// docs/ ships, so the README's links work inside the package.
+project.npmignore?.addPatterns('/lambda/', '/example/', '/rosetta/', '/bench/', '/.ci/', 'cdk.json', 'cdk.out/', '!/assets/', '/assets/**/*.meta.json');
 
 // The test command: bundle, type-check every TypeScript file (lib, lambda, test,
 // example, bench), compile with jsii (the public API must stay jsii-compatible),
@@ -137,6 +185,21 @@ project.npmignore?.addPatterns('/lambda/', '/example/', '/bench/', '/docs/', '/.
 project.testTask.prependExec('tsc --noEmit -p test/tsconfig.json');
 project.testTask.prependSpawn(project.compileTask);
 project.testTask.prependSpawn(project.bundler.bundleTask);
+
+// Every README and API example compiles (jsii-rosetta --strict, in rosetta/default.ts-fixture):
+// part of the build (about 35 s), not of `npm test`.
+const rosetta = project.addTask('rosetta', {
+  description: 'Compile every README and API example with jsii-rosetta --strict',
+  exec: 'jsii-rosetta extract --strict .jsii',
+});
+project.postCompileTask.spawn(rosetta);
+
+// The source code of every language's package (jsii-pacmak --code-only, about 30 s), which needs
+// no toolchain or registry; `package-all` builds the packages themselves.
+project.addTask('package:code', {
+  description: 'Generate the Python, Java, .NET and Go sources into dist/code (no toolchains needed)',
+  exec: 'jsii-pacmak --code-only --target python --target java --target dotnet --target go --outdir dist/code',
+});
 
 // Property-based histories outside CI: npm run fuzz -- --runs N --seed S
 project.addTask('fuzz', {

@@ -4,6 +4,7 @@
  *   --quick       fewer repetitions (a smoke run)
  *   --runs N      repetitions of every timed figure (overrides the defaults)
  *   --markdown    print only the cost table, as markdown (for the README)
+ *   --fleet N     only the fleet benchmark, with N key groups (repeatable: --fleet 10 --fleet 100)
  */
 
 export interface BenchOptions {
@@ -19,9 +20,11 @@ export interface BenchOptions {
   readonly rotationRuns: number;
   /** Unrelated keys (each with an alias) in the crowded account. */
   readonly otherKeys: number;
+  /** Fleet sizes to measure (`--fleet N`); when given, only the fleet benchmark runs. */
+  readonly fleets: number[];
 }
 
-const USAGE = 'usage: npm run bench -- [--quick] [--runs N] [--markdown]';
+const USAGE = 'usage: npm run bench -- [--quick] [--runs N] [--markdown] [--fleet N ...]';
 
 /** A bad command line: reported without a stack trace. */
 export class UsageError extends Error {
@@ -35,6 +38,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   let quick = false;
   let markdown = false;
   let runs: number | undefined;
+  const fleets: number[] = [];
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--quick') {
@@ -47,6 +51,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       if (!Number.isInteger(runs) || runs < 1) {
         throw new UsageError(`--runs takes a whole number ≥ 1, got ${JSON.stringify(value)}`);
       }
+    } else if (arg === '--fleet' || arg.startsWith('--fleet=')) {
+      const value = arg === '--fleet' ? argv[++i] : arg.slice('--fleet='.length);
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1 || n > 2000) {
+        throw new UsageError(`--fleet takes a whole number of key groups from 1 to 2000, got ${JSON.stringify(value)}`);
+      }
+      fleets.push(n);
     } else if (arg === '--help' || arg === '-h') {
       throw new UsageError('Benchmarks of the construct, the function bundle and a rotation, each against its baseline.');
     } else {
@@ -61,5 +72,6 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     coldStartRuns: runs ?? (quick ? 5 : 20),
     rotationRuns: runs ?? (quick ? 3 : 7),
     otherKeys: 10_000,
+    fleets,
   };
 }

@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { bundleSize, measureColdStart } from './cold-start';
 import { costRows, YEARS } from './cost-model';
+import { FleetResult, measureFleet } from './fleet';
 import { BenchOptions, parseOptions, UsageError } from './options';
 import { measureRotationCost, RotationCostResult } from './rotation-cost';
 import { formatBytes, formatMs, formatRatio, formatUsd, ratio, round } from './stats';
@@ -258,6 +259,10 @@ async function main(): Promise<void> {
     console.log(costMarkdown());
     return;
   }
+  if (opts.fleets.length > 0) {
+    await runFleets(opts.fleets);
+    return;
+  }
   const m = await measure(opts);
 
   const results = resultsTable(m);
@@ -284,6 +289,33 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, `${JSON.stringify(json, null, 2)}\n`);
   console.log(JSON.stringify(json));
+}
+
+/** `--fleet N`: N key groups due together under KMS's default quotas; prints the fleet table and one JSON line. */
+async function runFleets(sizes: number[]): Promise<void> {
+  const results: FleetResult[] = [];
+  for (const n of sizes) {
+    console.log(`\nFleet of ${n} key groups (real-time quotas; progress on stderr)`);
+    results.push(await measureFleet(n, (line) => process.stderr.write(`  ${line}\n`)));
+  }
+  const header = ['key groups', 'quota floor', 'until all tested', 'ratio', 'end to end (simulated)', 'invocations', 'throttled calls', 'runs ended throttled', 'dead letters', 'orphans', 'overdue'];
+  const rows = results.map((r) => [
+    String(r.groups), `${r.quotaFloorSeconds} s`, `${r.importSeconds.toFixed(1)} s`, `${r.ratioToFloor.toFixed(2)}×`, `${r.endToEndSimulatedMinutes} min`,
+    String(r.invocations), String(r.throttledCalls), String(r.runsEndedThrottled), String(r.deadLetters), String(r.orphans), String(r.overdue),
+  ]);
+  console.log(`\n${renderText(header, rows)}`);
+  console.log('  quota floor: N / 1 s (GetParametersForImport, once per rotation); "until all tested": real time from the first scheduled run until every new generation was made, imported and tested.');
+  console.log('  Promotion and fence follow at the next runs (a propagation window apart); real seconds per run: '
+    + results.map((r) => `N=${r.groups}: ${r.runSeconds.map((x) => x.toFixed(1)).join(', ')}`).join('; '));
+  const targets: Target[] = results.filter((r) => r.groups >= 100).flatMap((r) => [
+    { name: `completion ratio to the quota floor, N = ${r.groups}`, value: round(r.ratioToFloor, 2), max: 1.25, unit: '×' },
+    { name: `dead letters + orphans + overdue, N = ${r.groups}`, value: r.deadLetters + r.orphans + r.overdue, max: 0, unit: '' },
+  ]);
+  if (targets.length > 0) {
+    console.log('\nTargets\n');
+    for (const verdict of judge(targets)) console.log(`  ${formatVerdict(verdict)}`);
+  }
+  console.log(JSON.stringify({ fleet: results.map((r) => ({ ...r, ratioToFloor: round(r.ratioToFloor, 2), importSeconds: round(r.importSeconds, 1) })) }));
 }
 
 main().catch((e: unknown) => {

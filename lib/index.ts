@@ -1,3 +1,4 @@
+export * from './key-usage-finding';
 export * from './material-expiration';
 export * from './rotating-imported-key';
 export * from './rotating-imported-key-props';

@@ -1,5 +1,7 @@
 import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import { MaterialExpiration } from './material-expiration';
 import { RotationInterval } from './rotation-interval';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
@@ -162,4 +164,34 @@ export interface RotatingImportedKeyProps {
    * @default - derived from the construct path: `Names.uniqueResourceName(this, { maxLength: 64, separator: '-' })`
    */
   readonly groupId?: string;
+
+  /**
+   * A conventional KMS key (`kms.Key`, or one imported by its key ARN) that
+   * encrypts the log groups of the stack's functions (lifecycle, rotation and
+   * custom-resource provider).
+   *
+   * CloudWatch Logs needs a key ARN, so it cannot be a `RotatingImportedKey`
+   * or an alias. The log groups are shared by the key groups of a stack: the
+   * first key group in the stack decides, and the others must pass the same
+   * key or none. A key defined in the app (`kms.Key`) gets the key-policy
+   * statement CloudWatch Logs needs (the `logs.<region>.amazonaws.com`
+   * service, for this account's log groups); an imported key must already
+   * allow it.
+   *
+   * @default - CloudWatch Logs encrypts the log groups with its own service-owned key
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * Actions of the stack's dead-letter alarm, which fires when a scheduled
+   * rotation could not be delivered or a rotation run failed (for example an
+   * `SnsAction` that pages the key owners).
+   *
+   * The alarm is shared by the key groups of a stack: the first key group in
+   * the stack decides, and the others must pass the same actions or none.
+   * `key.deadLetterAlarm.addAlarmAction()` adds actions too.
+   *
+   * @default - no actions
+   */
+  readonly deadLetterAlarmActions?: cloudwatch.IAlarmAction[];
 }

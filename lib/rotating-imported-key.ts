@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { aws_kms as kmsRefs } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
 import { MaterialExpiration } from './material-expiration';
+import { KeyGroupRegistry } from './private/key-usage-checks';
 import * as perms from './private/perms';
 import * as policies from './private/policies';
 import { RotatingImportedKeyProps } from './rotating-imported-key-props';
@@ -40,6 +41,9 @@ const WARNING_PREFIX = 'cdk-rotating-imported-key';
  * and a ledger table that records each group's generations and rotation.
  *
  * @example
+ * import * as iam from 'aws-cdk-lib/aws-iam';
+ * import { RotatingImportedKey, RotationInterval } from 'cdk-rotating-imported-key';
+ *
  * declare const role: iam.IRole;
  * const key = new RotatingImportedKey(this, 'TelemetryKey', {
  *   aliasName: 'alias/telemetry',
@@ -90,23 +94,27 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   public readonly generationAliasPrefix: string;
 
   /**
-   * ARN of the generation that was current when the stack was last deployed.
+   * ARN of the generation that was current when the key group's custom
+   * resource last ran: a deploy-time value (for outputs and audits).
    *
-   * Stale after the first rotation: store `keyArn` (the alias) wherever the
-   * current key is meant.
+   * It changes only when the props change: a redeploy with unchanged props
+   * sends the custom resource no event, so after a rotation it still names the
+   * retired generation, whose fence denies encryption to everyone. Never give
+   * it to a service as its key: use `keyArn` (the alias), or a conventional
+   * `kms.Key` for services that need a key ARN. The key-usage checks report
+   * it in a key setting as an error.
    */
   public readonly currentKeyArn: string;
 
   /**
-   * Key id of the generation that was current when the stack was last deployed.
-   *
-   * Stale after the first rotation, like `currentKeyArn`.
+   * Key id of the generation that was current when the custom resource last
+   * ran: a deploy-time value, like `currentKeyArn`.
    */
   public readonly currentKeyId: string;
 
   /**
-   * Number of the generation that was current when the stack was last
-   * deployed (`1`, `2`, ...). Stale after the first rotation.
+   * Number of the generation that was current when the custom resource last
+   * ran (`1`, `2`, ...): a deploy-time value, like `currentKeyArn`.
    */
   public readonly currentGeneration: string;
 
@@ -179,7 +187,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     this.aliasArn = stack.formatArn({ service: 'kms', resource: props.aliasName });
     this.generationAliasPrefix = `${validation.GENERATION_ALIAS_ROOT}${groupId}/`;
 
-    const services = RotationServices.of(this);
+    const services = RotationServices.of(this, { logEncryptionKey: props.logEncryptionKey, deadLetterAlarmActions: props.deadLetterAlarmActions });
     const destroy = removalPolicy === RemovalPolicy.DESTROY;
     const pendingWindowDays = Tokenization.stringifyNumber(pendingWindow.toDays());
     services.register({
@@ -257,6 +265,8 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     // A check before generation 1 exists would only fail into the dead-letter queue.
     schedule.node.addDependency(resource);
     this.schedule = schedule;
+    // Synth-time checks of every resource in the app that uses this key group.
+    KeyGroupRegistry.of(this).add(this, services);
 
     if (expiration.expires) {
       Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:materialExpires`,
@@ -458,7 +468,9 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
         : [],
     });
     problems.push(...keyPolicy.problems);
+    problems.push(...validation.validateLogEncryptionKey(props.logEncryptionKey));
     if (existing) {
+      problems.push(...validation.validateSharedOptions(existing, props));
       const conflict = existing.findConflict(props.aliasName, resolved.groupId);
       if (conflict.aliasOwner && !Token.isUnresolved(props.aliasName)) {
         problems.push(`aliasName ${JSON.stringify(props.aliasName)} is already used by ${conflict.aliasOwner} in this stack; each key group needs its own alias`);

@@ -1,9 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -14,6 +15,7 @@ import * as perms from './private/perms';
 import * as policies from './private/policies';
 import { AccountArns, KeyGroupPermissions, lifecycleStatements, rotationStatements } from './private/role-statements';
 import { SharedPolicy } from './private/shared-policy';
+import { SharedOptions } from './validation';
 
 /** The bundled handlers, built when this library is built (`projen bundle`). */
 const ASSET_DIR = path.join(__dirname, '..', 'assets', 'lambda', 'rotation-function');
@@ -28,6 +30,14 @@ const SINGLETON_ID = 'RotatingImportedKeyRotation';
 
 const SERVICE_NAME = 'rotating-imported-key';
 
+/** What the first key group of a stack decides for the services of every group. */
+export interface RotationServicesOptions {
+  /** Encrypts the functions' log groups. */
+  readonly logEncryptionKey?: kms.IKey;
+  /** Actions of the dead-letter alarm. */
+  readonly deadLetterAlarmActions?: cloudwatch.IAlarmAction[];
+}
+
 /** What a key group registers with the stack's rotation services. */
 export interface KeyGroupRegistration extends KeyGroupPermissions {
   readonly aliasName: string;
@@ -41,10 +51,10 @@ export interface KeyGroupRegistration extends KeyGroupPermissions {
  * provider, the schedules' role, the dead-letter queue and its alarm. One per
  * stack, found through the construct tree.
  */
-export class RotationServices extends Construct {
-  /** Returns the stack's rotation services, creating them on first use. */
-  public static of(scope: Construct): RotationServices {
-    return RotationServices.find(scope) ?? new RotationServices(Stack.of(scope), SINGLETON_ID);
+export class RotationServices extends Construct implements SharedOptions {
+  /** Returns the stack's rotation services, creating them on first use (with the options of that first key group). */
+  public static of(scope: Construct, options: RotationServicesOptions = {}): RotationServices {
+    return RotationServices.find(scope) ?? new RotationServices(Stack.of(scope), SINGLETON_ID, scope.node.path, options);
   }
 
   /** Returns the stack's rotation services if a key group already created them. */
@@ -76,6 +86,12 @@ export class RotationServices extends Construct {
   public readonly deadLetterAlarm: cloudwatch.Alarm;
   /** The role EventBridge Scheduler assumes to invoke the rotation function. */
   public readonly schedulerRole: iam.Role;
+  /** Construct path of the key group that created these services (and decided the shared options). */
+  public readonly decidedBy: string;
+  /** The key that encrypts the log groups, if any. */
+  public readonly logEncryptionKey?: kms.IKey;
+  /** The actions the dead-letter alarm got from the props of the first key group. */
+  public readonly deadLetterAlarmActions: cloudwatch.IAlarmAction[];
 
   private readonly arns: AccountArns;
   private readonly lifecyclePolicy: SharedPolicy;
@@ -83,8 +99,11 @@ export class RotationServices extends Construct {
   private readonly aliases = new Map<string, string>();
   private readonly groups = new Map<string, string>();
 
-  private constructor(scope: Stack, id: string) {
+  private constructor(scope: Stack, id: string, decidedBy: string, options: RotationServicesOptions) {
     super(scope, id);
+    this.decidedBy = decidedBy;
+    this.logEncryptionKey = options.logEncryptionKey;
+    this.deadLetterAlarmActions = options.deadLetterAlarmActions ?? [];
     if (!fs.existsSync(path.join(ASSET_DIR, 'index.js'))) {
       throw new Error(`RotatingImportedKey: the rotation function bundle is missing at ${ASSET_DIR}; build the library first (npx projen bundle)`);
     }
@@ -108,6 +127,8 @@ export class RotationServices extends Construct {
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
 
+    this.deadLetterAlarm.addAlarmAction(...this.deadLetterAlarmActions);
+
     this.ledgerTable = new dynamodb.TableV2(this, 'Ledger', {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
@@ -119,7 +140,7 @@ export class RotationServices extends Construct {
       encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
     });
 
-    this.lifecycleLogGroup = new logs.LogGroup(this, 'LifecycleLogGroup', { retention: logs.RetentionDays.ONE_YEAR });
+    this.lifecycleLogGroup = this.newLogGroup('LifecycleLogGroup');
     this.lifecycleRole = this.functionRole('LifecycleRole', this.lifecycleLogGroup,
       'Creates, updates and deletes key groups with imported key material (cdk-rotating-imported-key)', perms.LIFECYCLE_LEDGER_ACTIONS);
     this.lifecycleFunction = this.newFunction('LifecycleFunction', {
@@ -134,15 +155,18 @@ export class RotationServices extends Construct {
       logGroup: this.lifecycleLogGroup,
     });
 
-    this.rotationLogGroup = new logs.LogGroup(this, 'LogGroup', { retention: logs.RetentionDays.ONE_YEAR });
+    this.rotationLogGroup = this.newLogGroup('LogGroup');
     this.rotationRole = this.functionRole('Role', this.rotationLogGroup,
       'Rotates KMS keys with imported key material (cdk-rotating-imported-key)', perms.ROTATION_LEDGER_ACTIONS);
     this.rotationFunction = this.newFunction('Function', {
       description: 'Rotates KMS keys with imported key material (cdk-rotating-imported-key)',
       handler: 'index.rotationHandler',
-      // A run does the phases that are due (a handful of KMS calls, with
-      // throttling retries) and never waits through a propagation window.
-      timeout: Duration.minutes(5),
+      // A run does the phases that are due (a handful of KMS calls) and never
+      // waits through a propagation window. It may wait for the account's
+      // GetParametersForImport quota (1/s) when a fleet is due together:
+      // 15 minutes (Lambda's maximum) lets 300 groups queue within one run;
+      // a run takes seconds otherwise, and only what is used is billed.
+      timeout: Duration.minutes(15),
       role: this.rotationRole,
       logGroup: this.rotationLogGroup,
       // Scheduled runs are asynchronous: a run that still fails after Lambda's
@@ -150,7 +174,7 @@ export class RotationServices extends Construct {
       deadLetterQueue: this.deadLetterQueue,
     });
 
-    const providerLogGroup = new logs.LogGroup(this, 'ProviderLogGroup', { retention: logs.RetentionDays.ONE_YEAR });
+    const providerLogGroup = this.newLogGroup('ProviderLogGroup');
     this.providerRole = new iam.Role(this, 'ProviderRole', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: 'Custom resource provider framework of cdk-rotating-imported-key',
@@ -169,6 +193,7 @@ export class RotationServices extends Construct {
       description: 'EventBridge Scheduler invoking the key rotation function (cdk-rotating-imported-key)',
     });
 
+    this.allowLogEncryption();
     this.lifecyclePolicy = new SharedPolicy(this.lifecycleRole);
     this.rotationPolicy = new SharedPolicy(this.rotationRole);
     acknowledgeStackFindings({
@@ -180,7 +205,10 @@ export class RotationServices extends Construct {
       rotationFunction: this.rotationFunction,
       providerFunction: this.provider.node.findChild('framework-onEvent'),
       logGroups: [this.lifecycleLogGroup, this.rotationLogGroup, providerLogGroup],
+      logsEncrypted: this.logEncryptionKey !== undefined,
       deadLetterAlarm: this.deadLetterAlarm,
+      alarmHasActions: this.deadLetterAlarmActions.length > 0,
+      deadLetterQueue: this.deadLetterQueue,
     });
   }
 
@@ -201,6 +229,29 @@ export class RotationServices extends Construct {
     acknowledgeGroupFindings([this.lifecycleRole, this.rotationRole], group.groupId);
   }
 
+  private newLogGroup(id: string): logs.LogGroup {
+    return new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: this.logEncryptionKey });
+  }
+
+  /**
+   * The key-policy statement CloudWatch Logs documents for encrypting log
+   * groups, limited to this account's log groups in this Region. A key
+   * imported by ARN has no policy to add to (a no-op): it must allow this
+   * already.
+   */
+  private allowLogEncryption(): void {
+    if (!this.logEncryptionKey) return;
+    const stack = Stack.of(this);
+    this.logEncryptionKey.addToResourcePolicy(new iam.PolicyStatement({
+      principals: [new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`)],
+      actions: perms.LOG_ENCRYPTION_ACTIONS,
+      resources: ['*'],
+      conditions: {
+        ArnLike: { 'kms:EncryptionContext:aws:logs:arn': stack.formatArn({ service: 'logs', resource: 'log-group', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+      },
+    }), true);
+  }
+
   /** A function role: assumed by Lambda, writing to its own log group, with item access to the ledger. */
   private functionRole(id: string, logGroup: logs.LogGroup, description: string, ledgerActions: string[]): iam.Role {
     const role = new iam.Role(this, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'), description });
@@ -214,7 +265,7 @@ export class RotationServices extends Construct {
     return new lambda.Function(this, id, {
       ...props,
       code: lambda.Code.fromAsset(ASSET_DIR),
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: 256,
       environment: { LEDGER_TABLE_NAME: this.ledgerTable.tableName, POWERTOOLS_SERVICE_NAME: SERVICE_NAME },

@@ -1,5 +1,7 @@
 import { Duration, RemovalPolicy, TimeZone, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 
 // Pure checks of RotatingImportedKey props. Each returns one message per
 // problem; every message names the prop, the allowed values and what it got.
@@ -290,4 +292,44 @@ export function validateKeyPolicyStatements(statements: iam.PolicyStatement[], c
     }
   });
   return { problems, warnings };
+}
+
+/** Checks the key of the functions' log groups: CloudWatch Logs needs a key ARN. */
+export function validateLogEncryptionKey(key: kms.IKey | undefined): string[] {
+  if (key === undefined) return [];
+  if ('aliasName' in key) {
+    return [`logEncryptionKey must be a KMS key (kms.Key, or kms.Key.fromKeyArn), not an alias or a RotatingImportedKey: CloudWatch Logs needs a key ARN; received ${key.node.path}`];
+  }
+  const arn = key.keyArn;
+  if (!Token.isUnresolved(arn) && !arn.includes(':key/')) {
+    return [`logEncryptionKey must have a key ARN (arn:...:key/...): CloudWatch Logs needs one; received ${show(arn)}`];
+  }
+  return [];
+}
+
+/** What the first key group of a stack decided for the services every group shares. */
+export interface SharedOptions {
+  /** Construct path of the key group that created the shared services. */
+  readonly decidedBy: string;
+  readonly logEncryptionKey?: kms.IKey;
+  readonly deadLetterAlarmActions: cloudwatch.IAlarmAction[];
+}
+
+/** Checks that a later key group of a stack asks for the same shared services as the first. */
+export function validateSharedOptions(shared: SharedOptions, props: {
+  readonly logEncryptionKey?: kms.IKey;
+  readonly deadLetterAlarmActions?: cloudwatch.IAlarmAction[];
+}): string[] {
+  const problems: string[] = [];
+  if (props.logEncryptionKey !== undefined && props.logEncryptionKey !== shared.logEncryptionKey) {
+    problems.push('logEncryptionKey must be the same for every key group of a stack (the log groups are shared) or omitted; '
+      + `the first key group, ${shared.decidedBy}, set ${shared.logEncryptionKey ? shared.logEncryptionKey.node.path : 'none'}: pass the key to it`);
+  }
+  const actions = props.deadLetterAlarmActions;
+  const decided = shared.deadLetterAlarmActions;
+  if (actions !== undefined && (actions.length !== decided.length || actions.some((a, i) => a !== decided[i]))) {
+    problems.push('deadLetterAlarmActions must be the same for every key group of a stack (the alarm is shared) or omitted; '
+      + `the first key group, ${shared.decidedBy}, set ${shared.deadLetterAlarmActions.length} action(s): pass them to it, or call key.deadLetterAlarm.addAlarmAction()`);
+  }
+  return problems;
 }

@@ -45,6 +45,17 @@ function checked<T>(parse: (v: unknown, field: string) => T, field: string): (v:
   };
 }
 
+interface RecoverOptions {
+  readonly table: string;
+  readonly group: string;
+  readonly alias: string;
+  readonly removalPolicy: string;
+  readonly pendingWindowDays: number;
+  readonly propagationSeconds: number;
+  readonly scheduleHour: number;
+  readonly scheduleTimeZone: string;
+}
+
 export function createCli(): Command {
   const program = new Command('cdk-rotating-imported-key')
     .description('Operate key groups of RotatingImportedKey (cdk-rotating-imported-key)');
@@ -59,7 +70,7 @@ export function createCli(): Command {
     .option('--propagation-seconds <seconds>', 'the stack\'s propagation window', checked(parsePropagationSeconds, '--propagation-seconds'), STACK_DEFAULTS.propagationSeconds)
     .option('--schedule-hour <hour>', 'the hour scheduled rotations start in', checked(parseScheduleHour, '--schedule-hour'), STACK_DEFAULTS.scheduleHour)
     .option('--schedule-time-zone <zone>', 'the schedule\'s time zone', checked(parseTimeZone, '--schedule-time-zone'), STACK_DEFAULTS.scheduleTimeZone)
-    .action(async (o: { table: string; group: string; alias: string; removalPolicy: string; pendingWindowDays: number; propagationSeconds: number; scheduleHour: number; scheduleTimeZone: string }) => {
+    .action(async (o: RecoverOptions) => {
       if (o.removalPolicy !== 'retain' && o.removalPolicy !== 'destroy') throw new InvalidArgumentError('--removal-policy must be retain or destroy');
       const stack: StackOnlySettings = {
         ...STACK_DEFAULTS,

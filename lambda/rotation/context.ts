@@ -27,9 +27,15 @@ export interface Deps {
   readonly remainingMs: () => number;
 }
 
-/** A minute longer than each function's timeout (10 and 5 minutes), so a live run's lock is never taken. */
+/** A minute longer than each function's timeout (10 and 15 minutes), so a live run's lock is never taken. */
 export const LIFECYCLE_LEASE_MS = 11 * 60 * 1000;
-export const ROTATION_LEASE_MS = 6 * 60 * 1000;
+export const ROTATION_LEASE_MS = 16 * 60 * 1000;
+
+/** KMS's (and DynamoDB's) answer when a request quota is exhausted. */
+export function isThrottling(e: unknown): boolean {
+  const name = typeof e === 'object' && e !== null && 'name' in e ? String((e as { name: unknown }).name) : '';
+  return ['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'].includes(name);
+}
 
 /** Runs one step and logs one JSON line for it: name, attributes, duration, outcome. */
 export async function step<T>(d: Deps, name: string, attributes: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
@@ -40,7 +46,9 @@ export async function step<T>(d: Deps, name: string, attributes: Record<string, 
     return result;
   } catch (e) {
     if ((e as { logged?: boolean }).logged) throw e;
-    d.log.error(`step ${name} failed`, {
+    // Throttling that outlasted the SDK's retries is not a failure: a later run continues the phase.
+    const log = isThrottling(e) ? d.log.warn : d.log.error;
+    log.call(d.log, `step ${name} ${isThrottling(e) ? 'throttled' : 'failed'}`, {
       step: name,
       ...attributes,
       durationMs: Date.now() - started,

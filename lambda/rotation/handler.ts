@@ -19,6 +19,8 @@ export interface HandlerOptions {
   readonly kms?: KMSClient;
   /** @default - a client from the standard SDK configuration */
   readonly tagging?: ResourceGroupsTaggingAPIClient;
+  /** The client for GetParametersForImport. @default - `kms` when given, else one attempt per call (the import phase paces retries) */
+  readonly importer?: KMSClient;
   /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_DYNAMODB is honoured) */
   readonly dynamodb?: DynamoDBClient;
   /** @default - the LEDGER_TABLE_NAME environment variable */
@@ -46,6 +48,11 @@ export function defaultKmsClient(): KMSClient {
   return new KMSClient({ maxAttempts: 8, retryMode: 'adaptive' });
 }
 
+/** One attempt: the import phase retries throttled GetParametersForImport calls at a steady pace. */
+export function defaultImportClient(): KMSClient {
+  return new KMSClient({ maxAttempts: 1 });
+}
+
 export function defaultTaggingClient(): ResourceGroupsTaggingAPIClient {
   return new ResourceGroupsTaggingAPIClient({ maxAttempts: 5, retryMode: 'adaptive' });
 }
@@ -56,10 +63,16 @@ export function defaultDynamoDbClient(): DynamoDBClient {
 
 type Entry<R> = (event: unknown, context?: InvocationContext) => Promise<R>;
 
-function entryPoint<Q, R>(options: HandlerOptions, defaultLeaseMs: number, parse: (event: unknown) => Q, run: (d: Deps, request: Q) => Promise<R>): Entry<R> {
+function entryPoint<Q, R>(
+  options: HandlerOptions, defaultLeaseMs: number, parse: (event: unknown) => Q, run: (d: Deps, request: Q) => Promise<R>,
+): Entry<R> {
   let shared: Omit<Deps, 'runId' | 'remainingMs'> | undefined;
   const sharedDeps = () => shared ??= {
-    kms: new KmsGateway(options.kms ?? defaultKmsClient(), options.tagging ?? defaultTaggingClient()),
+    kms: new KmsGateway(
+      options.kms ?? defaultKmsClient(),
+      options.tagging ?? defaultTaggingClient(),
+      options.importer ?? (options.kms ? undefined : defaultImportClient()),
+    ),
     ledger: new Ledger(options.dynamodb ?? defaultDynamoDbClient(), tableNameOf(options)),
     now: options.now ?? (() => new Date()),
     log: options.log,

@@ -40,18 +40,18 @@ function required<T>(value: T | undefined | null, what: string): T {
   return value;
 }
 
-function toKeyInfo(m: KeyMetadata | undefined, op: string): KeyInfo {
-  const meta = required(m, `KeyMetadata in ${op}`);
-  const state = required(meta.KeyState, `KeyMetadata.KeyState in ${op}`) as string;
+function toKeyInfo(m: KeyMetadata | undefined, operation: string): KeyInfo {
+  const meta = required(m, `KeyMetadata in ${operation}`);
+  const state = required(meta.KeyState, `KeyMetadata.KeyState in ${operation}`) as string;
   if (!(KEY_STATES as readonly string[]).includes(state)) {
-    throw new UnexpectedResponseError(`KMS returned unknown key state ${JSON.stringify(state)} in ${op}`);
+    throw new UnexpectedResponseError(`KMS returned unknown key state ${JSON.stringify(state)} in ${operation}`);
   }
   return {
-    keyId: required(meta.KeyId, `KeyMetadata.KeyId in ${op}`),
-    arn: required(meta.Arn, `KeyMetadata.Arn in ${op}`),
+    keyId: required(meta.KeyId, `KeyMetadata.KeyId in ${operation}`),
+    arn: required(meta.Arn, `KeyMetadata.Arn in ${operation}`),
     state: state as KeyState,
     origin: meta.Origin ?? '',
-    creationDate: required(meta.CreationDate, `KeyMetadata.CreationDate in ${op}`),
+    creationDate: required(meta.CreationDate, `KeyMetadata.CreationDate in ${operation}`),
     description: meta.Description ?? '',
   };
 }
@@ -65,7 +65,15 @@ function op<T>(operation: string, answer: Promise<T>): Promise<T> {
 }
 
 export class KmsGateway {
-  constructor(private readonly kms: KMSClient, private readonly tagging: ResourceGroupsTaggingAPIClient) {}
+  /**
+   * @param importer the client for GetParametersForImport, the scarcest quota (1/s): with one
+   *   attempt, its caller paces the retries itself (phases/import.ts) instead of the SDK's growing backoff.
+   */
+  constructor(
+    private readonly kms: KMSClient,
+    private readonly tagging: ResourceGroupsTaggingAPIClient,
+    private readonly importer: KMSClient = kms,
+  ) {}
 
 
   /** Key id, key ARN, alias name or alias ARN; undefined when it does not exist. */
@@ -139,7 +147,7 @@ export class KmsGateway {
   }
 
   async importParameters(keyId: string, algorithm: WrappingAlgorithm, spec: WrappingKeySpec): Promise<ImportParameters> {
-    const r = await op('kms:GetParametersForImport', this.kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: spec })));
+    const r = await op('kms:GetParametersForImport', this.importer.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: spec })));
     return {
       publicKey: required(r.PublicKey, 'PublicKey in GetParametersForImport'),
       importToken: required(r.ImportToken, 'ImportToken in GetParametersForImport'),

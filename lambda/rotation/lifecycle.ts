@@ -130,7 +130,9 @@ async function abandonCreate(d: Deps, s: Session): Promise<void> {
   });
 }
 
-export async function updateGroup(d: Deps, settings: GroupSettings, oldAliasName: string | undefined, physicalResourceId: string): Promise<CustomResourceResult> {
+export async function updateGroup(
+  d: Deps, settings: GroupSettings, oldAliasName: string | undefined, physicalResourceId: string,
+): Promise<CustomResourceResult> {
   if (physicalResourceId !== settings.groupId) {
     // A new group id is a new group: create it; CloudFormation then deletes the old one.
     return createGroup(d, settings);

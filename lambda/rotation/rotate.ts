@@ -3,7 +3,8 @@
  * the ledger, then do every phase that is due under the group's lock. A run
  * never sleeps through a propagation window; a later run continues.
  */
-import { Deps, step } from './context';
+import { auditLabels, dueDateOf, readCurrentKey } from './audit';
+import { Deps, isThrottling, step } from './context';
 import { InvalidRequestError } from './errors';
 import { currentGeneration, GroupRecord, highestGeneration, Phase } from './ledger-model';
 import { createPhase } from './phases/create';
@@ -12,7 +13,7 @@ import { importPhase } from './phases/import';
 import { promotePhase } from './phases/promote';
 import { testPhase } from './phases/test';
 import { nextWork } from './plan';
-import { auditLabels, dueDateOf, readCurrentKey } from './audit';
+import { startOffsetSeconds } from './start-offset';
 import { RotationRequest } from './requests';
 import { GroupBusyError, Session } from './session';
 
@@ -37,6 +38,8 @@ export interface RotationOutcome {
   readonly nextDueAt?: string;
   readonly phasesDone: Phase[];
   readonly busy?: boolean;
+  /** The run stopped because the account's request quota was spent; the next run continues. */
+  readonly throttled?: boolean;
 }
 
 /** A phase is not started with less time left than this. */
@@ -71,6 +74,11 @@ export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOut
     return outcomeOf(rec, 'not-due', []);
   }
   if (work.kind === 'wait' && !force) return outcomeOf(rec, 'in-progress', []);
+  if (work.kind === 'start' && work.reason === 'scheduled') {
+    // Spread a fleet due together over the minute (see start-offset.ts); emergencies start at once.
+    const offset = startOffsetSeconds(rec.groupId) * 1000;
+    if (d.remainingMs() - offset > PHASE_BUDGET_MS * 2) await d.sleep(offset);
+  }
 
   let s: Session;
   try {
@@ -81,12 +89,14 @@ export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOut
       d.log.info('another run holds the group; leaving it alone', { group: rec.groupId });
       return { ...outcomeOf(rec, 'in-progress', []), busy: true };
     }
-    const queued = await d.ledger.update(rec.groupId, (r) => ({ ...r, emergencyRequestedAt: r.emergencyRequestedAt ?? d.now().toISOString() }), d.now);
+    const queue = (r: GroupRecord): GroupRecord => ({ ...r, emergencyRequestedAt: r.emergencyRequestedAt ?? d.now().toISOString() });
+    const queued = await d.ledger.update(rec.groupId, queue, d.now);
     d.log.info('another run holds the group; the emergency rotation is queued for it', { group: rec.groupId, lock: rec.lock?.purpose });
     return { ...outcomeOf(queued, 'queued', []), busy: true };
   }
   const done: Phase[] = [];
   let started = false;
+  let throttled = false;
   try {
     let emergency = force;
     for (;;) {
@@ -112,7 +122,16 @@ export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOut
       }
       if (next.kind !== 'phase' || d.remainingMs() < PHASE_BUDGET_MS) break;
       const followUp = s.record.rotation?.followUp === 'emergency';
-      await PHASES[next.phase](d, s);
+      try {
+        await PHASES[next.phase](d, s);
+      } catch (e) {
+        if (!isThrottling(e)) throw e;
+        // The account's request quota is spent (a fleet rotating together): the phase stays where it is
+        // in the ledger and the next scheduled run continues it. Not a failure: no retry, no dead letter.
+        throttled = true;
+        d.log.warn('request quota exhausted; the next scheduled run continues', { group: s.record.groupId, phase: next.phase, generation: s.record.rotation?.n });
+        break;
+      }
       done.push(next.phase);
       if (next.phase === 'fence' && followUp) emergency = true;
     }
@@ -122,7 +141,7 @@ export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOut
   const kind: RotationOutcomeKind = done.includes('fence') && !s.record.rotation ? 'completed'
     : done.includes('promote') ? 'promoted'
       : started ? 'started' : 'in-progress';
-  return outcomeOf(s.record, kind, done);
+  return { ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}) };
 }
 
 function outcomeOf(rec: GroupRecord, outcome: RotationOutcomeKind, phasesDone: Phase[]): RotationOutcome {

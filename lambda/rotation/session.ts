@@ -37,7 +37,8 @@ export class Session {
         d.log.warn('taking over the lock of a run that did not finish', { group: groupId, previousOwner: rec.lock.owner, purpose: rec.lock.purpose, until: rec.lock.until });
       }
       try {
-        const locked = await d.ledger.write({ ...rec, lock: { owner: d.runId, purpose, until: new Date(now.getTime() + d.leaseMs).toISOString() } }, rec, now);
+        const lock = { owner: d.runId, purpose, until: new Date(now.getTime() + d.leaseMs).toISOString() };
+        const locked = await d.ledger.write({ ...rec, lock }, rec, now);
         return new Session(d, locked);
       } catch (e) {
         if (!(e instanceof LedgerConflictError)) throw e;

@@ -1,11 +1,12 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { IConstruct } from 'constructs';
 
-// cdk-nag findings (AwsSolutions, NIST 800-53 rev 5) that are inherent to the
-// design, each acknowledged on the construct it is about, with its reason. The
-// example stack's tests prove every one of them is reported without it.
+// cdk-nag findings (AwsSolutions, NIST 800-53 rev 5, HIPAA Security, PCI DSS
+// 3.2.1, Serverless) that are inherent to the design, each acknowledged on the
+// construct it is about, with its reason. The tests of the example stack and of
+// a stack with every option prove every one of them is reported without it.
 //
 // The ledger table has none: cdk-nag 3's DynamoDB rules check only
 // AWS::DynamoDB::Table, and TableV2 renders AWS::DynamoDB::GlobalTable (the
@@ -24,44 +25,57 @@ export interface StackFindingScopes {
   readonly rotationFunction: lambda.IFunction;
   readonly providerFunction: IConstruct;
   readonly logGroups: IConstruct[];
+  /** Whether the log groups use a customer managed key (logEncryptionKey). */
+  readonly logsEncrypted: boolean;
   readonly deadLetterAlarm: IConstruct;
+  /** Whether the dead-letter alarm got actions from the props (deadLetterAlarmActions). */
+  readonly alarmHasActions: boolean;
+  readonly deadLetterQueue: IConstruct;
 }
 
-const KEYS = 'arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:key/*';
-const ALIASES = 'arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:alias/*';
+const NIST = 'NIST.800.53.R5';
+const HIPAA = 'HIPAA.Security';
+const PCI = 'PCI.DSS.321';
+const SERVERLESS = 'Serverless';
+
+/**
+ * A KMS ARN of the scope's stack as cdk-nag writes it in a finding id: a
+ * pseudo parameter as `<AWS::Region>`, a literal Region or account as itself.
+ */
+function nagKmsArn(scope: IConstruct, resource: string): string {
+  const stack = Stack.of(scope);
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  return `arn:<AWS::Partition>:kms:${region}:${account}:${resource}`;
+}
 
 /** Acknowledges the findings of the resources every stack has once. */
 export function acknowledgeStackFindings(scopes: StackFindingScopes): void {
   acknowledgeRoleWildcards(scopes);
   acknowledgeInvokeVersions(scopes.providerRole, scopes.lifecycleFunction, 'The provider framework may invoke the lifecycle function');
   acknowledgeInvokeVersions(scopes.schedulerRole, scopes.rotationFunction, 'The schedules may invoke the rotation function');
-  for (const fn of [scopes.lifecycleFunction, scopes.rotationFunction]) {
-    Validations.of(fn).acknowledge({
-      id: 'AwsSolutions-L1',
-      reason: 'The runtime is pinned to the Node.js version the bundled handlers are built and tested for (node22), so templates stay deterministic.',
-    });
-  }
-  acknowledgeNistFindings(scopes);
+  acknowledgeCompliancePackFindings(scopes);
 }
 
 /** Acknowledges the generation-alias wildcard of one key group on the roles that write its aliases. */
 export function acknowledgeGroupFindings(roles: iam.IRole[], groupId: string): void {
   for (const role of roles) {
     Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:<AWS::Region>:<AWS::AccountId>:alias/rotation/${groupId}/*]`,
+      id: `AwsSolutions-IAM5[Resource::${nagKmsArn(role, `alias/rotation/${groupId}/*`)}]`,
       reason: `Generation aliases of key group ${groupId} are created as the group rotates (generation-1, generation-2, ...); the wildcard covers exactly that group's prefix.`,
     });
   }
 }
 
 function acknowledgeRoleWildcards(scopes: StackFindingScopes): void {
+  const keys = nagKmsArn(scopes.lifecycleRole, 'key/*');
   Validations.of(scopes.lifecycleRole).acknowledge(
     {
-      id: `AwsSolutions-IAM5[Resource::${KEYS}]`,
+      id: `AwsSolutions-IAM5[Resource::${keys}]`,
       reason: 'Key ids of future generations are unknown at deploy time; every statement on key/* requires the aws:ResourceTag/rotation:group tag of this stack\'s key groups, so only their keys are reachable.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::${ALIASES}]`,
+      id: `AwsSolutions-IAM5[Resource::${nagKmsArn(scopes.lifecycleRole, 'alias/*')}]`,
       reason: 'Only kms:DeleteAlias, to remove a renamed user alias that the updated policy no longer names; KMS also requires DeleteAlias on the target key, which is allowed only for this stack\'s group-tagged keys.',
     },
     {
@@ -71,7 +85,7 @@ function acknowledgeRoleWildcards(scopes: StackFindingScopes): void {
   );
   Validations.of(scopes.rotationRole).acknowledge(
     {
-      id: `AwsSolutions-IAM5[Resource::${KEYS}]`,
+      id: `AwsSolutions-IAM5[Resource::${keys}]`,
       reason: 'Key ids of future generations are unknown at deploy time; every statement on key/* requires the aws:ResourceTag/rotation:group tag of this stack\'s key groups, and deletion also the pending stage tag.',
     },
     {
@@ -89,39 +103,36 @@ function acknowledgeInvokeVersions(role: iam.IRole, fn: lambda.IFunction, who: s
   });
 }
 
-function acknowledgeNistFindings(scopes: StackFindingScopes): void {
-  for (const fn of [scopes.lifecycleFunction, scopes.rotationFunction, scopes.providerFunction]) {
-    Validations.of(fn).acknowledge(
-      {
-        id: 'NIST.800.53.R5-LambdaConcurrency',
-        reason: 'No reserved concurrency on purpose: runs of one key group are serialised by the ledger\'s lock, and reserved concurrency would throttle the parallel creation of many key groups in one deployment.',
-      },
-      {
-        id: 'NIST.800.53.R5-LambdaInsideVPC',
-        reason: 'The functions call only the public KMS, tagging and DynamoDB endpoints and CloudFormation; running them in a VPC with interface endpoints is a planned option, not a requirement of the design.',
-      },
-    );
+/** A finding that several compliance packs report under one rule name. */
+function acknowledgeInPacks(scopes: IConstruct[], packs: string[], rule: string, reason: string): void {
+  for (const scope of scopes) {
+    Validations.of(scope).acknowledge(...packs.map((pack) => ({ id: `${pack}-${rule}`, reason })));
   }
-  for (const fn of [scopes.lifecycleFunction, scopes.providerFunction]) {
-    Validations.of(fn).acknowledge({
-      id: 'NIST.800.53.R5-LambdaDLQ',
-      reason: 'Invoked synchronously (CloudFormation through the provider framework) and every failure is reported to CloudFormation; an asynchronous dead-letter queue would never receive anything.',
-    });
+}
+
+function acknowledgeCompliancePackFindings(scopes: StackFindingScopes): void {
+  const functions = [scopes.lifecycleFunction, scopes.rotationFunction, scopes.providerFunction];
+  const synchronous = [scopes.lifecycleFunction, scopes.providerFunction];
+  acknowledgeInPacks(functions, [NIST, HIPAA], 'LambdaConcurrency',
+    'No reserved concurrency on purpose: runs of one key group are serialised by the ledger\'s lock, and reserved concurrency would throttle the parallel creation of many key groups in one deployment.');
+  acknowledgeInPacks(functions, [NIST, HIPAA, PCI], 'LambdaInsideVPC',
+    'The functions call only the public KMS, tagging and DynamoDB endpoints and CloudFormation; running them in a VPC with interface endpoints is a planned option, not a requirement of the design.');
+  acknowledgeInPacks(synchronous, [NIST, HIPAA, SERVERLESS], 'LambdaDLQ',
+    'Invoked synchronously (CloudFormation through the provider framework) and every failure is reported to CloudFormation; an asynchronous dead-letter queue would never receive anything.');
+  acknowledgeInPacks(functions, [SERVERLESS], 'LambdaTracing',
+    'The handlers are not instrumented for X-Ray (no tracer in the bundle), so active tracing would record only an empty invocation segment and add xray:Put* on * to the roles; each run logs one JSON line per step instead.');
+  acknowledgeInPacks([scopes.providerFunction], [SERVERLESS], 'LambdaDefaultMemorySize',
+    'aws-cdk-lib\'s custom-resource provider framework function: cr.Provider has no memory setting, and the function only forwards CloudFormation events to the lifecycle function and waits for its answer.');
+  acknowledgeInPacks([scopes.lifecycleRole, scopes.rotationRole, scopes.providerRole, scopes.schedulerRole], [NIST, HIPAA, PCI], 'IAMNoInlinePolicy',
+    'The role\'s permissions are the CDK-managed policy of this role alone (scoped per key group by tags and alias ARNs); a separate managed policy would add nothing but a resource.');
+  if (!scopes.logsEncrypted) {
+    acknowledgeInPacks(scopes.logGroups, [NIST, HIPAA, PCI], 'CloudWatchLogGroupEncrypted',
+      'The logs carry no key material and no import token (a test searches every line of a two-year run for them), and CloudWatch Logs encrypts them with its own key; pass logEncryptionKey (a conventional kms.Key: CloudWatch Logs needs a key ARN, so not a rotating key) to use a customer managed key.');
   }
-  for (const role of [scopes.lifecycleRole, scopes.rotationRole, scopes.providerRole, scopes.schedulerRole]) {
-    Validations.of(role).acknowledge({
-      id: 'NIST.800.53.R5-IAMNoInlinePolicy',
-      reason: 'The role\'s permissions are the CDK-managed policy of this role alone (scoped per key group by tags and alias ARNs); a separate managed policy would add nothing but a resource.',
-    });
+  if (!scopes.alarmHasActions) {
+    acknowledgeInPacks([scopes.deadLetterAlarm], [NIST, HIPAA], 'CloudWatchAlarmAction',
+      'Who is notified is the user\'s choice: pass deadLetterAlarmActions (or call key.deadLetterAlarm.addAlarmAction()); the library cannot know the topic or pager to notify.');
   }
-  for (const group of scopes.logGroups) {
-    Validations.of(group).acknowledge({
-      id: 'NIST.800.53.R5-CloudWatchLogGroupEncrypted',
-      reason: 'The logs carry no key material and no import token (a test searches every line of a two-year run for them); CloudWatch Logs encryption needs a key ARN, so it cannot use a rotating key.',
-    });
-  }
-  Validations.of(scopes.deadLetterAlarm).acknowledge({
-    id: 'NIST.800.53.R5-CloudWatchAlarmAction',
-    reason: 'Who is notified is the user\'s choice: add an action with `key.deadLetterAlarm.addAlarmAction(...)`; the library cannot know the topic or pager to notify.',
-  });
+  acknowledgeInPacks([scopes.deadLetterQueue], [SERVERLESS], 'SQSRedrivePolicy',
+    'This queue is itself the dead-letter queue of the schedules and of failed asynchronous rotation runs; its messages are kept 14 days for inspection and raise the dead-letter alarm.');
 }

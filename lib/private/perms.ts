@@ -74,5 +74,8 @@ export const LIFECYCLE_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem',
 /** The rotation function's use of the ledger: it never deletes a group's item. */
 export const ROTATION_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
 
+/** What CloudWatch Logs needs on the key that encrypts a log group (its documented key policy). */
+export const LOG_ENCRYPTION_ACTIONS = ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'];
+
 /** The label of the current generation's due date (the rotation role may remove only this one). */
 export const NEXT_DUE_AT_TAG = 'rotation:next-due-at';

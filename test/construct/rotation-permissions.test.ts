@@ -37,7 +37,7 @@ const ROTATION_KMS_STATEMENTS = [
     Effect: 'Allow',
     Action: 'kms:UntagResource',
     Resource: KEY_ARNS,
-    Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:next-due-at'] }, StringEquals: GROUP },
+    Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:next-due-at'] }, 'StringEquals': GROUP },
   },
   {
     Effect: 'Allow',
@@ -104,7 +104,7 @@ describe('rotation role permissions', () => {
   test('may remove no tag but the retired generation\'s due date', () => {
     const { template } = stackWithKey({ groupId: 'telemetry' });
     const untag = onlyStatementWith(roleStatements(template(), 'rotation'), 'kms:UntagResource');
-    expect(untag.Condition).toEqual({ 'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:next-due-at'] }, StringEquals: GROUP });
+    expect(untag.Condition).toEqual({ 'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:next-due-at'] }, 'StringEquals': GROUP });
   });
 
   test('may not change settings, delete aliases or list aliases', () => {

@@ -88,22 +88,22 @@ describe('resources shared by the key groups of a stack', () => {
 });
 
 describe('the two functions', () => {
-  test('the lifecycle function: lifecycleHandler, nodejs22.x on arm64, 256 MB, 10 minutes, no dead-letter queue', () => {
+  test('the lifecycle function: lifecycleHandler, nodejs24.x on arm64, 256 MB, 10 minutes, no dead-letter queue', () => {
     const { template } = stackWithKey();
     const props = functionProps(template(), 'lifecycle');
-    expect(props).toMatchObject({ Handler: 'index.lifecycleHandler', Runtime: 'nodejs22.x', Architectures: ['arm64'], MemorySize: 256, Timeout: 600 });
+    expect(props).toMatchObject({ Handler: 'index.lifecycleHandler', Runtime: 'nodejs24.x', Architectures: ['arm64'], MemorySize: 256, Timeout: 600 });
     expect(props.DeadLetterConfig).toBeUndefined();
   });
 
-  test('the rotation function: rotationHandler, nodejs22.x on arm64, 256 MB, 5 minutes, failed runs to the dead-letter queue', () => {
+  test('the rotation function: rotationHandler, nodejs24.x on arm64, 256 MB, 5 minutes, failed runs to the dead-letter queue', () => {
     const { template } = stackWithKey();
     const t = template();
     expect(functionProps(t, 'rotation')).toMatchObject({
       Handler: 'index.rotationHandler',
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       MemorySize: 256,
-      Timeout: 300,
+      Timeout: 900,
       DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [onlyLogicalId(t, 'AWS::SQS::Queue'), 'Arn'] } },
     });
   });

@@ -11,8 +11,8 @@
 import { buildClient, CommitmentPolicy, KmsKeyringNode } from '@aws-crypto/client-node';
 import { generationKeyArns } from './generation-key-arns';
 import { simulatorClientProvider, SimulatorClientProvider } from './simulator-kms';
-import { TAG } from '../../lambda/rotation/tags';
 import { RotationOutcome } from '../../lambda/rotation/rotate';
+import { TAG } from '../../lambda/rotation/tags';
 import { rotateIfDue, rotateNow } from '../rotation/fixtures';
 import { Harness } from '../rotation/harness';
 import { runStory, STORY_GROUP, StoryResult } from '../rotation/story';

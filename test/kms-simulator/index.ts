@@ -156,6 +156,8 @@ export interface SimQuotas {
   readonly enabled: boolean;
   /** Requests answered ThrottlingException by a quota, in total or for one operation. */
   throttled(op?: string): number;
+  /** Admits every request while paused (set-up that is not part of a measurement). */
+  setPaused(paused: boolean): void;
 }
 
 /** Read-only views of the simulator state for test assertions. */
@@ -285,6 +287,9 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
     quotas: {
       enabled: quotas !== undefined,
       throttled: (op?: string) => quotas?.throttled(op) ?? 0,
+      setPaused: (paused: boolean) => {
+        if (quotas) quotas.paused = paused;
+      },
     },
     client: (config: Partial<KMSClientConfig> = {}) => kmsClient(config),
     clientFor: (accessKeyId: string, config: Partial<KMSClientConfig> = {}) => kmsClient({ credentials: credentialsOf(accessKeyId), ...config }),

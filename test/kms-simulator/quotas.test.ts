@@ -10,6 +10,7 @@ import {
 import { GetResourcesCommand } from '@aws-sdk/client-resource-groups-tagging-api';
 import { allow, failure } from './authorization-helpers';
 import { DEFAULT_KMS_QUOTAS, defaultQuotas, KmsSimulator, QuotaRates, startKmsSimulator, SYMMETRIC_CRYPTOGRAPHIC_QUOTA } from './index';
+import { QuotaLimiter } from './quotas';
 import { createExternalKey, createKey } from './test-helpers';
 
 async function withSimulator(
@@ -113,4 +114,14 @@ test('off by default', async () => {
   } finally {
     await sim.stop();
   }
+});
+
+describe('pausing the quotas', () => {
+  test('admits every request while paused, and limits again after', () => {
+    const limiter = new QuotaLimiter({ GetParametersForImport: 1 }, 1);
+    limiter.paused = true;
+    expect([1, 2, 3].map(() => limiter.admit('111122223333', 'GetParametersForImport', 1000))).toEqual([true, true, true]);
+    limiter.paused = false;
+    expect([1, 2].map(() => limiter.admit('111122223333', 'GetParametersForImport', 1000))).toEqual([true, false]);
+  });
 });

@@ -3,8 +3,8 @@
  * LevelDB in memory), on 127.0.0.1, with the ledger's table created as the
  * construct creates it (partition key pk, sort key sk, on-demand).
  */
-import { CreateTableCommand, DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import type { AddressInfo } from 'net';
+import { CreateTableCommand, DynamoDBClient, DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 
 // dynalite has no type declarations.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -11,8 +11,6 @@
  * own KMS requests (each function's slot records them, with the simulated
  * time), so two invocations at once are told apart.
  */
-import { DecryptCommand, EncryptCommand } from '@aws-sdk/client-kms';
-import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { generationAliasPrefix } from '../../lambda/rotation/aliases';
 import { addCalendarMonths } from '../../lambda/rotation/dates';
 import { currentGeneration, GenerationRecord, GroupRecord } from '../../lambda/rotation/ledger-model';
@@ -20,7 +18,7 @@ import { SID } from '../../lambda/rotation/policy';
 import { RESERVED_TAG_PREFIX, TAG } from '../../lambda/rotation/tags';
 import { MUTATING_OPERATIONS, KeySnapshot } from '../kms-simulator';
 import { FunctionCall, ModelEnv } from './env';
-import { History, InvocationResult, Phase, rotationOutcome } from './history';
+import { groupItem, History, InvocationResult, Phase, rotationOutcome } from './history';
 
 export type StepKind = 'clock' | 'encrypt' | 'decrypt' | 'scheduled' | 'emergency' | 'update' | 'delete' | 'create' | 'concurrent' | 'forged';
 
@@ -62,6 +60,11 @@ function windowMs(rec: GroupRecord | undefined, hist: History): number {
   return (rec?.settings.propagationSeconds ?? Number(hist.group.props.PropagationWindowSeconds)) * 1000;
 }
 
+/** Due dates count from the start of the rotation that made a generation (its claim), or from its activation. */
+function dueBase(g: GenerationRecord): string | undefined {
+  return g.claimedAt ?? g.activatedAt;
+}
+
 function iso(t: number): string {
   return new Date(t).toISOString();
 }
@@ -85,14 +88,15 @@ export interface CheckContext {
 
 export async function checkStep(env: ModelEnv, hist: History, step: StepRecord): Promise<string[]> {
   const g = hist.group;
-  const rec = await env.ledger.get(g.groupId);
-  const scan = await env.dynamodb.send(new ScanCommand({ TableName: env.h.tableName, ConsistentRead: true }));
-  const items = (scan.Items ?? []) as Record<string, unknown>[];
+  const items = await env.scanLedger();
+  const rec = groupItem(items, g.groupId);
+  hist.lastRecord = rec;
   const keys = env.h.sim.state.keys().filter((k) => k.tags[TAG.group] === g.groupId && k.id !== hist.forgedKeyId);
   const c: CheckContext = { env, hist, step, rec, items, keys, now: env.h.sim.clock.now().getTime() };
   const v: string[] = [];
   v.push(...consistentReads(c));
   v.push(...onlyGroupKeysWritten(c));
+  v.push(...oneWriterAtATime(c));
   v.push(...rotationEntryLimits(c));
   v.push(...secretLeaks(c));
   v.push(...reportsAreTrue(c));
@@ -160,6 +164,17 @@ function onlyGroupKeysWritten(c: CheckContext): string[] {
   return v;
 }
 
+/** The group's lock: two invocations at once never both change KMS state of the group at the same time. */
+function oneWriterAtATime(c: CheckContext): string[] {
+  const [a, b] = c.step.invocations;
+  if (!c.step.concurrent || !a || !b) return [];
+  const writes = (r: InvocationResult) => r.calls.filter((x) => x.status === 200 && MUTATING_OPERATIONS.has(x.op)).map((x) => x.seq);
+  const [wa, wb] = [writes(a), writes(b)];
+  if (wa.length === 0 || wb.length === 0) return [];
+  const overlap = Math.min(...wa) < Math.max(...wb) && Math.min(...wb) < Math.max(...wa);
+  return overlap ? [`lock: ${a.label} and ${b.label} changed the group's keys at the same time (their KMS writes interleave)`] : [];
+}
+
 // ---------------------------------------------------------------------------
 // 9. The rotation entry point never changes settings, policies beyond the
 // fence, or deletes a key that held data; forged events are refused untouched.
@@ -217,7 +232,7 @@ function rotationEntryLimits(c: CheckContext): string[] {
   }
   const onlyRotation = step.invocations.length > 0 && step.invocations.every((x) => x.entry === 'rotation');
   if (onlyRotation && before && rec) {
-    if (JSON.stringify(before.settings) !== JSON.stringify(rec.settings)) v.push(`9: the settings in the ledger changed in a step that only invoked the rotation entry point`);
+    if (JSON.stringify(before.settings) !== JSON.stringify(rec.settings)) v.push('9: the settings in the ledger changed in a step that only invoked the rotation entry point');
     if (before.status !== rec.status) v.push(`9: the group's status went from ${before.status} to ${rec.status} in a step that only invoked the rotation entry point`);
   }
   if (step.forged) {
@@ -295,7 +310,7 @@ function reportsAreTrue(c: CheckContext): string[] {
     if (r.error || r.death) continue;
     const o = rotationOutcome(r);
     if (r.entry === 'rotation') {
-      if (!o || !['not-due', 'started', 'in-progress', 'promoted', 'completed'].includes(o.outcome)) {
+      if (!o || !['not-due', 'started', 'in-progress', 'queued', 'promoted', 'completed'].includes(o.outcome)) {
         v.push(`8: ${r.label} answered ${JSON.stringify(r.result)}, not a rotation outcome`);
         continue;
       }
@@ -306,8 +321,7 @@ function reportsAreTrue(c: CheckContext): string[] {
         if (!g || g.activatedAt === undefined) v.push(`8: ${r.label} answered ${o.outcome} with key ${o.keyArn}, which the ledger has no activated generation for`);
         else if (before && currentGeneration(before)?.keyArn === o.keyArn && !o.phasesDone.includes('promote') && o.outcome === 'promoted') v.push(`8: ${r.label} answered promoted, but ${o.keyArn} was already current`);
         if (o.outcome === 'promoted') {
-          if (!o.phasesDone.includes('promote')) v.push(`8: ${r.label} answered promoted without a promote phase (${o.phasesDone.join(', ')})`);
-          else if (g?.activatedAt && (Date.parse(g.activatedAt) < r.startedAt || Date.parse(g.activatedAt) > r.endedAt)) {
+          if (!o.phasesDone.includes('promote')) {v.push(`8: ${r.label} answered promoted without a promote phase (${o.phasesDone.join(', ')})`);} else if (g?.activatedAt && (Date.parse(g.activatedAt) < r.startedAt || Date.parse(g.activatedAt) > r.endedAt)) {
             v.push(`8: ${r.label} answered promoted, but generation ${g.n} was activated at ${g.activatedAt}, outside the run (${iso(r.startedAt)} - ${iso(r.endedAt)})`);
           }
           if (!step.concurrent && rec && currentGeneration(rec)?.keyArn !== o.keyArn) v.push(`8: ${r.label} answered promoted with ${o.keyArn}, but the current generation is ${currentGeneration(rec)?.keyArn}`);
@@ -315,9 +329,11 @@ function reportsAreTrue(c: CheckContext): string[] {
         if (o.outcome === 'completed') {
           if (!o.phasesDone.includes('fence')) v.push(`8: ${r.label} answered completed without a fence phase (${o.phasesDone.join(', ')})`);
           const prev = byArn(o.previousKeyArn);
-          if (o.previousKeyArn && (!prev || prev.fencedAt === undefined)) v.push(`8: ${r.label} answered completed, but the previous generation ${o.previousKeyArn} is not fenced in the ledger`);
           const key = o.previousKeyArn ? c.env.h.sim.state.key(o.previousKeyArn) : undefined;
-          if (key && key.state !== 'PendingDeletion' && !hasFence(key.policy)) v.push(`8: ${r.label} answered completed, but the key policy of the previous generation ${o.previousKeyArn} has no fence`);
+          // A previous generation whose deletion is scheduled (a stack delete began) makes no ciphertext either.
+          const deleting = prev?.deletionScheduledAt !== undefined || !key || key.state === 'PendingDeletion';
+          if (o.previousKeyArn && !deleting && (!prev || prev.fencedAt === undefined)) v.push(`8: ${r.label} answered completed, but the previous generation ${o.previousKeyArn} is not fenced in the ledger`);
+          if (key && !deleting && !hasFence(key.policy)) v.push(`8: ${r.label} answered completed, but the key policy of the previous generation ${o.previousKeyArn} has no fence`);
         }
       }
       if (o.outcome === 'started') {
@@ -326,9 +342,13 @@ function reportsAreTrue(c: CheckContext): string[] {
         if (!claimed) v.push(`8: ${r.label} answered started (generation ${o.generation}), but the ledger has neither that generation nor a rotation making it`);
         if (!newer && !step.concurrent) v.push(`8: ${r.label} answered started with generation ${o.generation}, which is not new`);
       }
+      if (o.outcome === 'queued') {
+        if ((r.event as { action?: string }).action !== 'rotate-now') v.push(`8: ${r.label} answered queued, but only an emergency is queued`);
+        if (!o.busy) v.push(`8: ${r.label} answered queued without finding the group busy`);
+        if (!step.concurrent && rec && rec.emergencyRequestedAt === undefined && !rec.rotation) v.push(`8: ${r.label} answered queued, but the ledger records no emergency request and no rotation`);
+      }
       if (o.outcome === 'not-due') {
-        if ((r.event as { action?: string }).action === 'rotate-now') v.push(`8: rotate-now answered not-due`);
-        else if (!step.concurrent && before && isDueAt(before, r.startedAt) && isDueAt(before, r.endedAt)) {
+        if ((r.event as { action?: string }).action === 'rotate-now') {v.push('8: rotate-now answered not-due');} else if (!step.concurrent && before && isDueAt(before, r.startedAt) && isDueAt(before, r.endedAt)) {
           v.push(`8: ${r.label} answered not-due, but the group was due (ledger next due ${before.nextDueAt}${before.rotation ? `, rotation of generation ${before.rotation.n} under way` : ''}) at ${iso(r.startedAt)}`);
         }
       }
@@ -358,7 +378,8 @@ function pendingKeys(c: CheckContext): string[] {
   const pending = keys.filter((k) => k.state !== 'PendingDeletion' && !placed.has(k.id));
   if (pending.length > 1) v.push(`3: ${pending.length} pending keys of the group (${pending.map((k) => k.id).join(', ')})`);
   const r = rec?.rotation;
-  const allowed = (k: KeySnapshot) => !!r && (gens.some((x) => x.n === r.n && x.keyId === k.id) || (r.attemptId !== undefined && k.tags[TAG.attempt] === r.attemptId));
+  const allowed = (k: KeySnapshot) => !!r
+    && (gens.some((x) => x.n === r.n && x.keyId === k.id) || (r.attemptId !== undefined && k.tags[TAG.attempt] === r.attemptId));
   const left = pending.filter((k) => !allowed(k));
   if (left.length > 0) {
     v.push(`3: key(s) ${left.map((k) => `${k.id} (${k.tags[TAG.stage]}, ${gens.find((x) => x.keyId === k.id)?.stage ?? 'not in the ledger'})`).join(', ')} left behind: no rotation under way names them (ledger ${rec ? `${rec.status}, rotation ${r ? `of generation ${r.n} in phase ${r.phase}` : 'none'}` : 'has no entry'})`);
@@ -369,7 +390,8 @@ function pendingKeys(c: CheckContext): string[] {
     if (rec?.status === 'failed') {
       const made = keys.filter((k) => k.creationDate.getTime() >= inv.startedAt && k.state !== 'PendingDeletion');
       if (made.length > 0) v.push(`3: the failed Create left key(s) ${made.map((k) => `${k.id} (${k.state})`).join(', ')} not pending deletion`);
-      const aliases = c.env.h.sim.state.aliases().filter((a) => keys.some((k) => k.id === a.TargetKeyId && k.creationDate.getTime() >= inv.startedAt));
+      const madeHere = (id: string) => keys.some((k) => k.id === id && k.creationDate.getTime() >= inv.startedAt);
+      const aliases = c.env.h.sim.state.aliases().filter((a) => madeHere(a.TargetKeyId));
       if (aliases.length > 0) v.push(`3: the failed Create left alias(es) ${aliases.map((a) => a.AliasName).join(', ')} on the key(s) it made`);
     } else if (rec?.status === 'active' && (!step.recBefore || ['failed', 'destroyed'].includes(step.recBefore.status))) {
       v.push(`3: a Create failed (${inv.error.name}: ${inv.error.message}) but the ledger says the group is active`);
@@ -481,7 +503,7 @@ async function retiredRefuseEncrypt(c: CheckContext): Promise<string[]> {
       continue;
     }
     if (now - seen < env.propagationMs || hist.group.fenceVerified.has(g.keyId)) continue;
-    const answer = await env.admin.send(new EncryptCommand({ KeyId: g.keyId, Plaintext: Buffer.from('after the fence') })).then(() => 'encrypted', (e: Error) => e.name);
+    const answer = await env.admin.encrypt(g.keyId, 'after the fence').then(() => 'encrypted', (e: Error) => e.name);
     if (answer === 'AccessDeniedException') hist.group.fenceVerified.add(g.keyId);
     else v.push(`7: retired generation ${g.n} (${g.keyId}), fenced since at least ${iso(seen)}, answered Encrypt by key id with ${answer}`);
   }
@@ -501,7 +523,7 @@ function rotationsPerDuePeriod(c: CheckContext): string[] {
     const prev = rec.generations.find((x) => x.n < next.n && x.retiredAt === next.activatedAt);
     if (!prev?.activatedAt) continue;
     const due = Math.min(
-      addCalendarMonths(new Date(prev.activatedAt), interval).getTime(),
+      addCalendarMonths(new Date(dueBase(prev)!), interval).getTime(),
       addCalendarMonths(new Date(prev.kmsCreationDate), interval).getTime() + DAY_MS,
     );
     if (Date.parse(next.activatedAt) < due) early.push(`generation ${next.n} activated ${next.activatedAt}, generation ${prev.n} due ${iso(due)}`);
@@ -520,14 +542,17 @@ function ledgerMatchesStack(c: CheckContext): string[] {
   const p = hist.group.props;
   if (applied) {
     const s = rec.settings;
-    const want = { aliasName: p.AliasName, intervalMonths: Number(p.IntervalMonths), description: p.Description, userTags: JSON.parse(p.Tags), removalPolicy: p.RemovalPolicy };
-    const got = { aliasName: s.aliasName, intervalMonths: s.intervalMonths, description: s.description, userTags: s.userTags, removalPolicy: s.removalPolicy };
-    if (JSON.stringify(want) !== JSON.stringify(got)) v.push(`ledger: after a successful ${step.kind} the ledger's settings are ${JSON.stringify(got)}, the stack declares ${JSON.stringify(want)}`);
+    const want = [p.AliasName, Number(p.IntervalMonths), p.Description, JSON.parse(p.Tags), p.RemovalPolicy];
+    const got = [s.aliasName, s.intervalMonths, s.description, s.userTags, s.removalPolicy];
+    if (JSON.stringify(want) !== JSON.stringify(got)) {
+      v.push(`ledger: after a successful ${step.kind} the ledger's settings (alias, interval, description, tags, removal) are ${JSON.stringify(got)}, the stack declares ${JSON.stringify(want)}`);
+    }
   }
   const current = currentGeneration(rec);
-  if (current?.activatedAt && rec.nextDueAt) {
-    const expected = addCalendarMonths(new Date(current.activatedAt), rec.settings.intervalMonths).toISOString();
-    if (rec.nextDueAt !== expected) v.push(`ledger: next due ${rec.nextDueAt} is not the current generation's activation ${current.activatedAt} + ${rec.settings.intervalMonths} months (${expected})`);
+  const from = current && dueBase(current);
+  if (from && rec.nextDueAt) {
+    const expected = addCalendarMonths(new Date(from), rec.settings.intervalMonths).toISOString();
+    if (rec.nextDueAt !== expected) v.push(`ledger: next due ${rec.nextDueAt} is not the start of the current generation's rotation ${from} + ${rec.settings.intervalMonths} months (${expected})`);
   }
   return v;
 }
@@ -549,8 +574,7 @@ function aliasResolves(c: CheckContext): string[] {
   }
   const current = currentGeneration(rec);
   const promoting = rec.rotation?.phase === 'promote' ? rec.generations.find((x) => x.n === rec.rotation!.n) : undefined;
-  if (!gen) v.push(`2: alias ${g.aliasName} points at ${target}, which the ledger does not record for the group`);
-  else if (gen.keyId !== current?.keyId && gen.keyId !== promoting?.keyId) {
+  if (!gen) {v.push(`2: alias ${g.aliasName} points at ${target}, which the ledger does not record for the group`);} else if (gen.keyId !== current?.keyId && gen.keyId !== promoting?.keyId) {
     v.push(`2: alias ${g.aliasName} points at generation ${gen.n} (${gen.stage}), but the ledger's current generation is ${current?.n}`);
   }
   return v;
@@ -565,14 +589,16 @@ export async function writerEncrypts(env: ModelEnv, hist: History, what: string)
   const g = hist.group;
   const plaintext = `history ${hist.id}: ${what}`;
   try {
-    const r = await env.writer.send(new EncryptCommand({ KeyId: g.aliasName, Plaintext: Buffer.from(plaintext) }));
-    g.kept.push({ plaintext, ciphertext: r.CiphertextBlob!, keyArn: r.KeyId! });
+    const r = await env.writer.encrypt(g.aliasName, plaintext);
+    g.kept.push({ plaintext, ciphertext: r.ciphertext, keyArn: r.keyArn });
     return [];
   } catch (e) {
     const name = (e as Error).name;
     const consistency = env.options.consistency;
     if (name === 'AccessDeniedException') return [`7: the writer was denied Encrypt through ${g.aliasName}: ${(e as Error).message}`];
-    if (name === 'NotFoundException' && consistency && env.h.sim.clock.now().getTime() - g.aliasCreatedAt <= consistency.readLagMs) {
+    // A brand-new alias is not seen by every read at once (read lag): when did a function last create it?
+    const created = Math.max(g.aliasCreatedAt, ...hist.calls.filter((x) => x.op === 'CreateAlias' && x.status === 200 && x.request.AliasName === g.aliasName).map((x) => x.at));
+    if (name === 'NotFoundException' && consistency && env.h.sim.clock.now().getTime() - created <= consistency.readLagMs) {
       hist.freshAliasMisses += 1;
       return [];
     }
@@ -584,14 +610,21 @@ export async function writerEncrypts(env: ModelEnv, hist: History, what: string)
 export async function readerDecrypts(c: Pick<CheckContext, 'env' | 'hist'>, which: 'sample' | 'all'): Promise<string[]> {
   const { env, hist } = c;
   const g = hist.group;
+  const now = env.h.sim.clock.now().getTime();
   const chosen = which === 'all' ? g.kept : [...new Map(g.kept.map((k) => [k.keyArn, k])).values()];
   const v: string[] = [];
   for (const k of chosen) {
     const key = env.h.sim.state.key(k.keyArn);
     if (g.destroyRequested && (!key || key.state === 'PendingDeletion')) continue;
+    // A sample is decrypted when what Decrypt depends on changed (state, material, policy, the group tag the
+    // reader's grant names), and again once that change has reached authorization.
+    const fp = key ? JSON.stringify([key.state, key.hasMaterial, key.policy, key.tags[TAG.group]]) : 'gone';
+    const seen = g.decryptChecks.get(k.keyArn);
+    if (which === 'sample' && seen && seen.fp === fp && seen.verifiedAt >= seen.since + env.propagationMs) continue;
+    const since = seen && seen.fp === fp ? seen.since : now;
+    g.decryptChecks.set(k.keyArn, { fp, since, verifiedAt: now });
     try {
-      const r = await env.reader.send(new DecryptCommand({ CiphertextBlob: k.ciphertext }));
-      if (Buffer.from(r.Plaintext!).toString() !== k.plaintext) v.push(`1: a ciphertext of ${k.keyArn} decrypted to something else`);
+      if (await env.reader.decrypt(k.ciphertext) !== k.plaintext) v.push(`1: a ciphertext of ${k.keyArn} decrypted to something else`);
     } catch (e) {
       const name = (e as Error).name;
       v.push(name === 'AccessDeniedException'
@@ -628,7 +661,7 @@ function liveness(c: CheckContext): string[] {
     if (r.error && !expectedRefusal(c, r)) v.push(`liveness: ${r.label} failed although nothing stopped it: ${r.error.name}: ${r.error.message}`);
     const o = rotationOutcome(r);
     if (o?.busy && !r.lockMayBeHeld && !step.concurrent) v.push(`liveness: ${r.label} found the group busy, but no run can hold its lock`);
-    if (o?.outcome === 'in-progress' && !o.busy && !step.concurrent && (r.event as { action?: string }).action === 'rotate-if-due') {
+    if (o?.outcome === 'in-progress' && o.phasesDone.length === 0 && !o.busy && !(o as { throttled?: boolean }).throttled && !step.concurrent && (r.event as { action?: string }).action === 'rotate-if-due') {
       const w = step.recBefore?.rotation;
       const waiting = w?.notBefore !== undefined && Date.parse(w.notBefore) > r.startedAt;
       if (!waiting) v.push(`liveness: ${r.label} answered in-progress without running the phase that was due (${w ? `${w.phase}, not before ${w.notBefore ?? '-'}` : 'no rotation under way'})`);

@@ -10,15 +10,15 @@
  */
 import fc from 'fast-check';
 import { MS_PER_DAY, MS_PER_HOUR } from '../kms-simulator';
-import { cfnEvent } from '../rotation/fixtures';
-import { SCHEDULE_PERIOD_MS } from '../rotation/harness';
 import { checkStep, readerDecrypts, StepKind, StepRecord, writerEncrypts } from './checks';
 import { ModelEnv } from './env';
 import { describeFault, Fault, faultArbitrary, NO_FAULT } from './faults';
 import {
-  describeOutcome, History, InvocationRequest, InvocationResult, invoke, invokeTogether, ledgerOf, Phase, propsOf, scheduleEvent,
+  describeOutcome, History, InvocationRequest, InvocationResult, invoke, invokeTogether, ledgerOf, Phase, propsOf, recordBefore, scheduleEvent,
 } from './history';
 import { RemovalChoice } from './policies';
+import { cfnEvent } from '../rotation/fixtures';
+import { SCHEDULE_PERIOD_MS } from '../rotation/harness';
 
 export type Cmd = fc.AsyncCommand<History, ModelEnv>;
 
@@ -52,17 +52,30 @@ abstract class Step implements Cmd {
 
   async run(m: History, env: ModelEnv): Promise<void> {
     m.steps += 1;
-    await this.perform(m, env);
+    const t = Date.now();
+    try {
+      await this.perform(m, env);
+    } finally {
+      if (process.env.MODEL_PROFILE) {
+        const name = this.constructor.name;
+        const p = (globalThis as any).__modelProfile ??= {};
+        p[name] = p[name] ?? [0, 0];
+        p[name][0] += 1;
+        p[name][1] += Date.now() - t;
+      }
+    }
   }
 
   /** One checked sub-step: act, record, check every invariant. */
   protected async checked(m: History, env: ModelEnv, label: string, act: () => Promise<Acted>): Promise<void> {
-    const recBefore = await ledgerOf(env, m);
+    const recBefore = recordBefore(m);
     const phaseBefore = m.group.phase;
     const a = await act();
     const outcomes = a.invocations.map((r) => `${r.label}: ${describeOutcome(r)}`).join('; ');
     m.trace.push(`${label}${outcomes ? `  -> ${outcomes}` : ''}${a.note ? `  (${a.note})` : ''}  @ ${env.h.sim.clock.now().toISOString()}`);
-    const record: StepRecord = { kind: a.kind, invocations: a.invocations, concurrent: a.concurrent ?? false, recBefore, phaseBefore, forged: a.forged };
+    const record: StepRecord = {
+      kind: a.kind, invocations: a.invocations, concurrent: a.concurrent ?? false, recBefore, phaseBefore, forged: a.forged,
+    };
     const violations = [...(a.violations ?? []), ...await checkStep(env, m, record)];
     if (violations.length > 0) {
       m.violations.push(...violations);
@@ -118,13 +131,8 @@ export class AdvanceClock extends Step {
     };
     const b = this.by;
     let to = now;
-    if (b.to === 'minutes') to = now + b.n * 60_000;
-    else if (b.to === 'hours') to = now + b.n * MS_PER_HOUR;
-    else if (b.to === 'days') to = now + b.n * MS_PER_DAY;
-    else if (b.to === 'hour') to = nextHour(now, b.n);
-    else if (b.to === 'lease') to = Math.max(now, m.group.lockMayBeHeldUntil) + 1000;
-    else {
-      const rec = await ledgerOf(env, m);
+    if (b.to === 'minutes') {to = now + b.n * 60_000;} else if (b.to === 'hours') {to = now + b.n * MS_PER_HOUR;} else if (b.to === 'days') {to = now + b.n * MS_PER_DAY;} else if (b.to === 'hour') {to = nextHour(now, b.n);} else if (b.to === 'lease') {to = Math.max(now, m.group.lockMayBeHeldUntil) + 1000;} else {
+      const rec = recordBefore(m);
       const due = rec?.nextDueAt ? Date.parse(rec.nextDueAt) : now;
       to = b.to === 'due' ? due : nextHour(due - 1, 0);
     }
@@ -245,7 +253,9 @@ function updateEvent(props: Record<string, string>, old: Record<string, string>)
  * old properties (no fault); after a death the rollback may find the lock held
  * and is continued once the lease has passed.
  */
-async function settleUpdate(m: History, env: ModelEnv, r: InvocationResult, next: ReturnType<typeof changedStack>, invocations: InvocationResult[]): Promise<string | undefined> {
+async function settleUpdate(
+  m: History, env: ModelEnv, r: InvocationResult, next: ReturnType<typeof changedStack>, invocations: InvocationResult[],
+): Promise<string | undefined> {
   const g = m.group;
   if (!r.error && !r.death) {
     if (next.aliasName !== g.aliasName) g.aliasCreatedAt = env.h.sim.clock.now().getTime();
@@ -323,7 +333,7 @@ export class Deploy extends Step {
     const r = await invoke(env, m, { label: 'create', entry: 'lifecycle', event: cfnEvent('Create', g.props), fault: this.fault });
     if (!r.error && !r.death) {
       g.phase = 'live';
-      if (fresh) g.aliasCreatedAt = r.startedAt;
+      if (fresh) g.aliasCreatedAt = r.endedAt;
     } else {
       g.phase = 'creating';
     }
@@ -431,6 +441,53 @@ export class ForgedEvent extends Step {
 }
 
 // ---------------------------------------------------------------------------
+// Sabotage: the admin breaks what an invariant protects (checks.test.ts shows each check notices).
+
+export const SABOTAGE = ['delete-current-key', 'deny-writer', 'leak-material', 'unfence-retired', 'stray-attempt-key', 'alias-to-forged-key'] as const;
+export type SabotageKind = typeof SABOTAGE[number];
+
+export class Sabotage extends Step {
+  constructor(readonly what: SabotageKind) { super(); }
+  protected allowed(m: Readonly<History>): boolean { return phaseIs(m, 'live'); }
+  toString(): string { return `sabotage: ${this.what}`; }
+  protected async act(m: History, env: ModelEnv): Promise<Acted> {
+    const g = m.group;
+    const rec = recordBefore(m);
+    const current = rec?.generations.find((x) => x.stage === 'current');
+    const retired = rec?.generations.find((x) => x.stage === 'retired');
+    switch (this.what) {
+      case 'delete-current-key':
+        await env.admin.call('ScheduleKeyDeletion', { KeyId: current!.keyId, PendingWindowInDays: 7 });
+        break;
+      case 'deny-writer': {
+        const policy = JSON.parse(env.h.sim.state.key(current!.keyId)!.policy);
+        policy.Statement.push({ Sid: 'Sabotage', Effect: 'Deny', Principal: { AWS: g.stack.stack.roles.writer.arn }, Action: 'kms:Encrypt', Resource: '*' });
+        await env.admin.call('PutKeyPolicy', { KeyId: current!.keyId, PolicyName: 'default', Policy: JSON.stringify(policy) });
+        break;
+      }
+      case 'leak-material': {
+        const material = env.h.sim.state.importedMaterials().slice(m.materialsFrom).pop()!;
+        await env.admin.call('TagResource', { KeyId: current!.keyId, Tags: [{ TagKey: 'debug', TagValue: material.toString('hex') }] });
+        break;
+      }
+      case 'unfence-retired': {
+        const policy = JSON.parse(env.h.sim.state.key(retired!.keyId)!.policy);
+        policy.Statement = policy.Statement.filter((x: { Sid?: string }) => x.Sid !== 'RotationRetiredDecryptOnly');
+        await env.admin.call('PutKeyPolicy', { KeyId: retired!.keyId, PolicyName: 'default', Policy: JSON.stringify(policy) });
+        break;
+      }
+      case 'stray-attempt-key':
+        await env.admin.call('CreateKey', { Origin: 'EXTERNAL', Tags: [{ TagKey: 'rotation:group', TagValue: g.groupId }, { TagKey: 'rotation:attempt', TagValue: 'stray' }] });
+        break;
+      case 'alias-to-forged-key':
+        await env.admin.call('UpdateAlias', { AliasName: g.aliasName, TargetKeyId: m.forgedKeyId });
+        break;
+    }
+    return { kind: 'clock', invocations: [] };
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Arbitraries.
 
 function changeArbitrary(): fc.Arbitrary<StackChange> {
@@ -449,7 +506,7 @@ export function clockArbitrary(): fc.Arbitrary<ClockAdvance> {
     { weight: 2, arbitrary: fc.record({ to: fc.constant('minutes' as const), n: fc.integer({ min: 1, max: 59 }) }) },
     { weight: 2, arbitrary: fc.record({ to: fc.constant('hours' as const), n: fc.integer({ min: 1, max: 23 }) }) },
     { weight: 2, arbitrary: fc.record({ to: fc.constant('days' as const), n: fc.integer({ min: 1, max: 45 }) }) },
-    { weight: 3, arbitrary: fc.record({ to: fc.constantFrom('due' as const, 'due-hour' as const) }) },
+    { weight: 5, arbitrary: fc.record({ to: fc.constantFrom('due' as const, 'due-hour' as const) }) },
     { weight: 1, arbitrary: fc.record({ to: fc.constant('hour' as const), n: fc.integer({ min: 0, max: 9 }) }) },
     { weight: 1, arbitrary: fc.record({ to: fc.constant('lease' as const) }) },
   );
@@ -466,7 +523,7 @@ export function commandArbitrary(o: CommandOptions = {}): fc.Arbitrary<Cmd> {
   const fault = faultArbitrary({ lostResponses: o.lostResponses });
   const action = fc.constantFrom<ConcurrentAction>('rotate-if-due', 'rotate-now', 'update', 'delete', 'encrypt');
   const weighted: Array<{ weight: number; arbitrary: fc.Arbitrary<Cmd> }> = [
-    { weight: 6, arbitrary: fc.tuple(fc.integer({ min: 1, max: 3 }), fault).map(([n, f]): Cmd => new ScheduledRuns(n, f)) },
+    { weight: 5, arbitrary: fc.tuple(fc.integer({ min: 1, max: 3 }), fault).map(([n, f]): Cmd => new ScheduledRuns(n, f)) },
     { weight: 4, arbitrary: clockArbitrary().map((by): Cmd => new AdvanceClock(by)) },
     { weight: 2, arbitrary: fc.tuple(fc.boolean(), fault).map(([withGroupId, f]): Cmd => new EmergencyRun(withGroupId, f)) },
     { weight: 1, arbitrary: fc.integer({ min: 1, max: 3 }).map((n): Cmd => new Encrypt(n)) },

@@ -19,12 +19,11 @@
  * Retries are the SDK's decision (throttling and 5xx, up to the slot's
  * attempts) without waiting: the backoff would be real time.
  */
-import { DeleteTableCommand, DescribeTableCommand, DynamoDBClient, CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import { KMSClient, KMSClientConfig, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
-import { Ledger } from '../../lambda/rotation/ledger';
+import { KMSClientConfig } from '@aws-sdk/client-kms';
 import { MS_PER_DAY, MS_PER_HOUR, SimPrincipal } from '../kms-simulator';
-import { Functions, Harness } from '../rotation/harness';
 import { RemovalChoice, stackForGroup, SynthesizedStack, SynthesizedStacks, synthesizedStacks } from './policies';
+import { closeWire, WireDynamoDb, WireKms } from './wire';
+import { Functions, Harness } from '../rotation/harness';
 
 /** Everything that decides how hostile the world is. */
 export interface ModelEnvOptions {
@@ -48,7 +47,7 @@ export interface ModelEnvOptions {
 
 /** The model's world: eventual consistency, authorization with propagation, and the synthesized permissions, all on. */
 export const MODEL_ENV: ModelEnvOptions = {
-  consistency: { seed: 20261122, readLagMs: 15_000, newKeyNotFoundMs: 20_000 },
+  consistency: { seed: 20261122, readLagMs: 15_000, newKeyNotFoundMs: 5_000 },
   authorization: { propagationMs: 5 * 60_000 },
   synthesizedPolicies: true,
   leaseMs: 2 * 60_000,
@@ -69,6 +68,9 @@ export function envOptionsFor(seed: number, o: { consistency?: boolean; authoriz
 export const RETRYING_ATTEMPTS = 3;
 /** How far the clock jumps when an import token is made to expire inside a run. */
 export const TOKEN_EXPIRY_JUMP_MS = 25 * MS_PER_HOUR;
+
+/** The simulator's own credentials (an admin). */
+const ADMIN_ACCESS_KEY = 'AKIAIOSFODNN7EXAMPLE';
 
 const ACCESS_KEYS = {
   lifecycle: 'AKIAMODELLIFECYCLE01',
@@ -96,6 +98,9 @@ export interface FunctionCall {
 
 let callSeq = 0;
 
+/** An SDK logger without methods: the SDK then skips building log entries. */
+const QUIET = {} as unknown as NonNullable<KMSClientConfig['logger']>;
+
 export type Death = 'crash' | 'timeout';
 
 /** How the slot's next invocation is to fail, if at all. */
@@ -119,20 +124,22 @@ export class Slot {
   tokenJumps = 0;
   lostAnswers = 0;
   readonly functions: Functions;
-  private signalDeath: (d: Death) => void = () => undefined;
   private deathPromise: Promise<Death> = new Promise(() => undefined);
   private tokenExpiriesLeft = 0;
   private loseAnswerOf: string | undefined;
+  private signalDeath: (d: Death) => void;
 
   constructor(readonly name: string, private readonly env: ModelEnv, principalsOn: boolean, base: RequestHandler) {
     const credentialsOf = (p: Principal) => ({ accessKeyId: ACCESS_KEYS[p], secretAccessKey: 'model-secret' });
     const credentials = principalsOn ? { lifecycle: credentialsOf('lifecycle'), rotation: credentialsOf('rotation') } : undefined;
     const deadline = () => this.deadline;
+    this.signalDeath = () => undefined;
     this.functions = env.h.functions({
       credentials,
       leaseMs: env.options.leaseMs,
       maxAttempts: RETRYING_ATTEMPTS,
-      kmsConfig: { retryStrategy: this.retryStrategy(), requestHandler: this.requestHandler(base) },
+      // No SDK logger: its middleware would filter every request and answer for a log nobody reads.
+      kmsConfig: { retryStrategy: this.retryStrategy(), requestHandler: this.requestHandler(base), logger: QUIET },
       // Read at every call: the time left until this invocation's deadline on the simulated clock.
       get remainingMs() {
         return Math.max(0, deadline() - env.h.sim.clock.now().getTime());
@@ -193,12 +200,7 @@ export class Slot {
         // The run was frozen, not slow: its own deadline moves with the clock.
         this.deadline += TOKEN_EXPIRY_JUMP_MS;
       }
-      let body: Record<string, any> = {};
-      try {
-        body = typeof request.body === 'string' && request.body ? JSON.parse(request.body) : {};
-      } catch {
-        body = {};
-      }
+      const body = requestBody(request.body);
       const at = clock.now().getTime();
       const out = await base.handle(request, options);
       const status = Number(out.response?.statusCode ?? 0);
@@ -226,6 +228,17 @@ export class Slot {
   }
 }
 
+/** The JSON request of a KMS call (the SDK hands the handler a string or bytes). */
+function requestBody(body: unknown): Record<string, any> {
+  // A view of the bytes: the SDK's body may be a Uint8Array whose string methods it warns about.
+  const text = typeof body === 'string' ? body : body instanceof Uint8Array ? Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8') : '';
+  try {
+    return text ? JSON.parse(text) as Record<string, any> : {};
+  } catch {
+    return {};
+  }
+}
+
 /** A 500 in place of an answer that was lost on the way back. */
 function lostAnswer(original: any): any {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -245,13 +258,22 @@ export interface GroupStack {
 }
 
 export class ModelEnv {
-  static async start(options: ModelEnvOptions = MODEL_ENV): Promise<ModelEnv> {
-    const stacks = synthesizedStacks();
+  /**
+   * `given`: the synthesized stacks and the simulator's wrapping key cache, when
+   * the caller has them (a shard worker, whose bundled code cannot find the
+   * project's files from its own location).
+   */
+  static async start(
+    options: ModelEnvOptions = MODEL_ENV,
+    given: { stacks?: SynthesizedStacks; wrappingKeyCacheDir?: string } = {},
+  ): Promise<ModelEnv> {
+    const stacks = given.stacks ?? synthesizedStacks();
     const auth = options.authorization;
     const principals: SimPrincipal[] = auth && options.synthesizedPolicies
       ? (Object.keys(ACCESS_KEYS) as Principal[]).map((p) => ({ accessKeyId: ACCESS_KEYS[p], arn: stacks.destroy.roles[p].arn, policies: [] }))
       : [];
     const h = await Harness.start({
+      ...(given.wrappingKeyCacheDir ? { wrappingKeyCacheDir: given.wrappingKeyCacheDir } : {}),
       ...(options.consistency ? { consistency: options.consistency } : {}),
       ...(auth ? { authorization: { principals, propagationMs: auth.propagationMs } } : {}),
     });
@@ -262,12 +284,11 @@ export class ModelEnv {
   readonly lifecycle: readonly [Slot, Slot];
   readonly rotation: readonly [Slot, Slot];
   /** The test's own clients: the writer, the reader, the admin (for checks the functions cannot do). */
-  readonly writer: KMSClient;
-  readonly reader: KMSClient;
-  readonly admin: KMSClient;
-  /** The test's own view of the ledger (its reads are not the functions'). */
-  readonly ledger: Ledger;
-  readonly dynamodb: DynamoDBClient;
+  readonly writer: WireKms;
+  readonly reader: WireKms;
+  readonly admin: WireKms;
+  /** The test's own access to the local DynamoDB (its reads are not the functions'). */
+  readonly dynamodb: WireDynamoDb;
   readonly propagationMs: number;
   private readonly principalsOn: boolean;
 
@@ -278,11 +299,16 @@ export class ModelEnv {
     const on = this.principalsOn;
     this.lifecycle = [new Slot('lifecycle', this, on, base), new Slot('lifecycle#2', this, on, base)];
     this.rotation = [new Slot('rotation', this, on, base), new Slot('rotation#2', this, on, base)];
-    this.writer = this.principalsOn ? h.sim.clientFor(ACCESS_KEYS.writer, { maxAttempts: 1 }) : h.sim.client({ maxAttempts: 1 });
-    this.reader = this.principalsOn ? h.sim.clientFor(ACCESS_KEYS.reader, { maxAttempts: 1 }) : h.sim.client({ maxAttempts: 1 });
-    this.admin = h.kms;
-    this.dynamodb = new DynamoDBClient({ region: 'us-east-1', endpoint: h.db.endpoint, credentials: { accessKeyId: 'AKIDMODELCHECKS', secretAccessKey: 'local' } });
-    this.ledger = new Ledger(this.dynamodb, h.tableName);
+    const endpoint = h.sim.endpoint;
+    this.writer = new WireKms(endpoint, this.principalsOn ? ACCESS_KEYS.writer : ADMIN_ACCESS_KEY);
+    this.reader = new WireKms(endpoint, this.principalsOn ? ACCESS_KEYS.reader : ADMIN_ACCESS_KEY);
+    this.admin = new WireKms(endpoint, ADMIN_ACCESS_KEY);
+    this.dynamodb = new WireDynamoDb(h.db.endpoint);
+  }
+
+  /** Every item of the history's ledger table (one strongly consistent scan; the table is new for each history). */
+  scanLedger(): Promise<Record<string, unknown>[]> {
+    return this.dynamodb.scan(this.h.tableName);
   }
 
   /** The permissions and CloudFormation properties of a group, as the construct synthesizes them. */
@@ -315,38 +341,43 @@ export class ModelEnv {
   /** Schedules every key still there for deletion and lets the windows pass, so the simulator holds nothing of this history. */
   async endHistory(): Promise<void> {
     this.h.sim.faults.clear();
+    // Keys made a moment ago are not found by id yet (eventual consistency).
+    this.h.sim.clock.advance(MS_PER_HOUR);
     for (const k of this.h.sim.state.keys()) {
       if (k.state === 'PendingDeletion') continue;
-      await this.admin.send(new ScheduleKeyDeletionCommand({ KeyId: k.id, PendingWindowInDays: 7 }));
+      await this.admin.call('ScheduleKeyDeletion', { KeyId: k.id, PendingWindowInDays: 7 });
     }
     this.h.sim.clock.advance(31 * MS_PER_DAY);
   }
 
   private async resetTable(): Promise<void> {
     const TableName = this.h.tableName;
-    await this.dynamodb.send(new DeleteTableCommand({ TableName })).catch((e: Error) => {
+    await this.dynamodb.call('DeleteTable', { TableName }).catch((e: Error) => {
       if (e.name !== 'ResourceNotFoundException') throw e;
     });
+    // dynalite removes a deleted table (and activates a new one) on a later tick.
     for (;;) {
-      const gone = await this.dynamodb.send(new DescribeTableCommand({ TableName })).then(() => false, (e: Error) => e.name === 'ResourceNotFoundException');
-      if (gone) break;
-      await new Promise((r) => setTimeout(r, 1));
+      await new Promise((r) => setTimeout(r, 0));
+      const created = await this.dynamodb.call('CreateTable', {
+        TableName,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
+      }).then(() => true, (e: Error) => {
+        if (e.name !== 'ResourceInUseException') throw e;
+        return false;
+      });
+      if (created) break;
     }
-    await this.dynamodb.send(new CreateTableCommand({
-      TableName,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    }));
     for (;;) {
-      const t = await this.dynamodb.send(new DescribeTableCommand({ TableName }));
+      await new Promise((r) => setTimeout(r, 0));
+      const t = await this.dynamodb.call<{ Table?: { TableStatus?: string } }>('DescribeTable', { TableName });
       if (t.Table?.TableStatus === 'ACTIVE') break;
-      await new Promise((r) => setTimeout(r, 1));
     }
   }
 
   async stop(): Promise<void> {
-    this.dynamodb.destroy();
+    closeWire();
     await this.h.stop();
   }
 }

@@ -8,14 +8,13 @@
  * policy, emergencies), what was encrypted, and when a dead run may still hold
  * the group's lock.
  */
-import { CreateKeyCommand } from '@aws-sdk/client-kms';
+import { Death, FunctionCall, GroupStack, ModelEnv, Slot } from './env';
+import { absorbable, armFault, Fault, FaultCounter, faultFired, NO_FAULT } from './faults';
+import { RemovalChoice } from './policies';
 import { GroupRecord } from '../../lambda/rotation/ledger-model';
 import { CustomResourceResult } from '../../lambda/rotation/lifecycle';
 import { RotationOutcome } from '../../lambda/rotation/rotate';
 import { MANAGED_BY, TAG } from '../../lambda/rotation/tags';
-import { Death, FunctionCall, GroupStack, ModelEnv, Slot } from './env';
-import { absorbable, armFault, Fault, FaultCounter, faultFired, NO_FAULT } from './faults';
-import { RemovalChoice } from './policies';
 
 export type Phase =
   /** Deployed: the alias resolves, the schedule runs. */
@@ -65,6 +64,8 @@ export interface GroupState {
   /** Generations (key ids) whose activation was judged. */
   readonly activationsJudged: Set<string>;
   readonly fencesJudged: Set<string>;
+  /** Per key that made a kept ciphertext: its state when a sample last decrypted, since when it had it, and when. */
+  readonly decryptChecks: Map<string, { fp: string; since: number; verifiedAt: number }>;
 }
 
 export interface HistorySetup {
@@ -102,6 +103,8 @@ export class History {
   group: GroupState;
   steps = 0;
   invocations = 0;
+  /** `rotate-if-due promoted`, `update failed`, … -> invocations. */
+  readonly outcomes: Record<string, number> = {};
   readonly faults = new FaultCounter();
   /** Readable trace of the executed steps with their outcomes. */
   readonly trace: string[] = [];
@@ -117,6 +120,8 @@ export class History {
   logFrom = 0;
   /** Every KMS request of the functions in this history, in order. */
   readonly calls: FunctionCall[] = [];
+  /** The ledger entry as the last check read it (the state before the next step: nothing runs between steps). */
+  lastRecord: GroupRecord | undefined;
   /** Alias-not-found answers to the writer within the read lag after the alias was made (eventual consistency). */
   freshAliasMisses = 0;
 
@@ -141,6 +146,7 @@ export class History {
       fenceVerified: new Set(),
       activationsJudged: new Set(),
       fencesJudged: new Set(),
+      decryptChecks: new Map(),
     };
   }
 }
@@ -164,12 +170,12 @@ export async function forgeKey(env: ModelEnv, hist: History): Promise<void> {
     [TAG.stage]: 'pending',
     [TAG.alias]: hist.group.aliasName,
   };
-  const r = await env.admin.send(new CreateKeyCommand({
+  const r = await env.admin.call<{ KeyMetadata: { KeyId: string } }>('CreateKey', {
     Origin: 'EXTERNAL',
     Description: 'forged: not made by the key group',
     Tags: Object.entries(tags).map(([TagKey, TagValue]) => ({ TagKey, TagValue })),
-  }));
-  hist.forgedKeyId = r.KeyMetadata!.KeyId!;
+  });
+  hist.forgedKeyId = r.KeyMetadata.KeyId;
 }
 
 export interface InvocationRequest {
@@ -200,6 +206,10 @@ function finish(env: ModelEnv, hist: History, slot: Slot, req: InvocationRequest
   const fault = req.fault ?? NO_FAULT;
   hist.invocations += 1;
   hist.calls.push(...slot.calls);
+  const how = out.death ? `died (${out.death})` : out.error ? `failed (${out.error.name})`
+    : req.entry === 'rotation' ? String((out.result as RotationOutcome | undefined)?.outcome) : 'ok';
+  const key = `${req.label.replace(/ \(.*\)$/, '')} ${how}`;
+  hist.outcomes[key] = (hist.outcomes[key] ?? 0) + 1;
   if (out.death) {
     hist.group.lockMayBeHeldUntil = Math.max(hist.group.lockMayBeHeldUntil, now + env.options.leaseMs);
     if (out.death === 'timeout') hist.faults.timeouts += 1;
@@ -280,5 +290,18 @@ export function rotationOutcome(r: InvocationResult): RotationOutcome | undefine
 
 /** The group's ledger entry (the test's own, strongly consistent read). */
 export async function ledgerOf(env: ModelEnv, hist: History): Promise<GroupRecord | undefined> {
-  return env.ledger.get(hist.group.groupId);
+  return groupItem(await env.scanLedger(), hist.group.groupId);
+}
+
+/** The group's entry among the ledger's items, as the ledger gateway reads it. */
+export function groupItem(items: Record<string, unknown>[], groupId: string): GroupRecord | undefined {
+  const item = items.find((i) => i.pk === `group#${groupId}` && i.sk === 'state');
+  if (!item) return undefined;
+  const { pk: _pk, sk: _sk, ...record } = item;
+  return record as unknown as GroupRecord;
+}
+
+/** The ledger entry before a step: what the last check read (a dead run never writes again). */
+export function recordBefore(hist: History): GroupRecord | undefined {
+  return hist.lastRecord;
 }

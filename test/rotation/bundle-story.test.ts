@@ -1,8 +1,11 @@
 /**
  * The file that ships in the package (assets/lambda/rotation-function/index.js),
- * run in its own Node process with its own bundled SDK clients configured only
- * from the environment, passes the 24-month story too.
+ * run in its own process under Node.js 24 (the functions' runtime, nodejs24.x)
+ * with its own bundled SDK clients configured only from the environment,
+ * passes the 24-month story too.
  */
+import { execFileSync } from 'node:child_process';
+import { node24Binary } from '../construct/node24';
 import { BundleProcess } from './bundle-process';
 import { Harness, REGION } from './harness';
 import { runStory, STORY_GROUP } from './story';
@@ -20,11 +23,15 @@ describe('24-month story, N = 6 (shipped bundle)', () => {
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
       AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key',
-    }, h.log);
+    }, h.log, node24Binary());
   });
   afterAll(async () => {
     bundle.stop();
     await h.stop();
+  });
+
+  test('runs under Node.js 24', () => {
+    expect(execFileSync(node24Binary(), ['--version']).toString()).toMatch(/^v24\./);
   });
 
   test('the bundle rotates 4 times on the due dates, staged, and every ciphertext still decrypts', async () => {

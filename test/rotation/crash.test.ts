@@ -3,10 +3,10 @@
  * finished by later scheduled runs, once its lock's lease has passed: exactly
  * one new generation, no key left behind, the writer never denied.
  */
-import { currentGeneration } from '../../lambda/rotation/ledger-model';
 import { CallBudget } from './dying';
 import { rotateIfDue, rotateNow } from './fixtures';
 import { Harness } from './harness';
+import { currentGeneration } from '../../lambda/rotation/ledger-model';
 
 const LEASE_MS = 2 * 60_000;
 const HOUR = 3_600_000;

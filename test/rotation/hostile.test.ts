@@ -4,10 +4,10 @@
  * refused before any KMS or ledger call, or changes nothing of anybody's.
  */
 import { CreateKeyCommand } from '@aws-sdk/client-kms';
-import { TAG } from '../../lambda/rotation/tags';
 import { CallBudget } from './dying';
 import { cfnEvent, groupProps, rotateIfDue, rotateNow } from './fixtures';
 import { Harness } from './harness';
+import { TAG } from '../../lambda/rotation/tags';
 
 const HOUR = 3_600_000;
 const FOREIGN_ADMIN = JSON.stringify([{ Sid: 'Backdoor', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: 'kms:*', Resource: '*' }]);

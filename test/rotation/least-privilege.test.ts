@@ -7,12 +7,12 @@
  * fence has propagated.
  */
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
-import { currentGeneration } from '../../lambda/rotation/ledger-model';
-import { evaluateIdentityPolicies } from '../iam';
-import { ledgerTableArn, TEST_ACCOUNT } from '../construct/synthesized-policies';
-import { cfnEvent } from './fixtures';
 import { deployedStack, DeployedStack } from './deployed-stack';
+import { cfnEvent } from './fixtures';
 import { Functions, Harness, SCHEDULE_PERIOD_MS } from './harness';
+import { currentGeneration } from '../../lambda/rotation/ledger-model';
+import { ledgerTableArn, TEST_ACCOUNT } from '../construct/synthesized-policies';
+import { evaluateIdentityPolicies } from '../iam';
 
 const HOUR = 3_600_000;
 const PROPAGATION_MS = 5 * 60_000;
@@ -96,7 +96,7 @@ describe('least privilege, with authorization propagation and eventual consisten
 
   test('the grant the first version used (kms:ResourceAliases alone) is denied right after the alias moves: why encryption is granted by kms:RequestAlias', async () => {
     const aliasOnly = { ...stack.writer, accessKeyId: 'AKIDALIASONLY', arn: `arn:aws:iam::${TEST_ACCOUNT}:role/AliasOnlyWriter` };
-    const policies = aliasOnly.policies.map((p) => ({ ...p, Statement: p.Statement.filter((s: any) => JSON.stringify(s.Condition ?? {}).includes('kms:ResourceAliases')) }));
+    const policies = aliasOnly.policies.map((p) => ({ ...p, Statement: ([] as any[]).concat(p.Statement).filter((s) => JSON.stringify(s.Condition ?? {}).includes('kms:ResourceAliases')) }));
     expect(policies.flatMap((p) => p.Statement)).toHaveLength(1);
     h.sim.authorization.setPrincipal({ accessKeyId: aliasOnly.accessKeyId, arn: aliasOnly.arn, policies });
     const legacy = h.sim.clientFor(aliasOnly.accessKeyId, { maxAttempts: 1 });
@@ -122,7 +122,8 @@ describe('least privilege, with authorization propagation and eventual consisten
     expect(used.length).toBeGreaterThan(1);
     for (const command of used) {
       const action = `dynamodb:${command.replace(/Command$/, '')}`;
-      const decision = evaluateIdentityPolicies(stack.rotation.policies, { principalArn: stack.rotation.arn, principalAccount: TEST_ACCOUNT, action, resource: table, context: {} });
+      const request = { principalArn: stack.rotation.arn, principalAccount: TEST_ACCOUNT, action, resource: table, context: {} };
+      const decision = evaluateIdentityPolicies(stack.rotation.policies, request);
       expect([action, decision.decision]).toEqual([action, 'Allow']);
     }
   });

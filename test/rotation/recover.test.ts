@@ -9,13 +9,13 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
+import { rotateIfDue, rotateNow } from './fixtures';
+import { Functions, Harness, REGION } from './harness';
 import { generationAlias } from '../../lambda/rotation/aliases';
 import { Deps } from '../../lambda/rotation/context';
 import { KmsGateway } from '../../lambda/rotation/kms-gateway';
 import { GroupRecord } from '../../lambda/rotation/ledger-model';
 import { recoverLedger, STACK_DEFAULTS } from '../../lambda/rotation/recover';
-import { rotateIfDue, rotateNow } from './fixtures';
-import { Functions, Harness, REGION } from './harness';
 
 const CLI = path.join(__dirname, '..', '..', 'assets', 'lambda', 'cli', 'index.js');
 const HOUR = 3_600_000;
@@ -36,8 +36,13 @@ describe('recovering a lost ledger', () => {
   function deps(): Deps {
     return {
       kms: new KmsGateway(h.sim.client(), h.sim.taggingClient()),
-      ledger: h.ledger, now: () => h.sim.clock.now(), log: h.log, runId: 'recovery', leaseMs: 60_000,
-      sleep: (ms: number) => h.sleep(ms), remainingMs: () => Number.MAX_SAFE_INTEGER,
+      ledger: h.ledger,
+      now: () => h.sim.clock.now(),
+      log: h.log,
+      runId: 'recovery',
+      leaseMs: 60_000,
+      sleep: (ms: number) => h.sleep(ms),
+      remainingMs: () => Number.MAX_SAFE_INTEGER,
     };
   }
 
@@ -91,8 +96,13 @@ describe('recovering a lost ledger', () => {
     await loseLedger();
     const { stdout } = await promisify(execFile)(process.execPath, [CLI, 'recover-ledger', '--table', h.tableName, '--group', 'telemetry-group', '--alias', 'alias/telemetry', '--schedule-hour', '3'], {
       env: {
-        PATH: process.env.PATH ?? '', AWS_REGION: REGION, AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key',
-        AWS_ENDPOINT_URL_KMS: h.sim.endpoint, AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: h.sim.endpoint, AWS_ENDPOINT_URL_DYNAMODB: h.db.endpoint,
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: REGION,
+        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+        AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key',
+        AWS_ENDPOINT_URL_KMS: h.sim.endpoint,
+        AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: h.sim.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: h.db.endpoint,
       },
     });
     const out = JSON.parse(stdout);

@@ -47,8 +47,16 @@ describe('parseLifecycleRequest: custom resource events', () => {
     expect(r.kind).toBe('create');
     if (r.kind !== 'create') return;
     expect(r.settings).toMatchObject({
-      groupId: 'telemetry-group', aliasName: 'alias/telemetry', intervalMonths: 6, materialValidityDays: 0, userTags: { team: 'platform' },
-      removalPolicy: 'retain', pendingWindowDays: 7, propagationSeconds: 420, scheduleHour: 3, scheduleTimeZone: 'Etc/UTC',
+      groupId: 'telemetry-group',
+      aliasName: 'alias/telemetry',
+      intervalMonths: 6,
+      materialValidityDays: 0,
+      userTags: { team: 'platform' },
+      removalPolicy: 'retain',
+      pendingWindowDays: 7,
+      propagationSeconds: 420,
+      scheduleHour: 3,
+      scheduleTimeZone: 'Etc/UTC',
     });
     // The key policy names no function role: the account delegation lets IAM decide.
     expect(r.settings.policy.Statement.map((s) => s.Sid)).toEqual(['EnableIamUserPermissions']);

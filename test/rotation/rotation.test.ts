@@ -4,8 +4,8 @@
  * rotation, update, delete.
  */
 import { CreateAliasCommand, CreateKeyCommand, DescribeKeyCommand, EncryptCommand, GetKeyPolicyCommand, TagResourceCommand } from '@aws-sdk/client-kms';
-import { addCalendarMonths } from '../../lambda/rotation/dates';
 import { generationAlias } from '../../lambda/rotation/aliases';
+import { addCalendarMonths } from '../../lambda/rotation/dates';
 import { currentGeneration } from '../../lambda/rotation/ledger-model';
 import { SID } from '../../lambda/rotation/policy';
 import { TAG } from '../../lambda/rotation/tags';

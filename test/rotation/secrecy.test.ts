@@ -6,13 +6,13 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import { createLifecycleHandler, createRotationHandler, HandlerOptions } from '../../lambda/rotation/handler';
-import { powertoolsLog } from '../../lambda/rotation/powertools-log';
 import { CallBudget } from './dying';
 import { cfnEvent, groupProps, rotateNow } from './fixtures';
 import { Harness } from './harness';
 import { secretLeaks } from './secrets';
 import { runStory, STORY_GROUP } from './story';
+import { createLifecycleHandler, createRotationHandler, HandlerOptions } from '../../lambda/rotation/handler';
+import { powertoolsLog } from '../../lambda/rotation/powertools-log';
 
 describe('secrecy', () => {
   let h: Harness;
@@ -31,7 +31,11 @@ describe('secrecy', () => {
       budget?.attach(kms);
       budget?.attach(dynamodb);
       return {
-        kms, tagging: h.sim.taggingClient(), dynamodb, tableName: h.tableName, now: () => h.sim.clock.now(),
+        kms,
+        tagging: h.sim.taggingClient(),
+        dynamodb,
+        tableName: h.tableName,
+        now: () => h.sim.clock.now(),
         log: powertoolsLog(new Logger({ serviceName: 'rotating-imported-key', logLevel: 'DEBUG' })),
         sleep: (ms) => h.sleep(ms),
       };

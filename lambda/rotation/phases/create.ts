@@ -74,8 +74,14 @@ async function createKey(d: Deps, s: Session): Promise<KeyInfo> {
   await s.save((rec) => ({ ...rec, rotation: { ...rec.rotation!, attemptId, attemptStartedAt: d.now().toISOString() } }));
   const rec = s.record;
   const placeholder: GenerationRecord = {
-    n: rec.rotation!.n, keyId: '', keyArn: '', stage: 'pending', claimedAt: rec.rotation!.startedAt, kmsCreationDate: d.now().toISOString(),
-    authorizableSince: '', appliedPolicyDigest: '',
+    n: rec.rotation!.n,
+    keyId: '',
+    keyArn: '',
+    stage: 'pending',
+    claimedAt: rec.rotation!.startedAt,
+    kmsCreationDate: d.now().toISOString(),
+    authorizableSince: '',
+    appliedPolicyDigest: '',
   };
   const state = desiredKeyState(rec, placeholder);
   return eventually(d.sleep, ['MalformedPolicyDocumentException'], () => d.kms.createKey({

@@ -1,7 +1,7 @@
 /**
  * Phase "import": GetParametersForImport, wrap fresh material, ImportKeyMaterial.
  */
-import { Deps, step } from '../context';
+import { Deps, isThrottling, step } from '../context';
 import { isKmsError } from '../errors';
 import { generation, withGeneration } from '../ledger-model';
 import { withFreshMaterial, wrapMaterial } from '../material';
@@ -15,6 +15,27 @@ function validToAfter(from: Date, days: number): Date {
   return new Date(from.getTime() + days * 86_400_000 - 5 * 60_000);
 }
 
+/** Keep this much of the run for the phases after the import. */
+const RESERVE_MS = 60_000;
+
+/**
+ * GetParametersForImport is the account's scarcest quota (1 request/s by
+ * default), and a fleet due together queues on it: once the SDK's own retries
+ * give up, wait a jittered second or two and ask again for as long as the run
+ * has time; then the throttling ends the run cleanly and the next run goes on.
+ */
+async function patientlyThrottled<T>(d: Deps, run: () => Promise<T>): Promise<T> {
+  for (;;) {
+    try {
+      return await run();
+    } catch (e) {
+      if (!isThrottling(e) || d.remainingMs() < RESERVE_MS) throw e;
+      // Steady, jittered demand: a second or two between asks keeps the quota busy without a storm.
+      await d.sleep(1000 + Math.floor(Math.random() * 1500));
+    }
+  }
+}
+
 export async function importPhase(d: Deps, s: Session): Promise<void> {
   const r = s.record.rotation!;
   const g = generation(s.record, r.n)!;
@@ -22,7 +43,7 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
   await step(d, 'import', { group: s.record.groupId, generation: r.n, keyArn: g.keyArn, wrapping: `${settings.wrappingAlgorithm}/${settings.wrappingKeySpec}` }, async () => {
     let validTo: Date | undefined;
     for (let attempt = 1; ; attempt++) {
-      const params = await eventually(d.sleep, FRESH, () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec));
+      const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec)));
       validTo = settings.materialValidityDays > 0 ? validToAfter(d.now(), settings.materialValidityDays) : undefined;
       try {
         await withFreshMaterial(async (material) => {
