@@ -74,8 +74,9 @@ export interface GroupRecord {
   readonly updatedAt: string;
 }
 
+/** The generation the alias stands on; none once the group was destroyed (its keys are pending deletion). */
 export function currentGeneration(g: GroupRecord): GenerationRecord | undefined {
-  return g.generations.find((x) => x.stage === 'current');
+  return g.generations.find((x) => x.stage === 'current' && x.deletionScheduledAt === undefined);
 }
 
 export function generation(g: GroupRecord, n: number): GenerationRecord | undefined {

@@ -179,12 +179,16 @@ async function renameAlias(d: Deps, s: Session, from: string, declaredOld: strin
   const to = s.record.settings.aliasName;
   await step(d, 'rename-alias', { group: s.record.groupId, from, to }, async () => {
     const current = currentGeneration(s.record)!;
-    const created = await d.kms.createAlias(to, current.keyId);
-    if (created === 'exists' && (await d.kms.describeKey(to))?.keyId !== current.keyId) {
-      throw new InvalidRequestError(`alias ${to} already exists and does not point at this group's current key ${current.keyArn}`);
+    const ours = s.record.generations.map((g) => g.keyId);
+    if (await d.kms.createAlias(to, current.keyId) === 'exists') {
+      // Left by an earlier rename (say, one rolled back) on a generation of ours: move it; anybody else's: refuse.
+      const target = await aliasTarget(d, to, [current.keyId]);
+      if (target && !ours.includes(target.keyId)) {
+        throw new InvalidRequestError(`alias ${to} already exists and points at ${target.arn}, which this key group did not create`);
+      }
+      if (target && target.keyId !== current.keyId) await d.kms.updateAlias(to, current.keyId);
     }
     await d.ledger.registerAlias(to, s.record.groupId);
-    const ours = s.record.generations.map((g) => g.keyId);
     for (const old of new Set([from, declaredOld].filter((x): x is string => !!x && x !== to))) {
       const target = await aliasTarget(d, old, ours);
       if (target && ours.includes(target.keyId)) await d.kms.deleteAlias(old);

@@ -64,6 +64,8 @@ async function groupOf(d: Deps, req: RotationRequest): Promise<GroupRecord> {
 
 export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOutcome> {
   const rec = await step(d, 'discover', { alias: req.aliasName }, () => groupOf(d, req));
+  // When this run began: a scheduled rotation counts from here (its start offset and waits do not shift due dates).
+  const runStartedAt = d.now().toISOString();
   const current = currentGeneration(rec)!;
   let dueAt = dueDateOf(d, rec, await readCurrentKey(d, rec, current));
   const force = req.force || rec.emergencyRequestedAt !== undefined;
@@ -116,7 +118,8 @@ export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOut
         started = true;
         dueAt = undefined;
         const n = highestGeneration(s.record) + 1;
-        await s.save((x) => ({ ...x, emergencyRequestedAt: undefined, rotation: { n, reason: next.reason, phase: 'create', startedAt: d.now().toISOString() } }));
+        const startedAt = next.reason === 'scheduled' ? runStartedAt : d.now().toISOString();
+        await s.save((x) => ({ ...x, emergencyRequestedAt: undefined, rotation: { n, reason: next.reason, phase: 'create', startedAt } }));
         d.log.info('rotation started', { group: s.record.groupId, generation: n, reason: next.reason });
         continue;
       }

@@ -12,8 +12,16 @@ export function hourIn(timeZone: string, at: Date): number {
   return Number(hour) % 24;
 }
 
+/**
+ * A run up to half a schedule period before the due date counts as on time:
+ * scheduled runs arrive a few seconds late or early, and without the
+ * tolerance a rotation due at 03:05:02 would wait for the 03:15 run, and the
+ * next one start a run later again.
+ */
+export const DUE_TOLERANCE_MS = 5 * 60 * 1000;
+
 export function mayStartScheduled(now: Date, dueAt: Date, scheduleHour: number, timeZone: string): boolean {
-  if (now.getTime() < dueAt.getTime()) return false;
+  if (now.getTime() + DUE_TOLERANCE_MS < dueAt.getTime()) return false;
   return hourIn(timeZone, now) === scheduleHour || now.getTime() - dueAt.getTime() >= DAY_MS;
 }
 

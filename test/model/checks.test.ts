@@ -117,6 +117,19 @@ describe('the checks judge what the functions did', () => {
     expect(v).toEqual(expect.arrayContaining(['9: KMS was called while a forged event was refused', '9: the ledger was read for a forged event']));
   });
 
+  test('7: a fence put on the key the alias points at', async () => {
+    const g = await current();
+    const policy = JSON.parse(env.h.sim.state.key(g.keyId)!.policy);
+    policy.Statement.push({ Sid: 'RotationRetiredDecryptOnly', Effect: 'Deny', Principal: { AWS: '*' }, Action: ['kms:Encrypt'], Resource: '*' });
+    const v = await step([invocation({ calls: [call('PutKeyPolicy', { KeyId: g.keyId, PolicyName: 'default', Policy: JSON.stringify(policy) })] })]);
+    expect(v).toEqual(expect.arrayContaining([expect.stringMatching(/^7: rotate-if-due fenced .* while alias\/model-1 pointed at it/)]));
+  });
+
+  test('7: the alias moved to a key made less than a propagation window ago', async () => {
+    const v = await step([invocation({ calls: [call('UpdateAlias', { AliasName: hist.group.aliasName, TargetKeyId: hist.forgedKeyId })] })]);
+    expect(v).toEqual(expect.arrayContaining([expect.stringMatching(/^7: alias\/model-1 moved to .* s after the key was made \(window 420 s\)/)]));
+  });
+
   test('lock: two invocations at once whose KMS writes interleave', async () => {
     const keyId = (await current()).keyId;
     const tag = () => call('TagResource', { KeyId: keyId, Tags: [{ TagKey: 'rotation:stage', TagValue: 'current' }] });

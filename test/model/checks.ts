@@ -293,7 +293,7 @@ function secretLeaks(c: CheckContext): string[] {
 // 8. A success reported is true.
 
 function isDueAt(rec: GroupRecord, t: number): boolean {
-  if (rec.rotation) return true;
+  if (rec.rotation || rec.emergencyRequestedAt !== undefined) return true;
   const current = currentGeneration(rec);
   if (!rec.nextDueAt || !current) return false;
   const interval = rec.settings.intervalMonths;
@@ -427,10 +427,11 @@ function promotionAndFenceTiming(c: CheckContext): string[] {
   const w = windowMs(rec, hist);
   const events = aliasEvents(hist);
   const calls = [...hist.calls].sort((a, b) => a.seq - b.seq);
-  const stepSeqs = new Set(step.invocations.flatMap((r) => r.calls.map((x) => x.seq)));
+  // Promotions of rotations (a deploy's generation 1 has no writer to protect and is promoted at once).
+  const rotationSeqs = new Set(step.invocations.filter((r) => r.entry === 'rotation').flatMap((r) => r.calls.map((x) => x.seq)));
   for (const e of events) {
-    if (!stepSeqs.has(e.seq) || !e.to || !e.from || e.from === e.to) continue;
-    // The alias moved from one generation to another (a promotion).
+    if (!rotationSeqs.has(e.seq) || !e.to || !e.from || e.from === e.to) continue;
+    // The alias moved from one generation to another.
     const key = c.env.h.sim.state.key(e.to);
     if (key && e.at - key.creationDate.getTime() < w) {
       v.push(`7: ${e.alias} moved to ${e.to} at ${iso(e.at)}, ${Math.round((e.at - key.creationDate.getTime()) / 1000)} s after the key was made (window ${w / 1000} s)`);

@@ -11,13 +11,15 @@
  * DynamoDB each). Reproduce a failure outside jest with the printed command
  * (`npm run fuzz -- --seed S --path P`), which also shrinks it.
  */
+import { availableParallelism } from 'node:os';
 import { envOptionsFor } from './env';
 import { FAULT_KINDS } from './faults';
 import { runParallel } from './parallel';
 import { DEFAULT_SEED, describeWorld, formatReport } from './runner';
 
 const HISTORIES = Number(process.env.MODEL_HISTORIES ?? 300);
-const WORKERS = Number(process.env.MODEL_WORKERS ?? 2);
+/** One worker thread per core, two at most (the CI machine has two). */
+const WORKERS = Number(process.env.MODEL_WORKERS ?? Math.max(1, Math.min(2, availableParallelism())));
 
 describe('model-based histories against the simulator', () => {
   test(`${HISTORIES} seeded histories keep every invariant after every step`, async () => {

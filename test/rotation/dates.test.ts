@@ -47,3 +47,18 @@ describe('due dates', () => {
     expect(parseTimestamp('2026-02-28T03:00:00.000Z', 'tag x').getTime()).toBe(Date.UTC(2026, 1, 28, 3));
   });
 });
+
+describe('mayStartScheduled', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { mayStartScheduled, DUE_TOLERANCE_MS } = require('../../lambda/rotation/schedule-window') as typeof import('../../lambda/rotation/schedule-window');
+  const due = new Date('2026-07-01T03:05:02Z');
+  test('a run a few seconds before the due date counts as on time, half a period before does not', () => {
+    expect(mayStartScheduled(new Date('2026-07-01T03:05:00Z'), due, 3, 'Etc/UTC')).toBe(true);
+    expect(mayStartScheduled(new Date(due.getTime() - DUE_TOLERANCE_MS - 1), due, 3, 'Etc/UTC')).toBe(false);
+  });
+  test('outside the configured hour only once a day overdue; the hour is read in the time zone', () => {
+    expect(mayStartScheduled(new Date('2026-07-01T04:05:00Z'), due, 3, 'Etc/UTC')).toBe(false);
+    expect(mayStartScheduled(new Date('2026-07-02T04:05:02Z'), due, 3, 'Etc/UTC')).toBe(true);
+    expect(mayStartScheduled(new Date('2026-07-01T03:05:00Z'), due, 5, 'Europe/Berlin')).toBe(true);
+  });
+});
