@@ -68,7 +68,7 @@ export async function measureFleet(groups: number, progress: (line: string) => v
     // retry mode's client-side rate limiter is per client, so sharing one would pace the whole fleet together).
     const options = (): HandlerOptions => ({
       kms: sim.client({ maxAttempts: 8, retryMode: 'adaptive' }) as KMSClient,
-      importer: sim.client({ maxAttempts: 1 }) as KMSClient,
+      once: sim.client({ maxAttempts: 1 }) as KMSClient,
       tagging: sim.taggingClient({ maxAttempts: 5, retryMode: 'adaptive' }) as ResourceGroupsTaggingAPIClient,
       dynamodb: db.client({ maxAttempts: 5 }),
       tableName,

@@ -19,8 +19,11 @@ export interface HandlerOptions {
   readonly kms?: KMSClient;
   /** @default - a client from the standard SDK configuration */
   readonly tagging?: ResourceGroupsTaggingAPIClient;
-  /** The client for GetParametersForImport. @default - `kms` when given, else one attempt per call (the import phase paces retries) */
-  readonly importer?: KMSClient;
+  /**
+   * The client for CreateKey and GetParametersForImport, which the phases retry themselves.
+   * @default - `kms` when given, else one attempt per call
+   */
+  readonly once?: KMSClient;
   /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_DYNAMODB is honoured) */
   readonly dynamodb?: DynamoDBClient;
   /** @default - the LEDGER_TABLE_NAME environment variable */
@@ -48,8 +51,8 @@ export function defaultKmsClient(): KMSClient {
   return new KMSClient({ maxAttempts: 8, retryMode: 'adaptive' });
 }
 
-/** One attempt: the import phase retries throttled GetParametersForImport calls at a steady pace. */
-export function defaultImportClient(): KMSClient {
+/** One attempt per call: the phases retry throttled calls themselves, and never a CreateKey that may have happened. */
+export function defaultSingleAttemptClient(): KMSClient {
   return new KMSClient({ maxAttempts: 1 });
 }
 
@@ -71,7 +74,7 @@ function entryPoint<Q, R>(
     kms: new KmsGateway(
       options.kms ?? defaultKmsClient(),
       options.tagging ?? defaultTaggingClient(),
-      options.importer ?? (options.kms ? undefined : defaultImportClient()),
+      options.once ?? (options.kms ? undefined : defaultSingleAttemptClient()),
     ),
     ledger: new Ledger(options.dynamodb ?? defaultDynamoDbClient(), tableNameOf(options)),
     now: options.now ?? (() => new Date()),

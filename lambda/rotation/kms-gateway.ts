@@ -66,13 +66,15 @@ function op<T>(operation: string, answer: Promise<T>): Promise<T> {
 
 export class KmsGateway {
   /**
-   * @param importer the client for GetParametersForImport, the scarcest quota (1/s): with one
-   *   attempt, its caller paces the retries itself (phases/import.ts) instead of the SDK's growing backoff.
+   * @param once the client for the calls the phases retry themselves (phases/patience.ts):
+   *   `CreateKey`, which must not be repeated by the SDK after a lost answer (KMS has no
+   *   idempotency token, so a retry would make a second key), and `GetParametersForImport`,
+   *   the scarcest quota (1/s), paced steadily instead of with the SDK's growing backoff.
    */
   constructor(
     private readonly kms: KMSClient,
     private readonly tagging: ResourceGroupsTaggingAPIClient,
-    private readonly importer: KMSClient = kms,
+    private readonly once: KMSClient = kms,
   ) {}
 
 
@@ -108,7 +110,7 @@ export class KmsGateway {
   }
 
   async createKey(input: { policy: PolicyDocument; description: string; tags: TagMap }): Promise<KeyInfo> {
-    const r = await op('kms:CreateKey', this.kms.send(new CreateKeyCommand({
+    const r = await op('kms:CreateKey', this.once.send(new CreateKeyCommand({
       Origin: 'EXTERNAL',
       KeySpec: 'SYMMETRIC_DEFAULT',
       KeyUsage: 'ENCRYPT_DECRYPT',
@@ -147,7 +149,7 @@ export class KmsGateway {
   }
 
   async importParameters(keyId: string, algorithm: WrappingAlgorithm, spec: WrappingKeySpec): Promise<ImportParameters> {
-    const r = await op('kms:GetParametersForImport', this.importer.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: spec })));
+    const r = await op('kms:GetParametersForImport', this.once.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: algorithm, WrappingKeySpec: spec })));
     return {
       publicKey: required(r.PublicKey, 'PublicKey in GetParametersForImport'),
       importToken: required(r.ImportToken, 'ImportToken in GetParametersForImport'),

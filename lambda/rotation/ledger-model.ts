@@ -57,7 +57,7 @@ export interface LockRecord {
   readonly purpose: string;
 }
 
-export type GroupStatus = 'creating' | 'active' | 'retained' | 'destroyed' | 'failed';
+export type GroupStatus = 'creating' | 'active' | 'retained' | 'destroying' | 'destroyed' | 'failed';
 
 export interface GroupRecord {
   readonly groupId: string;

@@ -229,6 +229,8 @@ export async function deleteGroup(d: Deps, req: DeleteRequest): Promise<CustomRe
 async function destroy(d: Deps, s: Session): Promise<void> {
   const window = s.record.settings.pendingWindowDays;
   await step(d, 'destroy', { group: s.record.groupId, pendingWindowDays: window }, async () => {
+    // First: from here on no rotation runs, and a Delete that dies half-way is run again from the ledger.
+    await s.save((r) => ({ ...r, status: 'destroying' }));
     await scheduleUnrecordedAttemptDeletion(d, s, window);
     for (const g of [...liveGenerations(s.record)].reverse()) await scheduleGenerationDeletion(d, s, g, window);
     const aliasName = s.record.settings.aliasName;

@@ -59,6 +59,7 @@ async function groupOf(d: Deps, req: RotationRequest): Promise<GroupRecord> {
   if (!rec) throw new InvalidRequestError(`no key group with alias ${req.aliasName}${req.groupId ? ` and group id ${req.groupId}` : ''} is in the ledger; deploy it first (or recover the ledger, see docs/consistency.md)`);
   if (rec.settings.aliasName !== req.aliasName) throw new InvalidRequestError(`key group ${rec.groupId} has alias ${rec.settings.aliasName}, not ${req.aliasName}`);
   if (rec.status !== 'active') throw new InvalidRequestError(`key group ${rec.groupId} is ${rec.status}; only an active group rotates`);
+  if (!currentGeneration(rec)) throw new InvalidRequestError(`key group ${rec.groupId} has no current generation; only a deployed group rotates`);
   return rec;
 }
 

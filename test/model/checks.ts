@@ -597,9 +597,11 @@ export async function writerEncrypts(env: ModelEnv, hist: History, what: string)
     const name = (e as Error).name;
     const consistency = env.options.consistency;
     if (name === 'AccessDeniedException') return [`7: the writer was denied Encrypt through ${g.aliasName}: ${(e as Error).message}`];
-    // A brand-new alias is not seen by every read at once (read lag): when did a function last create it?
+    // A brand-new alias is not seen by every request at once (read lag): for a while it resolves to nothing,
+    // or (re-created after a DESTROY) to the key it named before, now pending deletion. When was it made?
     const created = Math.max(g.aliasCreatedAt, ...hist.calls.filter((x) => x.op === 'CreateAlias' && x.status === 200 && x.request.AliasName === g.aliasName).map((x) => x.at));
-    if (name === 'NotFoundException' && consistency && env.h.sim.clock.now().getTime() - created <= consistency.readLagMs) {
+    const fresh = consistency && env.h.sim.clock.now().getTime() - created <= consistency.readLagMs;
+    if (fresh && (name === 'NotFoundException' || (name === 'KMSInvalidStateException' && /pending deletion/.test((e as Error).message)))) {
       hist.freshAliasMisses += 1;
       return [];
     }
@@ -652,11 +654,15 @@ function expectedRefusal(c: CheckContext, r: InvocationResult): boolean {
   return c.step.concurrent && e.name === 'InconsistentGroupError' && /is (destroyed|retained|failed)/.test(e.message);
 }
 
+const PROGRAMMING_ERRORS = ['TypeError', 'ReferenceError', 'RangeError', 'SyntaxError'];
+
 function liveness(c: CheckContext): string[] {
   const { step } = c;
   const v: string[] = [];
   if (step.forged) return v;
   for (const r of step.invocations) {
+    // A programming error is never an answer, whatever the fault or the state.
+    if (r.error && PROGRAMMING_ERRORS.includes(r.error.name)) v.push(`liveness: ${r.label} crashed: ${r.error.name}: ${r.error.message} (${r.error.stack?.split('\n')[1]?.trim()})`);
     if (!r.absorbable || step.phaseBefore === 'deleting') continue;
     if (r.death === 'timeout') v.push(`liveness: ${r.label} ran past its ${r.entry} timeout and was killed (after ${r.calls.length} KMS requests)`);
     if (r.error && !expectedRefusal(c, r)) v.push(`liveness: ${r.label} failed although nothing stopped it: ${r.error.name}: ${r.error.message}`);

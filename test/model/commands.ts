@@ -52,18 +52,7 @@ abstract class Step implements Cmd {
 
   async run(m: History, env: ModelEnv): Promise<void> {
     m.steps += 1;
-    const t = Date.now();
-    try {
-      await this.perform(m, env);
-    } finally {
-      if (process.env.MODEL_PROFILE) {
-        const name = this.constructor.name;
-        const p = (globalThis as any).__modelProfile ??= {};
-        p[name] = p[name] ?? [0, 0];
-        p[name][0] += 1;
-        p[name][1] += Date.now() - t;
-      }
-    }
+    await this.perform(m, env);
   }
 
   /** One checked sub-step: act, record, check every invariant. */

@@ -105,7 +105,6 @@ async function main(): Promise<number> {
   console.log(`writer's Encrypt through a brand-new alias not found yet (eventual consistency, allowed): ${tally.freshAliasMisses}`);
   console.log(`invocations: ${tally.outcomeSummary()}`);
   console.log(`faults by kind: ${tally.faults.breakdown()}`);
-  if (process.env.MODEL_PROFILE) console.log(JSON.stringify((globalThis as any).__modelProfile));
   console.log(tally.summary());
   return tally.failed > 0 ? 1 : 0;
 }

@@ -122,7 +122,7 @@ export class History {
   readonly calls: FunctionCall[] = [];
   /** The ledger entry as the last check read it (the state before the next step: nothing runs between steps). */
   lastRecord: GroupRecord | undefined;
-  /** Alias-not-found answers to the writer within the read lag after the alias was made (eventual consistency). */
+  /** Answers to the writer from before a brand-new alias existed within the read lag after the alias was made (eventual consistency). */
   freshAliasMisses = 0;
 
   constructor(readonly id: number, readonly setup: HistorySetup, env: ModelEnv) {

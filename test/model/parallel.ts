@@ -40,13 +40,25 @@ function workerBundle(): string {
   const esbuild = require('esbuild') as typeof import('esbuild');
   mkdirSync(BUNDLE_DIR, { recursive: true });
   const outfile = join(BUNDLE_DIR, `shard-worker-${process.pid}.js`);
-  esbuild.buildSync({ entryPoints: [WORKER_SOURCE], bundle: true, platform: 'node', target: 'node20', format: 'cjs', packages: 'external', outfile, logLevel: 'error' });
+  esbuild.buildSync({
+    entryPoints: [WORKER_SOURCE],
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    packages: 'external',
+    outfile,
+    logLevel: 'error',
+    // Stack traces (a crash the model reports) name the sources, not the bundle.
+    sourcemap: 'inline',
+    sourcesContent: false,
+  });
   return outfile;
 }
 
 function runWorker(file: string, spec: ShardSpec, env: ModelEnvOptions, stacks: SynthesizedStacks): Promise<ShardResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(file, { workerData: { spec, env, stacks, wrappingKeyCacheDir: DEFAULT_WRAPPING_KEY_CACHE_DIR } });
+    const worker = new Worker(file, { execArgv: ['--enable-source-maps'], workerData: { spec, env, stacks, wrappingKeyCacheDir: DEFAULT_WRAPPING_KEY_CACHE_DIR } });
     let result: ShardResult | undefined;
     worker.on('message', (m: { result?: ShardResult; error?: string }) => {
       if (m.error) reject(new Error(`shard ${spec.shard}: ${m.error}`));

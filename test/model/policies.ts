@@ -15,7 +15,7 @@
  * the template reader, this file and the aws-cdk-lib version).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PolicyDocument } from '../iam';
 
@@ -134,6 +134,8 @@ export function synthesizedStacks(): SynthesizedStacks {
   loaded = synthesize();
   try {
     mkdirSync(CACHE_DIR, { recursive: true });
+    // Only the newest synthesis is worth keeping.
+    for (const old of readdirSync(CACHE_DIR).filter((n) => n.startsWith('policies-'))) rmSync(join(CACHE_DIR, old), { force: true });
     writeFileSync(file, JSON.stringify(loaded));
   } catch {
     // A read-only node_modules only costs the next run the synthesis.

@@ -84,10 +84,13 @@ export class Harness {
     const optionsAs = (credentials?: Credentials): HandlerOptions => {
       const kms = this.sim.client({ maxAttempts: o.maxAttempts ?? 3, retryMode: 'standard', ...(credentials ? { credentials } : {}), ...o.kmsConfig });
       const tagging = this.sim.taggingClient({ maxAttempts: o.maxAttempts ?? 3, ...(credentials ? { credentials } : {}) });
-      for (const c of [kms, tagging]) o.budget?.attach(c);
+      // As in Lambda: one attempt for the calls the phases retry themselves (CreateKey, GetParametersForImport).
+      const once = this.sim.client({ ...(credentials ? { credentials } : {}), ...o.kmsConfig, maxAttempts: 1, retryStrategy: undefined });
+      for (const c of [kms, tagging, once]) o.budget?.attach(c);
       return {
         kms,
         tagging,
+        once,
         dynamodb,
         tableName: this.tableName,
         now: () => this.sim.clock.now(),

@@ -11,27 +11,34 @@ import { currentGeneration } from '../../lambda/rotation/ledger-model';
 
 const GROUPS = Array.from({ length: 10 }, (_, i) => ({ groupId: `fleet-${i}`, aliasName: `alias/fleet-${i}` }));
 const HOUR = 3_600_000;
+/** A run's time when the test is not about running out of it (see the first test). */
+const UNHURRIED_MS = 24 * HOUR;
 
 describe('ten key groups under the account\'s request quotas', () => {
   let h: Harness;
+  let deployed: Array<{ Data?: Record<string, string> }>;
   // Every quota four times the default, so the test takes seconds: the contention is the same, only faster.
-  beforeAll(async () => { h = await Harness.start({ quotas: 'default', quotaScale: 4 }); });
-  afterAll(async () => h.stop());
+  beforeEach(async () => {
+    h = await Harness.start({ quotas: 'default', quotaScale: 4 });
+    // Ten runs at once share one simulated clock, and each one's backoff sleeps move it for all: give them the
+    // time a deployment has in real life (the quotas are on real time) rather than let the shared clock eat it.
+    deployed = await Promise.all(GROUPS.map((g) => h.deploy(h.functions({ maxAttempts: 12, remainingMs: UNHURRIED_MS }), { GroupId: g.groupId, AliasName: g.aliasName })));
+  });
+  afterEach(async () => h.stop());
 
-  test('deployed at once: all succeed, with throttled calls retried', async () => {
-    const results = await Promise.all(GROUPS.map((g) => h.deploy(h.functions({ maxAttempts: 12 }), { GroupId: g.groupId, AliasName: g.aliasName })));
-    expect(results.map((r) => r.Data?.Generation)).toEqual(Array(10).fill('1'));
+  test('deployed at once: all succeed, with throttled calls retried', () => {
+    expect(deployed.map((r) => r.Data?.Generation)).toEqual(Array(10).fill('1'));
     expect(h.sim.quotas.throttled('GetParametersForImport')).toBeGreaterThan(0);
   });
 
   test('rotating at once: GetParametersForImport queues for as long as the run has time, so every run makes its generation', async () => {
     // Two attempts per call: the SDK gives up on a throttled call at once; the import phase keeps asking.
-    const f = h.functions({ maxAttempts: 2 });
+    const f = h.functions({ maxAttempts: 2, remainingMs: UNHURRIED_MS });
     const throttledBefore = h.sim.quotas.throttled('GetParametersForImport');
     const first = await Promise.all(GROUPS.map((g) => f.rotation(rotateNow(g.aliasName, g.groupId))));
-    expect(first.map((o) => [o.outcome, o.phasesDone.join(','), !!o.throttled])).toEqual(Array(10).fill(['started', 'create,import,test', false]));
+    // (The shared simulated clock can carry a run past the propagation window: then it promotes too.)
+    expect(first.map((o) => [o.phasesDone.slice(0, 3).join(','), !!o.throttled])).toEqual(Array(10).fill(['create,import,test', false]));
     expect(h.sim.quotas.throttled('GetParametersForImport')).toBeGreaterThan(throttledBefore);
-    await h.runSchedule(f, 3_600_000, undefined, undefined, GROUPS.map((g) => rotateIfDue(g.aliasName, g.groupId)));
   });
 
   test('rotating at once with little time left: the throttled runs stop cleanly and later runs finish every rotation', async () => {
@@ -41,16 +48,14 @@ describe('ten key groups under the account\'s request quotas', () => {
     expect(first.filter((o) => o.throttled).length).toBeGreaterThan(0);
     expect(first.every((o) => o.outcome === 'started')).toBe(true);
     expect(h.log.errors()).toEqual([]);
-    // The schedule goes on (one run per group every 10 minutes, the groups of a run in parallel).
-    for (let t = 0; t < 2 * HOUR; t += 600_000) {
-      h.sim.clock.advance(600_000);
-      await Promise.all(GROUPS.map((g) => impatient.rotation(rotateIfDue(g.aliasName, g.groupId))));
-    }
+    // The schedule goes on (one run per group every 10 minutes, the groups of a run in parallel), each run with its full time.
+    const later = h.functions({ maxAttempts: 2, remainingMs: UNHURRIED_MS });
+    await h.runSchedule(later, 2 * HOUR, undefined, undefined, GROUPS.map((g) => rotateIfDue(g.aliasName, g.groupId)));
     for (const g of GROUPS) {
       const rec = await h.group(g.groupId);
-      const expected = [[1, 'retired', true], [2, 'retired', true], [3, 'current', false]];
+      const expected = [[1, 'retired', true], [2, 'current', false]];
       expect([g.groupId, rec.rotation, rec.generations.map((x) => [x.n, x.stage, !!x.fencedAt])]).toEqual([g.groupId, undefined, expected]);
-      expect(h.groupKeys(g.groupId)).toHaveLength(3);
+      expect(h.groupKeys(g.groupId)).toHaveLength(2);
       expect(h.aliasTarget(g.aliasName)).toBe(currentGeneration(rec)!.keyId);
     }
     expect(h.log.errors()).toEqual([]);

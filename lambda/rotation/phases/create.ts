@@ -5,13 +5,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { generationAlias } from '../aliases';
-import { Deps, step } from '../context';
+import { Deps, isThrottling, step } from '../context';
 import { InconsistentGroupError } from '../errors';
 import { desiredKeyState, policyDigest } from '../key-state';
 import { KeyInfo } from '../kms-gateway';
 import { generation, GenerationRecord, GroupRecord, withGeneration } from '../ledger-model';
 import { eventually } from '../retry';
 import { Session } from '../session';
+import { aliasTarget } from './alias-target';
+import { patientlyThrottled } from './patience';
 import { TAG } from '../tags';
 
 /** KMS may not see a key (or a role named in a policy) it has just made. */
@@ -22,7 +24,7 @@ export async function createPhase(d: Deps, s: Session): Promise<void> {
   const groupId = s.record.groupId;
   await step(d, 'create', { group: groupId, generation: r.n }, async () => {
     if (!generation(s.record, r.n)) {
-      const key = (await findEarlierAttempt(d, s.record)) ?? await createKey(d, s);
+      const key = (await findEarlierAttempt(d, s.record)) ?? await createKeyOrFindIt(d, s);
       await s.save((rec) => withGeneration(rec, newGeneration(rec, r.n, key, d.now())));
       d.log.info('created key', { group: groupId, generation: r.n, keyArn: key.arn });
     }
@@ -68,6 +70,28 @@ async function findEarlierAttempt(d: Deps, rec: GroupRecord): Promise<KeyInfo | 
   return key;
 }
 
+/**
+ * A CreateKey whose answer was lost (a 5xx, a timeout) may have made the key:
+ * look for it by its attempt id (the tagging index may lag a little) before
+ * giving up; a key found is adopted, so none is made twice.
+ */
+async function createKeyOrFindIt(d: Deps, s: Session): Promise<KeyInfo> {
+  try {
+    return await createKey(d, s);
+  } catch (e) {
+    if (isThrottling(e)) throw e;
+    try {
+      return await eventually(d.sleep, ['NotIndexedYet'], async () => {
+        const key = await findEarlierAttempt(d, s.record);
+        if (!key) throw Object.assign(new Error('not indexed yet'), { name: 'NotIndexedYet' });
+        return key;
+      }, { attempts: 4, baseMs: 1000, maxMs: 4000 });
+    } catch {
+      throw e;
+    }
+  }
+}
+
 async function createKey(d: Deps, s: Session): Promise<KeyInfo> {
   const attemptId = randomUUID();
   // Recorded before CreateKey: if this run dies right after it, the next run finds the key by this id.
@@ -84,18 +108,21 @@ async function createKey(d: Deps, s: Session): Promise<KeyInfo> {
     appliedPolicyDigest: '',
   };
   const state = desiredKeyState(rec, placeholder);
-  return eventually(d.sleep, ['MalformedPolicyDocumentException'], () => d.kms.createKey({
+  // Retried only when KMS certainly did not make the key (throttled, or a policy principal not visible yet);
+  // any other failure ends the run, and the next run finds a key that was made by its attempt id.
+  return patientlyThrottled(d, () => eventually(d.sleep, ['MalformedPolicyDocumentException'], () => d.kms.createKey({
     policy: state.policy,
     description: state.description,
     tags: { ...state.tags, [TAG.attempt]: attemptId },
-  }));
+  })));
 }
 
 async function register(d: Deps, groupId: string, g: GenerationRecord): Promise<void> {
   const name = generationAlias(groupId, g.n);
   const created = await eventually(d.sleep, FRESH, () => d.kms.createAlias(name, g.keyId));
   if (created === 'exists') {
-    const target = await d.kms.describeKey(name);
+    // Our own CreateAlias whose answer was lost (the SDK's retry found it) shows our key once KMS catches up.
+    const target = await aliasTarget(d, name, [g.keyId]);
     if (target?.keyId !== g.keyId) {
       throw new InconsistentGroupError(`${name} already points at ${target?.arn ?? 'another key'}, not at generation ${g.n} (${g.keyArn}); recover the ledger (see docs/consistency.md)`);
     }

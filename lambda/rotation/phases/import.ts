@@ -1,39 +1,19 @@
 /**
  * Phase "import": GetParametersForImport, wrap fresh material, ImportKeyMaterial.
  */
-import { Deps, isThrottling, step } from '../context';
+import { Deps, step } from '../context';
 import { isKmsError } from '../errors';
 import { generation, withGeneration } from '../ledger-model';
 import { withFreshMaterial, wrapMaterial } from '../material';
 import { eventually } from '../retry';
 import { Session } from '../session';
+import { patientlyThrottled } from './patience';
 
 const FRESH = ['NotFoundException', 'KMSInvalidStateException'];
 
 /** A few minutes short of the limit, so KMS's "at most 365 days from the request" holds even with clock skew. */
 function validToAfter(from: Date, days: number): Date {
   return new Date(from.getTime() + days * 86_400_000 - 5 * 60_000);
-}
-
-/** Keep this much of the run for the phases after the import. */
-const RESERVE_MS = 60_000;
-
-/**
- * GetParametersForImport is the account's scarcest quota (1 request/s by
- * default), and a fleet due together queues on it: once the SDK's own retries
- * give up, wait a jittered second or two and ask again for as long as the run
- * has time; then the throttling ends the run cleanly and the next run goes on.
- */
-async function patientlyThrottled<T>(d: Deps, run: () => Promise<T>): Promise<T> {
-  for (;;) {
-    try {
-      return await run();
-    } catch (e) {
-      if (!isThrottling(e) || d.remainingMs() < RESERVE_MS) throw e;
-      // Steady, jittered demand: a second or two between asks keeps the quota busy without a storm.
-      await d.sleep(1000 + Math.floor(Math.random() * 1500));
-    }
-  }
 }
 
 export async function importPhase(d: Deps, s: Session): Promise<void> {

@@ -10,6 +10,7 @@ import { currentGeneration, generation, GroupRecord, withGeneration } from '../l
 import { afterWindow } from '../plan';
 import { eventually } from '../retry';
 import { Session } from '../session';
+import { aliasTarget } from './alias-target';
 import { applyKeyState } from './apply-key-state';
 
 const FRESH = ['NotFoundException', 'KMSInvalidStateException'];
@@ -45,7 +46,7 @@ async function createUserAlias(d: Deps, rec: GroupRecord, keyId: string): Promis
   const aliasName = rec.settings.aliasName;
   const created = await eventually(d.sleep, FRESH, () => d.kms.createAlias(aliasName, keyId));
   if (created === 'created') return;
-  const target = await d.kms.describeKey(aliasName);
+  const target = await aliasTarget(d, aliasName, [keyId]);
   if (target?.keyId === keyId) return; // our own CreateAlias, whose answer was lost and retried
   if (target && rec.generations.some((x) => x.keyId === target.keyId)) {
     await d.kms.updateAlias(aliasName, keyId);
