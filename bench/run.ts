@@ -162,7 +162,7 @@ function resultsTable(m: Measurements): { header: Row; rows: Row[]; notes: strin
     `Per additional key: ${typesText(f.perGroupTypes)}. Not repeated: ${typesText(f.sharedTypes)}.`,
     `At ${mk.verified} keys: ${plural(mk.managedPoliciesAtMax, 'IAM::ManagedPolicy')} split off the rotation role's policy (IAM allows ${IAM_MANAGED_POLICIES_PER_ROLE} per role by default), `
       + `template ${formatBytes(mk.templateBytesAtMax)} (CloudFormation takes ≤ 1 MB from S3); synthesized: ${Object.entries(mk.probes).map(([n, res]) => `${n} keys→${res}`).join(', ')}.`,
-    'Cold start: whole process, spawn to exit; bundle = require(index.js) + handler({action:"rotate-if-due"}) (builds KMS + tagging clients, 1 DescribeKey → NotFound); '
+    'Cold start: whole process, spawn to exit; bundle = require(index.js) + rotationHandler({action:"rotate-if-due"}) (builds KMS, tagging and DynamoDB clients, 1 ledger GetItem, refused by the local endpoint); '
       + 'baseline = require("@aws-sdk/client-kms") + new KMSClient({}) + 1 DescribeKey → NotFound; same env, local endpoint.',
     `One rotation = its three scheduled runs (start; promote a propagation window later; fence a window after that). KMS calls by operation: ${Object.entries(r.empty.byOperation).map(([op, n]) => `${op} ${n}`).join(', ')}.`,
     `Ledger calls by operation: ${Object.entries(r.empty.ledgerByOperation).map(([op, n]) => `${op} ${n}`).join(', ')}.`,
@@ -304,18 +304,20 @@ async function runFleets(sizes: number[]): Promise<void> {
     String(r.invocations), String(r.throttledCalls), String(r.runsEndedThrottled), String(r.deadLetters), String(r.orphans), String(r.overdue),
   ]);
   console.log(`\n${renderText(header, rows)}`);
-  console.log('  quota floor: N / 1 s (GetParametersForImport, once per rotation); "until all tested": real time from the first scheduled run until every new generation was made, imported and tested.');
+  console.log('  quota floor: N / 1 s (GetParametersForImport, once per rotation); "until all tested": real time from the first scheduled run'
+    + ' until every new generation was made, imported and tested.');
   console.log('  Promotion and fence follow at the next runs (a propagation window apart); real seconds per run: '
     + results.map((r) => `N=${r.groups}: ${r.runSeconds.map((x) => x.toFixed(1)).join(', ')}`).join('; '));
-  const targets: Target[] = results.filter((r) => r.groups >= 100).flatMap((r) => [
+  const fleetTargets: Target[] = results.filter((r) => r.groups >= 100).flatMap((r) => [
     { name: `completion ratio to the quota floor, N = ${r.groups}`, value: round(r.ratioToFloor, 2), max: 1.25, unit: '×' },
     { name: `dead letters + orphans + overdue, N = ${r.groups}`, value: r.deadLetters + r.orphans + r.overdue, max: 0, unit: '' },
   ]);
-  if (targets.length > 0) {
+  if (fleetTargets.length > 0) {
     console.log('\nTargets\n');
-    for (const verdict of judge(targets)) console.log(`  ${formatVerdict(verdict)}`);
+    for (const verdict of judge(fleetTargets)) console.log(`  ${formatVerdict(verdict)}`);
   }
-  console.log(JSON.stringify({ fleet: results.map((r) => ({ ...r, ratioToFloor: round(r.ratioToFloor, 2), importSeconds: round(r.importSeconds, 1) })) }));
+  const fleet = results.map((r) => ({ ...r, ratioToFloor: round(r.ratioToFloor, 2), importSeconds: round(r.importSeconds, 1) }));
+  console.log(JSON.stringify({ fleet }));
 }
 
 main().catch((e: unknown) => {

@@ -13,9 +13,9 @@ import { importPhase } from './phases/import';
 import { promotePhase } from './phases/promote';
 import { testPhase } from './phases/test';
 import { nextWork } from './plan';
-import { startOffsetSeconds } from './start-offset';
 import { RotationRequest } from './requests';
 import { GroupBusyError, Session } from './session';
+import { startOffsetSeconds } from './start-offset';
 
 /**
  * `started`: a new generation is being made (promotion and fence follow at later runs).

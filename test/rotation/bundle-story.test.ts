@@ -5,10 +5,10 @@
  * passes the 24-month story too.
  */
 import { execFileSync } from 'node:child_process';
-import { node24Binary } from '../construct/node24';
 import { BundleProcess } from './bundle-process';
 import { Harness, REGION } from './harness';
 import { runStory, STORY_GROUP } from './story';
+import { node24Binary } from '../construct/node24';
 
 describe('24-month story, N = 6 (shipped bundle)', () => {
   let h: Harness;

@@ -22,7 +22,8 @@ describe('ten key groups under the account\'s request quotas', () => {
     h = await Harness.start({ quotas: 'default', quotaScale: 4 });
     // Ten runs at once share one simulated clock, and each one's backoff sleeps move it for all: give them the
     // time a deployment has in real life (the quotas are on real time) rather than let the shared clock eat it.
-    deployed = await Promise.all(GROUPS.map((g) => h.deploy(h.functions({ maxAttempts: 12, remainingMs: UNHURRIED_MS }), { GroupId: g.groupId, AliasName: g.aliasName })));
+    const f = h.functions({ maxAttempts: 12, remainingMs: UNHURRIED_MS });
+    deployed = await Promise.all(GROUPS.map((g) => h.deploy(f, { GroupId: g.groupId, AliasName: g.aliasName })));
   });
   afterEach(async () => h.stop());
 

@@ -1,10 +1,10 @@
 /**
  * A fleet's scheduled rotations are spread over the minute deterministically.
  */
-import { currentGeneration } from '../../lambda/rotation/ledger-model';
-import { START_SPREAD_SECONDS, startOffsetSeconds } from '../../lambda/rotation/start-offset';
 import { rotateIfDue, rotateNow } from './fixtures';
 import { Harness } from './harness';
+import { currentGeneration } from '../../lambda/rotation/ledger-model';
+import { START_SPREAD_SECONDS, startOffsetSeconds } from '../../lambda/rotation/start-offset';
 
 describe('start offsets', () => {
   test('derived from the group id: the same every time, spread over the minute', () => {

@@ -20,10 +20,12 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
   const r = s.record.rotation!;
   const g = generation(s.record, r.n)!;
   const settings = s.record.settings;
-  await step(d, 'import', { group: s.record.groupId, generation: r.n, keyArn: g.keyArn, wrapping: `${settings.wrappingAlgorithm}/${settings.wrappingKeySpec}` }, async () => {
+  const wrapping = `${settings.wrappingAlgorithm}/${settings.wrappingKeySpec}`;
+  await step(d, 'import', { group: s.record.groupId, generation: r.n, keyArn: g.keyArn, wrapping }, async () => {
     let validTo: Date | undefined;
     for (let attempt = 1; ; attempt++) {
-      const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec)));
+      const ask = () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec);
+      const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, ask));
       validTo = settings.materialValidityDays > 0 ? validToAfter(d.now(), settings.materialValidityDays) : undefined;
       try {
         await withFreshMaterial(async (material) => {
