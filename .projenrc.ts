@@ -142,7 +142,8 @@ project.tryFindObjectFile('package.json')?.addOverride('jest.transform', {
 // the bundle ships in the package (assets/rotation/index.js), so a consumer's
 // synth needs neither esbuild nor Docker. The KMS client is bundled, not taken
 // from the runtime; the SDK's ES-module build tree-shakes better.
-project.bundler.addBundle('lambda/rotation-function.ts', {
+// Both bundles: Node.js 24, self-contained, minified, ES-module builds of the SDK (they tree-shake better).
+const BUNDLE_OPTIONS = {
   platform: 'node',
   target: 'node24',
   externals: [],
@@ -150,6 +151,9 @@ project.bundler.addBundle('lambda/rotation-function.ts', {
   sourcemap: false,
   watchTask: false,
   mainFields: ['module', 'main'],
+};
+project.bundler.addBundle('lambda/rotation-function.ts', {
+  ...BUNDLE_OPTIONS,
   esbuildArgs: {
     // Lambda supplies credentials in the environment: ship only that provider.
     '--alias:@aws-sdk/credential-provider-node': './lambda/env-credentials.ts',
@@ -159,13 +163,7 @@ project.bundler.addBundle('lambda/rotation-function.ts', {
 });
 // The operators' command-line tool, bundled the same way and shipped as the package's bin.
 project.bundler.addBundle('lambda/cli.ts', {
-  platform: 'node',
-  target: 'node24',
-  externals: [],
-  minify: true,
-  sourcemap: false,
-  watchTask: false,
-  mainFields: ['module', 'main'],
+  ...BUNDLE_OPTIONS,
   banner: '#!/usr/bin/env node',
   esbuildArgs: { '--metafile': 'assets/lambda/cli.meta.json' },
 });
