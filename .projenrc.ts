@@ -8,6 +8,8 @@ const POWERTOOLS_LOGGER = '@aws-lambda-powertools/logger@2.36.0';
 const ENV_CREDENTIALS = '@aws-sdk/credential-provider-env@3.972.84';
 const DYNAMODB_CLIENT = '@aws-sdk/client-dynamodb@3.1162.0';
 const DYNAMODB_DOCUMENT = '@aws-sdk/lib-dynamodb@3.1162.0';
+const EVENTBRIDGE_CLIENT = '@aws-sdk/client-eventbridge@3.1164.0';
+const POWERTOOLS_METRICS = '@aws-lambda-powertools/metrics@2.36.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-rotating-imported-key',
@@ -69,6 +71,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     ENV_CREDENTIALS,
     DYNAMODB_CLIENT,
     DYNAMODB_DOCUMENT,
+    EVENTBRIDGE_CLIENT,
+    POWERTOOLS_METRICS,
     // A real DynamoDB implementation (LevelDB in memory) for the ledger's tests; never shipped.
     'dynalite@^4.0.0',
     '@types/aws-lambda',
@@ -76,6 +80,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     'fast-check@^4.10.2',
     // The command-line tool's argument parser (bundled into the shipped CLI).
     'commander@^14',
+    // The report command's table output and its CSV output (RFC 4180 quoting), bundled into the CLI.
+    'cli-table3@^0.6.5',
+    'csv-stringify@^6.9.0',
     'cdk-nag@^3.0.2',
     'aws-cdk@^2.1148.1',
     '@aws-crypto/client-node@^5.0.2',
