@@ -4,15 +4,20 @@
  * events only; the rotation entry point takes rotate-if-due / rotate-now only.
  */
 import { randomUUID } from 'node:crypto';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { Deps, LIFECYCLE_LEASE_MS, Log, ROTATION_LEASE_MS } from './context';
+import { defaultMetrics } from './emf-metrics';
 import { KmsGateway } from './kms-gateway';
 import { Ledger } from './ledger';
 import { createGroup, CustomResourceResult, deleteGroup, updateGroup } from './lifecycle';
+import { nameOperations } from './operation-names';
+import { reportedRotation } from './reported-rotation';
 import { parseLifecycleRequest, parseRotationRequest } from './requests';
-import { rotate, RotationOutcome } from './rotate';
+import { RotationOutcome } from './rotate';
 
 export interface HandlerOptions {
   /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_KMS is honoured) */
@@ -35,6 +40,13 @@ export interface HandlerOptions {
   readonly leaseMs?: number;
   /** @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Makes the Metrics of one rotation run (its EMF line goes to stdout).
+   * @default - Powertools Metrics in the `RotatingImportedKey` namespace
+   */
+  readonly metrics?: () => Metrics;
+  /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_EVENTBRIDGE is honoured) */
+  readonly events?: EventBridgeClient;
 }
 
 /** What Lambda passes as the second argument (only what the function uses). */
@@ -64,6 +76,10 @@ export function defaultDynamoDbClient(): DynamoDBClient {
   return new DynamoDBClient({ maxAttempts: 5 });
 }
 
+export function defaultEventBridgeClient(): EventBridgeClient {
+  return new EventBridgeClient({ maxAttempts: 5 });
+}
+
 type Entry<R> = (event: unknown, context?: InvocationContext) => Promise<R>;
 
 function entryPoint<Q, R>(
@@ -76,7 +92,7 @@ function entryPoint<Q, R>(
       options.tagging ?? defaultTaggingClient(),
       options.once ?? (options.kms ? undefined : defaultSingleAttemptClient()),
     ),
-    ledger: new Ledger(options.dynamodb ?? defaultDynamoDbClient(), tableNameOf(options)),
+    ledger: new Ledger(nameOperations(options.dynamodb ?? defaultDynamoDbClient(), 'dynamodb'), tableNameOf(options)),
     now: options.now ?? (() => new Date()),
     log: options.log,
     leaseMs: options.leaseMs ?? defaultLeaseMs,
@@ -103,7 +119,12 @@ function tableNameOf(options: HandlerOptions): string {
 }
 
 export function createRotationHandler(options: HandlerOptions): Entry<RotationOutcome> {
-  return entryPoint(options, ROTATION_LEASE_MS, parseRotationRequest, rotate);
+  let events: EventBridgeClient | undefined;
+  const reporting = () => ({
+    metrics: options.metrics ?? defaultMetrics,
+    events: events ??= nameOperations(options.events ?? defaultEventBridgeClient(), 'events'),
+  });
+  return entryPoint(options, ROTATION_LEASE_MS, parseRotationRequest, (d, request) => reportedRotation(d, request, reporting()));
 }
 
 export function createLifecycleHandler(options: HandlerOptions): Entry<CustomResourceResult> {

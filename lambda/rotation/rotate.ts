@@ -14,6 +14,7 @@ import { promotePhase } from './phases/promote';
 import { testPhase } from './phases/test';
 import { nextWork } from './plan';
 import { RotationRequest } from './requests';
+import { CompletedRotation } from './rotation-event';
 import { GroupBusyError, Session } from './session';
 import { startOffsetSeconds } from './start-offset';
 
@@ -42,6 +43,15 @@ export interface RotationOutcome {
   readonly throttled?: boolean;
 }
 
+/** What a run ended with, for the entry point's metrics and event. */
+export interface RotationRun {
+  readonly outcome: RotationOutcome;
+  /** The group's ledger record as this run left it (or read it, when it changed nothing). */
+  readonly record: GroupRecord;
+  /** The rotation this run completed (fenced), if any; the record no longer holds its reason. */
+  readonly completed?: CompletedRotation;
+}
+
 /** A phase is not started with less time left than this. */
 const PHASE_BUDGET_MS = 45_000;
 
@@ -64,6 +74,10 @@ async function groupOf(d: Deps, req: RotationRequest): Promise<GroupRecord> {
 }
 
 export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOutcome> {
+  return (await rotateGroup(d, req)).outcome;
+}
+
+export async function rotateGroup(d: Deps, req: RotationRequest): Promise<RotationRun> {
   const rec = await step(d, 'discover', { alias: req.aliasName }, () => groupOf(d, req));
   // When this run began: a scheduled rotation counts from here (its start offset and waits do not shift due dates).
   const runStartedAt = d.now().toISOString();
@@ -74,9 +88,9 @@ export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOut
   if (work.kind === 'idle') {
     await auditLabels(d, rec, current);
     d.log.info('not due', { group: rec.groupId, generation: current.n, keyArn: current.keyArn, nextDueAt: dueAt?.toISOString() });
-    return outcomeOf(rec, 'not-due', []);
+    return { outcome: outcomeOf(rec, 'not-due', []), record: rec };
   }
-  if (work.kind === 'wait' && !force) return outcomeOf(rec, 'in-progress', []);
+  if (work.kind === 'wait' && !force) return { outcome: outcomeOf(rec, 'in-progress', []), record: rec };
   if (work.kind === 'start' && work.reason === 'scheduled') {
     // Spread a fleet due together over the minute (see start-offset.ts); emergencies start at once.
     const offset = startOffsetSeconds(rec.groupId) * 1000;
@@ -90,16 +104,17 @@ export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOut
     if (!(e instanceof GroupBusyError)) throw e;
     if (!req.force) {
       d.log.info('another run holds the group; leaving it alone', { group: rec.groupId });
-      return { ...outcomeOf(rec, 'in-progress', []), busy: true };
+      return { outcome: { ...outcomeOf(rec, 'in-progress', []), busy: true }, record: rec };
     }
     const queue = (r: GroupRecord): GroupRecord => ({ ...r, emergencyRequestedAt: r.emergencyRequestedAt ?? d.now().toISOString() });
     const queued = await d.ledger.update(rec.groupId, queue, d.now);
     d.log.info('another run holds the group; the emergency rotation is queued for it', { group: rec.groupId, lock: rec.lock?.purpose });
-    return { ...outcomeOf(queued, 'queued', []), busy: true };
+    return { outcome: { ...outcomeOf(queued, 'queued', []), busy: true }, record: queued };
   }
   const done: Phase[] = [];
   let started = false;
   let throttled = false;
+  let completed: CompletedRotation | undefined;
   try {
     let emergency = force;
     for (;;) {
@@ -126,6 +141,7 @@ export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOut
       }
       if (next.kind !== 'phase' || d.remainingMs() < PHASE_BUDGET_MS) break;
       const followUp = s.record.rotation?.followUp === 'emergency';
+      const rotating = s.record.rotation;
       try {
         await PHASES[next.phase](d, s);
       } catch (e) {
@@ -137,6 +153,7 @@ export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOut
         break;
       }
       done.push(next.phase);
+      if (next.phase === 'fence' && rotating) completed = { n: rotating.n, reason: rotating.reason };
       if (next.phase === 'fence' && followUp) emergency = true;
     }
   } finally {
@@ -145,7 +162,7 @@ export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOut
   const kind: RotationOutcomeKind = done.includes('fence') && !s.record.rotation ? 'completed'
     : done.includes('promote') ? 'promoted'
       : started ? 'started' : 'in-progress';
-  return { ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}) };
+  return { outcome: { ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}) }, record: s.record, completed };
 }
 
 function outcomeOf(rec: GroupRecord, outcome: RotationOutcomeKind, phasesDone: Phase[]): RotationOutcome {

@@ -49,6 +49,7 @@
  * HMAC keys, multi-Region keys, custom key stores, or stale key state in cryptographic
  * operations (only their alias resolution lags).
  */
+import { EventBridgeClient, EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
 import { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
 import {
   ResourceGroupsTaggingAPIClient,
@@ -60,6 +61,7 @@ import { SimClock } from './clock';
 import { ConsistencyModel, ConsistencyOptions } from './consistency';
 import { ConsistencyStats } from './consistency-stats';
 import { DecisionLog } from './decisions';
+import { EventBridgeSim, PutEvent } from './eventbridge';
 import { FaultInjector } from './faults';
 import { ChangeHistory } from './history';
 import { ALLOW_ALL_POLICY, PrincipalRegistry, SimPrincipal } from './identity';
@@ -81,6 +83,7 @@ export type { ConsistencyOptions } from './consistency';
 export { ConsistencyStats } from './consistency-stats';
 export { DecisionLog } from './decisions';
 export type { DecisionCount, DecisionFilter } from './decisions';
+export type { PutEvent } from './eventbridge';
 export { FaultInjector } from './faults';
 export type { FaultTarget } from './faults';
 export { ALLOW_ALL_POLICY } from './identity';
@@ -172,6 +175,17 @@ export interface SimStateView {
   issuedImportTokens(): Buffer[];
 }
 
+/** The account's default event bus (EventBridge PutEvents on the same endpoint). */
+export interface SimEventBridge {
+  /** Every event put so far, in order. */
+  events(): PutEvent[];
+  readonly defaultBusArn: string;
+  /** A real EventBridgeClient for this simulator plus `config`. */
+  client(config?: Partial<EventBridgeClientConfig>): EventBridgeClient;
+  /** A real EventBridgeClient signing with the access key id of a configured principal. */
+  clientFor(accessKeyId: string, config?: Partial<EventBridgeClientConfig>): EventBridgeClient;
+}
+
 export interface KmsSimulator {
   /** `http://127.0.0.1:<port>` */
   readonly endpoint: string;
@@ -185,6 +199,7 @@ export interface KmsSimulator {
   readonly consistency: ConsistencyStats;
   readonly authorization: SimAuthorization;
   readonly quotas: SimQuotas;
+  readonly eventBridge: SimEventBridge;
   /** A real KMSClient for this simulator (region, dummy credentials, endpoint) plus `config`. */
   client(config?: Partial<KMSClientConfig>): KMSClient;
   /** A real KMSClient signing with the access key id of a configured principal. */
@@ -233,7 +248,8 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
   const responseDate = new ResponseDate(opts.dateHeaderOffsetMs ?? 0);
   const faults = new FaultInjector();
   const calls = new CallLog();
-  const server = await startServer({ store, wrappingKeys, faults, calls, responseDate, consistency, authorizer, quotas });
+  const eventBridge = new EventBridgeSim(accountId, region, () => store.now());
+  const server = await startServer({ store, wrappingKeys, faults, calls, responseDate, consistency, authorizer, quotas, eventBridge });
   const clients: Array<{ destroy(): void }> = [];
   const credentialsOf = (accessKeyId: string) => ({ accessKeyId, secretAccessKey: DUMMY_CREDENTIALS.secretAccessKey });
 
@@ -274,6 +290,12 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
     return client;
   };
 
+  const eventBridgeClient = (config: Partial<EventBridgeClientConfig>): EventBridgeClient => {
+    const client = new EventBridgeClient({ region, endpoint: server.endpoint, credentials: DUMMY_CREDENTIALS, ...config });
+    clients.push(client);
+    return client;
+  };
+
   return {
     endpoint: server.endpoint,
     region,
@@ -290,6 +312,13 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
       setPaused: (paused: boolean) => {
         if (quotas) quotas.paused = paused;
       },
+    },
+    eventBridge: {
+      events: () => eventBridge.events(),
+      defaultBusArn: eventBridge.busArn(),
+      client: (config: Partial<EventBridgeClientConfig> = {}) => eventBridgeClient(config),
+      clientFor: (accessKeyId: string, config: Partial<EventBridgeClientConfig> = {}) =>
+        eventBridgeClient({ credentials: credentialsOf(accessKeyId), ...config }),
     },
     client: (config: Partial<KMSClientConfig> = {}) => kmsClient(config),
     clientFor: (accessKeyId: string, config: Partial<KMSClientConfig> = {}) => kmsClient({ credentials: credentialsOf(accessKeyId), ...config }),

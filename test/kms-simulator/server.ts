@@ -18,6 +18,7 @@ import type { Authorizer } from './authorizer';
 import type { CallLog } from './calls';
 import type { ConsistencyModel } from './consistency';
 import { SimError } from './errors';
+import { EVENTBRIDGE_TARGET_PREFIX, EventBridgeSim } from './eventbridge';
 import type { FaultInjector } from './faults';
 import { KMS_HANDLERS, TAGGING_HANDLERS } from './handlers';
 import type { Handler, HandlerContext } from './handlers';
@@ -34,7 +35,7 @@ export { toWire } from './wire';
 const KMS_TARGET_PREFIX = 'TrentService.';
 const TAGGING_TARGET_PREFIX = 'ResourceGroupsTaggingAPI_20170126.';
 
-type Service = 'kms' | 'tagging';
+type Service = 'kms' | 'tagging' | 'events';
 
 export interface ServerDeps {
   readonly store: SimStore;
@@ -45,6 +46,8 @@ export interface ServerDeps {
   readonly consistency?: ConsistencyModel;
   readonly authorizer?: Authorizer;
   readonly quotas?: QuotaLimiter;
+  /** Answers `AWSEvents.*` (eventbridge.ts). */
+  readonly eventBridge?: EventBridgeSim;
 }
 
 export interface RunningServer {
@@ -84,6 +87,7 @@ function faultError(service: Service, fault: 'throttle' | 'server-error'): SimEr
       ? new SimError('ThrottlingException', 'Rate exceeded')
       : new SimError('ThrottledException', 'Rate exceeded');
   }
+  if (service === 'events') return new SimError('InternalException', 'An internal error occurred (injected fault).', 500);
   return service === 'kms'
     ? new SimError('KMSInternalException', 'An internal error occurred (injected fault).', 500)
     : new SimError('InternalServiceException', 'An internal error occurred (injected fault).', 500);
@@ -104,6 +108,9 @@ async function dispatch(deps: ServerDeps, req: IncomingMessage): Promise<{ statu
   } else if (target.startsWith(TAGGING_TARGET_PREFIX)) {
     service = 'tagging';
     op = target.slice(TAGGING_TARGET_PREFIX.length);
+  } else if (target.startsWith(EVENTBRIDGE_TARGET_PREFIX) && deps.eventBridge) {
+    service = 'events';
+    op = target.slice(EVENTBRIDGE_TARGET_PREFIX.length);
   }
   let request: JsonObject = {};
   try {
@@ -128,6 +135,12 @@ async function dispatch(deps: ServerDeps, req: IncomingMessage): Promise<{ statu
     const fault = deps.faults.check(op || '<none>');
     if (fault) {
       throw faultError(service ?? 'kms', fault);
+    }
+    if (service === 'events') {
+      const output = deps.eventBridge!.handle(op, request, Buffer.byteLength(body),
+        deps.authorizer && caller ? { caller, decisions: deps.authorizer.decisions } : undefined);
+      // Not in the call log, which counts KMS and tagging calls.
+      return { status: 200, body: output };
     }
     const registry = service === 'kms' ? KMS_HANDLERS : service === 'tagging' ? TAGGING_HANDLERS : undefined;
     const handler: Handler | undefined = registry && Object.prototype.hasOwnProperty.call(registry, op) ? registry[op] : undefined;
@@ -162,7 +175,7 @@ async function dispatch(deps: ServerDeps, req: IncomingMessage): Promise<{ statu
     const simErr = err instanceof SimError
       ? err
       : new SimError(service === 'tagging' ? 'InternalServiceException' : 'KMSInternalException', `Internal error: ${(err as Error).message}`, 500);
-    deps.calls.record(op || '<none>', request, false, simErr.code);
+    if (service !== 'events') deps.calls.record(op || '<none>', request, false, simErr.code);
     return { status: simErr.status, body: simErr.toBody() };
   }
 }

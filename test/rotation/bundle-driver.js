@@ -4,8 +4,21 @@
 // { "error": { name, message } }, plus the log lines of that invocation). The
 // bundle's SDK clients are configured only from the environment
 // (AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_DYNAMODB, LEDGER_TABLE_NAME, ...).
+// The bundle's metrics lines (CloudWatch EMF, written to stdout by Powertools)
+// are taken off stdout and returned in the answer's "emf".
 'use strict';
 const readline = require('node:readline');
+
+let emf = [];
+const write = process.stdout.write.bind(process.stdout);
+process.stdout.write = (chunk, ...rest) => {
+  const text = String(chunk);
+  if (text.startsWith('{"_aws"')) {
+    emf.push(...text.split('\n').filter((l) => l !== ''));
+    return true;
+  }
+  return write(chunk, ...rest);
+};
 const bundle = require(process.argv[2]);
 
 let now = new Date();
@@ -24,12 +37,13 @@ rl.on('line', (line) => {
     const request = JSON.parse(line);
     now = new Date(request.now);
     lines = [];
+    emf = [];
     let answer;
     try {
       answer = { result: await handlers[request.entry](request.event, { awsRequestId: request.requestId, getRemainingTimeInMillis: () => 300000 }) };
     } catch (e) {
       answer = { error: { name: e && e.name, message: e && e.message } };
     }
-    process.stdout.write(JSON.stringify({ ...answer, logs: lines }) + '\n');
+    process.stdout.write(JSON.stringify({ ...answer, logs: lines, emf }) + '\n');
   });
 });

@@ -12,6 +12,8 @@ export class BundleProcess {
   private readonly child: ChildProcessWithoutNullStreams;
   private readonly waiting: Array<(line: string) => void> = [];
   private requests = 0;
+  /** Every metrics (EMF) line the bundle wrote to stdout. */
+  readonly emf: string[] = [];
 
   constructor(env: Record<string, string>, private readonly log: CapturingLog, nodeBinary = process.execPath) {
     this.child = spawn(nodeBinary, [path.join(__dirname, 'bundle-driver.js'), BUNDLE], {
@@ -26,8 +28,9 @@ export class BundleProcess {
       this.waiting.push(resolve);
       this.child.stdin.write(JSON.stringify({ now: now.toISOString(), entry, event, requestId: `bundle-${++this.requests}` }) + '\n');
     });
-    const answer = JSON.parse(line) as { result?: unknown; error?: { name: string; message: string }; logs: LogLine[] };
+    const answer = JSON.parse(line) as { result?: unknown; error?: { name: string; message: string }; logs: LogLine[]; emf: string[] };
     this.log.lines.push(...answer.logs);
+    this.emf.push(...answer.emf);
     if (answer.error) throw Object.assign(new Error(answer.error.message), { name: answer.error.name });
     return answer.result;
   }

@@ -19,6 +19,7 @@ describe('24-month story, N = 6 (shipped bundle)', () => {
       AWS_ENDPOINT_URL_KMS: h.sim.endpoint,
       AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: h.sim.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: h.db.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: h.sim.endpoint,
       LEDGER_TABLE_NAME: h.tableName,
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
@@ -42,6 +43,11 @@ describe('24-month story, N = 6 (shipped bundle)', () => {
     expect(rec.generations.map((g) => g.stage)).toEqual(['retired', 'retired', 'retired', 'retired', 'current']);
     expect(h.log.lines.filter((l) => l.attributes.step === 'promote')).toHaveLength(5);
     for (const k of story.kept) expect(await h.decrypt(k.ciphertext)).toBe(k.plaintext);
+    // One event per completed rotation, and one metrics line per rotation run, both from the bundle's own clients.
+    expect(h.sim.eventBridge.events().map((e) => e.detail.generation)).toEqual([2, 3, 4, 5]);
+    const emf = bundle.emf.map((l) => JSON.parse(l));
+    expect(emf.length).toBeGreaterThan(100);
+    expect(emf.filter((m) => m.RotationSucceeded === 1).map((m) => m.KeyGroup)).toEqual(Array(4).fill(STORY_GROUP.groupId));
   });
 
   test('the bundle\'s rotation entry point refuses a CloudFormation event before any call', async () => {

@@ -6,6 +6,7 @@
  */
 import { DecryptCommand, EncryptCommand, KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
 import { CallBudget } from './dying';
+import { capturingMetrics } from './emf-capture';
 import { cfnEvent, groupProps, rotateIfDue } from './fixtures';
 import { Log } from '../../lambda/rotation/context';
 import { createLifecycleHandler, createRotationHandler, HandlerOptions } from '../../lambda/rotation/handler';
@@ -45,6 +46,8 @@ export interface HarnessOptions {
   readonly remainingMs?: number;
   /** The function dies after this many AWS calls (see dying.ts). */
   readonly budget?: CallBudget;
+  /** Makes each rotation run's Metrics (default: Powertools' own, writing EMF lines to stdout). */
+  readonly metrics?: HandlerOptions['metrics'];
 }
 
 export interface Credentials { readonly accessKeyId: string; readonly secretAccessKey: string }
@@ -67,6 +70,8 @@ export class Harness {
   }
 
   readonly log = new CapturingLog();
+  /** The metrics lines (CloudWatch EMF) of every rotation run, as Powertools writes them. */
+  readonly emf: string[] = [];
   /** A client for the test's own reads and data-plane calls (not counted as the function's). */
   readonly kms: KMSClient;
   /** The test's own view of the ledger. */
@@ -86,6 +91,7 @@ export class Harness {
       const tagging = this.sim.taggingClient({ maxAttempts: o.maxAttempts ?? 3, ...(credentials ? { credentials } : {}) });
       // As in Lambda: one attempt for the calls the phases retry themselves (CreateKey, GetParametersForImport).
       const once = this.sim.client({ ...(credentials ? { credentials } : {}), ...o.kmsConfig, maxAttempts: 1, retryStrategy: undefined });
+      const events = this.sim.eventBridge.client({ maxAttempts: o.maxAttempts ?? 3, ...(credentials ? { credentials } : {}) });
       for (const c of [kms, tagging, once]) o.budget?.attach(c);
       return {
         kms,
@@ -97,6 +103,8 @@ export class Harness {
         log: this.log,
         leaseMs: o.leaseMs,
         sleep: (ms) => this.sleep(ms),
+        events,
+        metrics: o.metrics ?? capturingMetrics(this.emf),
       };
     };
     // Lambda's remaining time, on the simulated clock: the functions' sleeps (which move it) use it up.

@@ -38,6 +38,7 @@ describe('secrecy', () => {
         now: () => h.sim.clock.now(),
         log: powertoolsLog(new Logger({ serviceName: 'rotating-imported-key', logLevel: 'DEBUG' })),
         sleep: (ms) => h.sleep(ms),
+        events: h.sim.eventBridge.client(),
       };
     };
     const recorded = (entry: (event: unknown) => Promise<unknown>) => async (event: unknown) => {
@@ -82,6 +83,10 @@ describe('secrecy', () => {
     expect(secretLeaks(h, transcript.join('\n'))).toEqual([]);
     expect(secretLeaks(h, JSON.stringify(ledger.Items))).toEqual([]);
     expect(secretLeaks(h, JSON.stringify(h.sim.calls.list()))).toEqual([]);
+    // The rotation events the function put (and the metrics lines, part of allOutput above).
+    expect(h.sim.eventBridge.events().length).toBeGreaterThanOrEqual(4);
+    expect(secretLeaks(h, JSON.stringify(h.sim.eventBridge.events()))).toEqual([]);
+    expect(logLines.filter((l) => '_aws' in JSON.parse(l)).length).toBeGreaterThan(100);
     const keyMetadata = h.sim.state.keys().map((k) => ({ tags: k.tags, description: k.description, policy: k.policy }));
     expect(secretLeaks(h, JSON.stringify(keyMetadata))).toEqual([]);
   });
