@@ -6,7 +6,7 @@
  */
 import {
   CreateAliasCommand, CreateKeyCommand, DecryptCommand, DeleteAliasCommand, DescribeKeyCommand, EncryptCommand,
-  GetKeyPolicyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, KMSClient, KeyMetadata,
+  GetKeyLastUsageCommand, GetKeyPolicyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, KMSClient, KeyMetadata,
   ListAliasesCommand, ListResourceTagsCommand, PutKeyPolicyCommand, ScheduleKeyDeletionCommand, TagResourceCommand,
   UntagResourceCommand, UpdateAliasCommand, UpdateKeyDescriptionCommand,
 } from '@aws-sdk/client-kms';
@@ -26,6 +26,14 @@ export interface KeyInfo {
   readonly origin: string;
   readonly creationDate: Date;
   readonly description: string;
+  readonly currentKeyMaterialId?: string;
+}
+
+export interface KeyLastUsage {
+  readonly operation?: string;
+  readonly at?: Date;
+  readonly cloudTrailEventId?: string;
+  readonly trackingSince?: Date;
 }
 
 export interface ImportParameters {
@@ -53,6 +61,7 @@ function toKeyInfo(m: KeyMetadata | undefined, operation: string): KeyInfo {
     origin: meta.Origin ?? '',
     creationDate: required(meta.CreationDate, `KeyMetadata.CreationDate in ${operation}`),
     description: meta.Description ?? '',
+    ...(meta.CurrentKeyMaterialId ? { currentKeyMaterialId: meta.CurrentKeyMaterialId } : {}),
   };
 }
 
@@ -98,6 +107,17 @@ export class KmsGateway {
       marker = r.Truncated ? required(r.NextMarker, 'NextMarker in ListResourceTags') : undefined;
     } while (marker);
     return all;
+  }
+
+  /** The key's last successful cryptographic operation, as KMS tracks it (GetKeyLastUsage). */
+  async lastUsage(keyId: string): Promise<KeyLastUsage> {
+    const r = await op('kms:GetKeyLastUsage', this.kms.send(new GetKeyLastUsageCommand({ KeyId: keyId })));
+    return {
+      operation: r.KeyLastUsage?.Operation,
+      at: r.KeyLastUsage?.Timestamp,
+      cloudTrailEventId: r.KeyLastUsage?.CloudTrailEventId,
+      trackingSince: r.TrackingStartDate,
+    };
   }
 
   async getPolicy(keyId: string): Promise<PolicyDocument> {
@@ -156,14 +176,17 @@ export class KmsGateway {
     };
   }
 
-  async importMaterial(keyId: string, importToken: Uint8Array, wrapped: Uint8Array, validTo: Date | undefined): Promise<void> {
-    await op('kms:ImportKeyMaterial', this.kms.send(new ImportKeyMaterialCommand({
+  /** The new material's id, when KMS reports one. */
+  async importMaterial(keyId: string, importToken: Uint8Array, wrapped: Uint8Array, validTo: Date | undefined, description: string): Promise<string | undefined> {
+    const r = await op('kms:ImportKeyMaterial', this.kms.send(new ImportKeyMaterialCommand({
       KeyId: keyId,
       ImportToken: importToken,
       EncryptedKeyMaterial: wrapped,
       ExpirationModel: validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
       ValidTo: validTo,
+      KeyMaterialDescription: description,
     })));
+    return r.KeyMaterialId;
   }
 
   async encrypt(keyId: string, plaintext: Uint8Array, context: Record<string, string>): Promise<Uint8Array> {
@@ -171,9 +194,10 @@ export class KmsGateway {
     return required(r.CiphertextBlob, 'CiphertextBlob in Encrypt');
   }
 
-  async decrypt(keyId: string, ciphertext: Uint8Array, context: Record<string, string>): Promise<Uint8Array> {
+  /** The plaintext, and the id of the material that decrypted it (when KMS reports one). */
+  async decrypt(keyId: string, ciphertext: Uint8Array, context: Record<string, string>): Promise<{ plaintext: Uint8Array; keyMaterialId?: string }> {
     const r = await op('kms:Decrypt', this.kms.send(new DecryptCommand({ KeyId: keyId, CiphertextBlob: ciphertext, EncryptionContext: context })));
-    return required(r.Plaintext, 'Plaintext in Decrypt');
+    return { plaintext: required(r.Plaintext, 'Plaintext in Decrypt'), keyMaterialId: r.KeyMaterialId };
   }
 
   async tag(keyId: string, tags: TagMap): Promise<void> {

@@ -21,6 +21,10 @@ export interface GenerationRecord {
   readonly registeredAt?: string;
   readonly importedAt?: string;
   readonly materialValidTo?: string;
+  /** What the import stamped on the material in KMS (`KeyMaterialDescription`). */
+  readonly keyMaterialDescription?: string;
+  /** The material id KMS reported: by the import, then confirmed by the probe's Decrypt. */
+  readonly keyMaterialId?: string;
   readonly testedAt?: string;
   readonly activatedAt?: string;
   readonly retiredAt?: string;
@@ -70,8 +74,15 @@ export interface GroupRecord {
   readonly lock?: LockRecord;
   /** An emergency rotation asked for while another run held the group: the next holder starts it. */
   readonly emergencyRequestedAt?: string;
+  /** The newest event of the group's hash-chained event log (see event-chain.ts). */
+  readonly chain?: ChainHead;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
 }
 
 /** The generation the alias stands on; none once the group was destroyed (its keys are pending deletion). */

@@ -1,14 +1,18 @@
 /**
  * The ledger gateway: one DynamoDB item per key group, read with strongly
- * consistent reads and replaced with conditional writes on its version.
+ * consistent reads and replaced with conditional writes on its version, and
+ * the group's event log beside it, one item per event, appended by every write.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { isKmsError } from './errors';
+import { chain, LedgerEvent } from './event-chain';
+import { eventsBetween, Origin } from './ledger-events';
 import { GroupRecord } from './ledger-model';
 
 const GROUP_SORT_KEY = 'state';
 const ALIAS_SORT_KEY = 'alias';
+const EVENT_SORT_PREFIX = 'event#';
 
 /** Another run changed the group between our read and our write. */
 export class LedgerConflictError extends Error {
@@ -20,6 +24,19 @@ export class LedgerConflictError extends Error {
 
 function groupKey(groupId: string) {
   return { pk: `group#${groupId}`, sk: GROUP_SORT_KEY };
+}
+
+/** Sequence, then the hash's start: a write that lost the race leaves its events beside the chain's, never over them. */
+function eventKey(e: LedgerEvent) {
+  return { pk: `group#${e.groupId}`, sk: `${EVENT_SORT_PREFIX}${String(e.seq).padStart(10, '0')}#${e.hash.slice(0, 16)}` };
+}
+
+/** Who writes, and how the entry came about when there is no previous version. */
+export interface WriteContext {
+  /** The run's id, recorded in every event. */
+  readonly runId: string;
+  /** @default 'written' */
+  readonly origin?: Origin;
 }
 
 function aliasKey(aliasName: string) {
@@ -55,12 +72,12 @@ export class Ledger {
    * (read, change, conditional write; again on a conflict). The lock holder's
    * own writes re-apply their change on top (see Session.save).
    */
-  async update(groupId: string, change: (r: GroupRecord) => GroupRecord, now: () => Date): Promise<GroupRecord> {
+  async update(groupId: string, change: (r: GroupRecord) => GroupRecord, now: () => Date, by: WriteContext): Promise<GroupRecord> {
     for (let attempt = 1; ; attempt++) {
       const rec = await this.get(groupId);
       if (!rec) throw new LedgerConflictError(groupId);
       try {
-        return await this.write(change(rec), rec, now());
+        return await this.write(change(rec), rec, now(), by);
       } catch (e) {
         if (!(e instanceof LedgerConflictError) || attempt >= 10) throw e;
       }
@@ -70,10 +87,16 @@ export class Ledger {
   /**
    * Writes `next` (with version `expected.version + 1`) if the stored item is
    * still at `expected.version` (or absent, when `expected` is undefined).
+   * The events of the change are stored first and the entry's chain head
+   * moves to them in the same conditional write, so the log never misses a
+   * change that was written.
    */
-  async write(next: Omit<GroupRecord, 'version'>, expected: GroupRecord | undefined, now: Date): Promise<GroupRecord> {
+  async write(next: Omit<GroupRecord, 'version'>, expected: GroupRecord | undefined, now: Date, by: WriteContext): Promise<GroupRecord> {
     const version = (expected?.version ?? 0) + 1;
-    const item = { ...next, version, updatedAt: now.toISOString() } as GroupRecord;
+    const at = now.toISOString();
+    const { events, head } = chain(next.groupId, expected?.chain, eventsBetween(expected, next, by.origin), at, by.runId);
+    for (const e of events) await this.putEvent(e);
+    const item = { ...next, chain: head, version, updatedAt: at } as GroupRecord;
     try {
       await this.doc.send(new PutCommand({
         TableName: this.tableName,
@@ -87,5 +110,58 @@ export class Ledger {
       throw e;
     }
     return item;
+  }
+
+  /** The ids of every group in the table (a paged scan: reports only). */
+  async groupIds(): Promise<string[]> {
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(new ScanCommand({
+        TableName: this.tableName,
+        FilterExpression: 'sk = :state',
+        ExpressionAttributeValues: { ':state': GROUP_SORT_KEY },
+        ProjectionExpression: 'groupId',
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }));
+      for (const item of page.Items ?? []) if (typeof item.groupId === 'string') ids.push(item.groupId);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return ids.sort();
+  }
+
+  /** Every stored event of the group, oldest first (the chain's and any outside it). */
+  async events(groupId: string): Promise<LedgerEvent[]> {
+    const events: LedgerEvent[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(new QueryCommand({
+        TableName: this.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: { ':pk': `group#${groupId}`, ':prefix': EVENT_SORT_PREFIX },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }));
+      for (const item of page.Items ?? []) {
+        const { pk: _pk, sk: _sk, ...event } = item;
+        events.push(event as LedgerEvent);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return events;
+  }
+
+  /** Idempotent: the same event again (same hash, so same content) is already there. */
+  private async putEvent(e: LedgerEvent): Promise<void> {
+    try {
+      await this.doc.send(new PutCommand({
+        TableName: this.tableName,
+        Item: { ...eventKey(e), ...e },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }));
+    } catch (err) {
+      if (!isKmsError(err, 'ConditionalCheckFailedException')) throw err;
+    }
   }
 }

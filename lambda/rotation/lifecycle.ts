@@ -86,7 +86,7 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
       createdAt: existing?.createdAt ?? now.toISOString(),
       updatedAt: now.toISOString(),
     };
-    s = Session.adopt(d, await d.ledger.write(fresh, existing, now));
+    s = Session.adopt(d, await d.ledger.write(fresh, existing, now, { runId: d.runId }));
   }
   await d.ledger.registerAlias(settings.aliasName, settings.groupId);
   try {

@@ -61,6 +61,11 @@ export function withRetiredFence(doc: PolicyDocument): PolicyDocument {
   return { ...doc, Statement: [...doc.Statement.filter((s) => s.Sid !== SID.retiredFence), fence] };
 }
 
+/** Whether a key policy carries the retired generations' decrypt-only fence. */
+export function isFenced(doc: PolicyDocument): boolean {
+  return doc.Statement.some((s) => s.Sid === SID.retiredFence);
+}
+
 export function parsePolicy(json: string | undefined, what: string): PolicyDocument {
   if (json === undefined) throw new Error(`${what}: KMS returned no policy`);
   let doc: unknown;

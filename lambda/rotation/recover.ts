@@ -12,7 +12,7 @@ import { desiredKeyState, policyDigest } from './key-state';
 import { KeyInfo } from './kms-gateway';
 import { GenerationRecord, GroupRecord, RotationRecord } from './ledger-model';
 import { afterWindow } from './plan';
-import { PolicyDocument, SID } from './policy';
+import { isFenced, PolicyDocument, SID } from './policy';
 import { DEFAULT_PROPAGATION_SECONDS, GroupSettings, parseIntervalMonths, parseValidityDays, parseWrappingAlgorithm, parseWrappingKeySpec } from './settings';
 import { generationOf, MANAGED_BY, TAG, TagMap, userTagsOf } from './tags';
 
@@ -76,10 +76,6 @@ async function discover(d: Deps, groupId: string): Promise<Found[]> {
   }
   if (found.length === 0) refuse(`no generation alias under ${generationAliasPrefix(groupId)}`);
   return found;
-}
-
-function isFenced(policy: PolicyDocument): boolean {
-  return policy.Statement.some((s) => s.Sid === SID.retiredFence);
 }
 
 export async function recoverLedger(d: Deps, groupId: string, aliasName: string, stack: StackOnlySettings = STACK_DEFAULTS): Promise<Recovery> {
@@ -151,7 +147,7 @@ export async function recoverLedger(d: Deps, groupId: string, aliasName: string,
     createdAt: now.toISOString(),
     updatedAt: now.toISOString(),
   };
-  const written = await d.ledger.write(record, undefined, now);
+  const written = await d.ledger.write(record, undefined, now, { runId: d.runId, origin: 'recovered' });
   await d.ledger.registerAlias(aliasName, groupId);
   const unregistered = (await d.kms.findKeysByTags({ [TAG.group]: groupId }))
     .filter((k) => !found.some((f) => f.key.keyId === k.keyId)).map((k) => k.arn);

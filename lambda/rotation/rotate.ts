@@ -107,7 +107,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
       return { outcome: { ...outcomeOf(rec, 'in-progress', []), busy: true }, record: rec };
     }
     const queue = (r: GroupRecord): GroupRecord => ({ ...r, emergencyRequestedAt: r.emergencyRequestedAt ?? d.now().toISOString() });
-    const queued = await d.ledger.update(rec.groupId, queue, d.now);
+    const queued = await d.ledger.update(rec.groupId, queue, d.now, { runId: d.runId });
     d.log.info('another run holds the group; the emergency rotation is queued for it', { group: rec.groupId, lock: rec.lock?.purpose });
     return { outcome: { ...outcomeOf(queued, 'queued', []), busy: true }, record: queued };
   }

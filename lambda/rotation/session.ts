@@ -38,7 +38,7 @@ export class Session {
       }
       try {
         const lock = { owner: d.runId, purpose, until: new Date(now.getTime() + d.leaseMs).toISOString() };
-        const locked = await d.ledger.write({ ...rec, lock }, rec, now);
+        const locked = await d.ledger.write({ ...rec, lock }, rec, now, { runId: d.runId });
         return new Session(d, locked);
       } catch (e) {
         if (!(e instanceof LedgerConflictError)) throw e;
@@ -70,7 +70,7 @@ export class Session {
   async save(change: (r: GroupRecord) => GroupRecord): Promise<GroupRecord> {
     for (;;) {
       try {
-        this.current = await this.d.ledger.write(change(this.current), this.current, this.d.now());
+        this.current = await this.d.ledger.write(change(this.current), this.current, this.d.now(), { runId: this.d.runId });
         return this.current;
       } catch (e) {
         if (!(e instanceof LedgerConflictError)) throw e;

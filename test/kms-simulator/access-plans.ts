@@ -223,5 +223,6 @@ export const ACCESS_PLANS: Readonly<Record<string, AccessPlan>> = {
   CancelKeyDeletion: onKey('kms:CancelKeyDeletion'),
   RotateKeyOnDemand: onKey('kms:RotateKeyOnDemand'),
   ListKeyRotations: onKey('kms:ListKeyRotations'),
+  GetKeyLastUsage: onKey('kms:GetKeyLastUsage'),
   GetResources: onAccount('tag:GetResources'),
 };

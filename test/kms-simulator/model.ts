@@ -47,6 +47,15 @@ export interface KeyRecord {
   /** Materials in association order: first material, rotations, then pending rotation. */
   materials: MaterialRecord[];
   onDemandRotations: number;
+  /** The last successful cryptographic operation (GetKeyLastUsage). */
+  lastUsage?: KeyUsageRecord;
+}
+
+export interface KeyUsageRecord {
+  readonly operation: string;
+  readonly at: Date;
+  /** The CloudTrail event id of the request (a fresh UUID per request here). */
+  readonly cloudTrailEventId: string;
 }
 
 export interface AliasRecord {

@@ -43,6 +43,7 @@ export const DEFAULT_KMS_QUOTAS: QuotaRates = {
   ListKeys: 500,
   ListResourceTags: 2000,
   PutKeyPolicy: 15,
+  GetKeyLastUsage: 5,
   [SYMMETRIC_CRYPTOGRAPHIC_QUOTA]: 10000,
 };
 

@@ -155,7 +155,7 @@ describe('the checks judge what the functions did', () => {
     const g2 = { ...g1, n: 2, keyId: hist.forgedKeyId, keyArn: `arn:aws:kms:us-east-1:111122223333:key/${hist.forgedKeyId}`, stage: 'current' as const, activatedAt: activated, claimedAt: activated };
     const next = { ...before, generations: [{ ...g1, stage: 'retired' as const, retiredAt: activated }, g2] };
     const ledger = new Ledger(new DynamoDBClient({ region: 'us-east-1', endpoint: env.h.db.endpoint, credentials: { accessKeyId: 'x', secretAccessKey: 'x' } }), env.h.tableName);
-    await ledger.write(next, before, new Date(now()));
+    await ledger.write(next, before, new Date(now()), { runId: 'model-check' });
     expect(await step([])).toEqual(expect.arrayContaining([expect.stringMatching(/^6: 1 rotations before their due date, but only 0 emergencies/)]));
   });
 });

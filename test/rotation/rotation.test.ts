@@ -137,7 +137,7 @@ describe('a key group through the ledger', () => {
   test('a ledger due date pushed out is bounded by the KMS creation date of the current key', async () => {
     await h.deploy(f);
     const rec = await h.group();
-    await h.ledger.write({ ...rec, nextDueAt: '2036-01-01T00:00:00.000Z' }, rec, h.sim.clock.now());
+    await h.ledger.write({ ...rec, nextDueAt: '2036-01-01T00:00:00.000Z' }, rec, h.sim.clock.now(), { runId: 'test-edit' });
     h.sim.clock.set(new Date('2026-07-02T03:05:00Z'));
     expect((await f.rotation(rotateIfDue())).outcome).toBe('started');
     expect(h.log.errors().some((l) => l.attributes.tampering === 'ledger-due-date')).toBe(true);

@@ -5,6 +5,7 @@ import { Deps, step } from '../context';
 import { isKmsError } from '../errors';
 import { generation, withGeneration } from '../ledger-model';
 import { withFreshMaterial, wrapMaterial } from '../material';
+import { materialDescription } from '../material-description';
 import { eventually } from '../retry';
 import { Session } from '../session';
 import { patientlyThrottled } from './patience';
@@ -23,6 +24,8 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
   const wrapping = `${settings.wrappingAlgorithm}/${settings.wrappingKeySpec}`;
   await step(d, 'import', { group: s.record.groupId, generation: r.n, keyArn: g.keyArn, wrapping }, async () => {
     let validTo: Date | undefined;
+    let keyMaterialId: string | undefined;
+    const description = materialDescription(s.record.groupId, r.n, 'generated');
     for (let attempt = 1; ; attempt++) {
       const ask = () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec);
       const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, ask));
@@ -30,7 +33,7 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
       try {
         await withFreshMaterial(async (material) => {
           const wrapped = wrapMaterial(params.publicKey, settings.wrappingAlgorithm, material);
-          await eventually(d.sleep, FRESH, () => d.kms.importMaterial(g.keyId, params.importToken, wrapped, validTo));
+          keyMaterialId = await eventually(d.sleep, FRESH, () => d.kms.importMaterial(g.keyId, params.importToken, wrapped, validTo, description));
         });
         break;
       } catch (e) {
@@ -44,7 +47,9 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
     }
     const now = d.now().toISOString();
     await s.save((rec) => ({
-      ...withGeneration(rec, { ...generation(rec, r.n)!, importedAt: now, materialValidTo: validTo?.toISOString() }),
+      ...withGeneration(rec, {
+        ...generation(rec, r.n)!, importedAt: now, materialValidTo: validTo?.toISOString(), keyMaterialDescription: description, keyMaterialId,
+      }),
       rotation: { ...rec.rotation!, phase: 'test' },
     }));
   });

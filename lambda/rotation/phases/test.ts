@@ -24,20 +24,28 @@ export async function testPhase(d: Deps, s: Session): Promise<void> {
   await step(d, 'test', { group: s.record.groupId, generation: r.n, keyArn: g.keyArn }, async () => {
     const context = probeContext(s.record.groupId, r.n);
     const plaintext = randomBytes(32);
+    let keyMaterialId: string | undefined;
     try {
       const ciphertext = await eventually(d.sleep, FRESH, () => d.kms.encrypt(g.keyId, plaintext, context));
-      const back = Buffer.from(await eventually(d.sleep, FRESH, () => d.kms.decrypt(g.keyId, ciphertext, context)));
+      const answer = await eventually(d.sleep, FRESH, () => d.kms.decrypt(g.keyId, ciphertext, context));
+      const back = Buffer.from(answer.plaintext);
       const same = back.length === plaintext.length && timingSafeEqual(back, plaintext);
       back.fill(0);
       if (!same) throw new InconsistentGroupError(`generation ${r.n} (${g.keyArn}) failed its encrypt/decrypt probe; the alias was not moved`);
+      keyMaterialId = answer.keyMaterialId;
     } finally {
       plaintext.fill(0);
+    }
+    if (g.keyMaterialId && keyMaterialId && keyMaterialId !== g.keyMaterialId) {
+      throw new InconsistentGroupError(
+        `generation ${r.n} (${g.keyArn}) answered its probe with key material ${keyMaterialId}, not the ${g.keyMaterialId} it imported; the alias was not moved`,
+      );
     }
     const now = d.now().toISOString();
     await s.save((rec) => {
       const latest = generation(rec, r.n)!;
       return {
-        ...withGeneration(rec, { ...latest, testedAt: now }),
+        ...withGeneration(rec, { ...latest, testedAt: now, keyMaterialId: keyMaterialId ?? latest.keyMaterialId }),
         // Generation 1 has no writer to protect: it is promoted at once.
         rotation: { ...rec.rotation!, phase: 'promote', notBefore: r.reason === 'deploy' ? undefined : afterWindow(rec, latest.authorizableSince) },
       };

@@ -2,7 +2,7 @@
  * Encrypt, Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext and ReEncrypt
  * (SYMMETRIC_DEFAULT keys only, AES-256-GCM under the key material).
  */
-import { randomBytes } from 'crypto';
+import { randomBytes, randomUUID } from 'crypto';
 import { decryptBlob, encryptBlob, parseBlob } from '../ciphertext';
 import { invalidCiphertext, invalidState, notFound, SimError, validation } from '../errors';
 import type { Input } from '../input';
@@ -158,10 +158,37 @@ const reEncrypt: Handler = (ctx: HandlerContext, input: Input): Output => {
   };
 };
 
+/** Records a successful operation on each key it used, as KMS's key-usage tracking does. */
+function tracked(operation: string, handler: Handler): Handler {
+  return async (ctx, input) => {
+    const out = await handler(ctx, input);
+    for (const arn of new Set([out.KeyId, out.SourceKeyId])) {
+      if (typeof arn !== 'string') continue;
+      const key = ctx.store.resolveKey(arn, { allowAlias: false });
+      key.lastUsage = { operation, at: ctx.store.clock.now(), cloudTrailEventId: randomUUID() };
+    }
+    return out;
+  };
+}
+
+/** GetKeyLastUsage (2026): the last successful cryptographic operation, its time and CloudTrail event id. */
+const getKeyLastUsage: Handler = ({ store, view }: HandlerContext, input: Input): Output => {
+  const keyId = input.requiredString('KeyId', { max: 2048 });
+  const key = store.resolveKey(keyId, { allowAlias: false, view });
+  const usage = key.lastUsage;
+  return {
+    KeyId: key.id,
+    KeyLastUsage: usage ? { Operation: usage.operation, Timestamp: usage.at.getTime() / 1000, CloudTrailEventId: usage.cloudTrailEventId } : {},
+    TrackingStartDate: key.creationDate.getTime() / 1000,
+    KeyCreationDate: key.creationDate.getTime() / 1000,
+  };
+};
+
 export const cryptoHandlers: Record<string, Handler> = {
-  Encrypt: encrypt,
-  Decrypt: decrypt,
-  GenerateDataKey: generateDataKey,
-  GenerateDataKeyWithoutPlaintext: generateDataKeyWithoutPlaintext,
-  ReEncrypt: reEncrypt,
+  Encrypt: tracked('Encrypt', encrypt),
+  Decrypt: tracked('Decrypt', decrypt),
+  GenerateDataKey: tracked('GenerateDataKey', generateDataKey),
+  GenerateDataKeyWithoutPlaintext: tracked('GenerateDataKeyWithoutPlaintext', generateDataKeyWithoutPlaintext),
+  ReEncrypt: tracked('ReEncrypt', reEncrypt),
+  GetKeyLastUsage: getKeyLastUsage,
 };
