@@ -106,13 +106,13 @@ const project = new awscdk.AwsCdkConstructLibrary({
   eslintOptions: {
     dirs: ['lib'],
     // lambda/ may import devDependencies: they are bundled into the shipped asset.
-    devdirs: ['lambda', 'test', 'example', 'examples', 'bench'],
-    // One type-aware project for every linted file (lib, lambda, test, example, bench).
+    devdirs: ['lambda', 'test', 'example', 'examples', 'bench', 'demo'],
+    // One type-aware project for every linted file (lib, lambda, test, example, bench, demo).
     tsconfigPath: './test/tsconfig.json',
     projectService: false,
   },
   tsconfigDev: {
-    include: ['../lib/**/*.ts', '../lambda/**/*.ts', '../example/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts', '../projenrc/**/*.ts', '../.projenrc.ts'],
+    include: ['../lib/**/*.ts', '../lambda/**/*.ts', '../example/**/*.ts', '../examples/**/*.ts', '../bench/**/*.ts', '../demo/**/*.ts', '../projenrc/**/*.ts', '../.projenrc.ts'],
     compilerOptions: {
       // examples/ import the package by its name, as users do.
       paths: { 'cdk-rotating-imported-key': ['../lib/index.ts'] },
@@ -182,7 +182,7 @@ for (const bundle of ['rotation-function', 'cli']) {
 }
 project.package.addBin({ 'cdk-rotating-imported-key': 'assets/lambda/cli/index.js' });
 // docs/ ships, so the README's links work inside the package.
-project.npmignore?.addPatterns('/lambda/', '/example/', '/rosetta/', '/bench/', '/.ci/', 'cdk.json', 'cdk.out/', '!/assets/', '/assets/**/*.meta.json');
+project.npmignore?.addPatterns('/lambda/', '/example/', '/rosetta/', '/bench/', '/demo/', '/.ci/', 'cdk.json', 'cdk.out/', '!/assets/', '/assets/**/*.meta.json');
 
 // The test command: bundle, type-check every TypeScript file (lib, lambda, test,
 // example, bench), compile with jsii (the public API must stay jsii-compatible),
@@ -220,6 +220,16 @@ const bench = project.addTask('bench', {
   receiveArgs: true,
 });
 bench.prependSpawn(project.bundler.bundleTask);
+
+// The newcomer's first command: the example app's key group deployed and rotated for 24 simulated
+// months by the shipped bundle, against the KMS simulator and a local DynamoDB (no AWS account, no network).
+const demo = project.addTask('demo', {
+  description: 'Deploy the example app\'s key group locally and rotate it for 24 simulated months with the shipped bundle',
+  exec: 'ts-node --transpile-only -P test/tsconfig.json demo/run.ts',
+  receiveArgs: true,
+});
+// The shipped bundle is a build product (git-ignored): a fresh clone makes it first.
+demo.prependSpawn(project.bundler.bundleTask);
 
 // The example app that `npx cdk synth` renders.
 new JsonFile(project, 'cdk.json', {

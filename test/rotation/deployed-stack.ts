@@ -37,7 +37,8 @@ export interface DeployedStack {
   readonly tableName: string;
 }
 
-function principal(template: Record<string, any>, roleLogicalId: string, accessKeyId: string): StackPrincipal {
+/** The role with this logical id as a principal of the simulator, with its synthesized identity policies. */
+export function stackPrincipal(template: Record<string, any>, roleLogicalId: string, accessKeyId: string): StackPrincipal {
   return {
     accessKeyId,
     arn: roleArnOf(roleLogicalId),
@@ -68,11 +69,11 @@ export function deployedStack(props: Partial<RotatingImportedKeyProps> = {}): De
   const roles = functionRoles(template);
   const id = (construct: iam.Role) => stack.getLogicalId(construct.node.defaultChild as iam.CfnRole);
   const deployed = {
-    lifecycle: principal(template, roles.lifecycle, 'AKIDLIFECYCLE'),
-    rotation: principal(template, roles.rotation, 'AKIDROTATION'),
-    writer: principal(template, id(writer), 'AKIDWRITER'),
-    reader: principal(template, id(reader), 'AKIDREADER'),
-    operator: principal(template, id(operator), 'AKIDOPERATOR'),
+    lifecycle: stackPrincipal(template, roles.lifecycle, 'AKIDLIFECYCLE'),
+    rotation: stackPrincipal(template, roles.rotation, 'AKIDROTATION'),
+    writer: stackPrincipal(template, id(writer), 'AKIDWRITER'),
+    reader: stackPrincipal(template, id(reader), 'AKIDREADER'),
+    operator: stackPrincipal(template, id(operator), 'AKIDOPERATOR'),
   };
   return {
     template,

@@ -1,0 +1,180 @@
+/**
+ * `npm run demo`: 24 months of the example app's key group, on this machine,
+ * with no AWS account and no network.
+ *
+ * The example app (example/app.ts) is synthesized; a local KMS (the simulator
+ * of test/kms-simulator, which the real SDK talks to over HTTP and which
+ * evaluates the synthesized IAM policies) and a local DynamoDB (dynalite) are
+ * started; the shipped bundle (assets/lambda/rotation-function/index.js) runs
+ * in two Node.js 24 processes, one per function, each with its role's
+ * credentials. The demo then plays CloudFormation (the custom resource's
+ * Create event, from the template) and EventBridge Scheduler (the schedule's
+ * input, every 10 minutes around due times; idle weeks are skipped in big
+ * steps) for 24 simulated months, while the application role encrypts under
+ * the alias. After each completed rotation it prints the group's report; at
+ * the end it proves, with the application role, that everything ever
+ * encrypted still decrypts and that retired generations refuse encryption.
+ * Exits 1 when a check fails.
+ */
+import * as path from 'node:path';
+import { EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { createEvent, ExampleDeployment, synthesizeExample } from './example-deployment';
+import { proveGenerations } from './proof';
+import { printReport, reportCommandLine, ReportContext } from './report';
+import { SCHEDULE_PERIOD_MS, ScheduleTicks } from './scheduler';
+import { addCalendarMonths } from '../lambda/rotation/dates';
+import { CustomResourceResult } from '../lambda/rotation/lifecycle';
+import { RotationOutcome } from '../lambda/rotation/rotate';
+import { node24Binary } from '../test/construct/node24';
+import { BUNDLE, BundleProcess } from '../test/rotation/bundle-process';
+import { Harness, REGION } from '../test/rotation/harness';
+
+// The SDK warns once per process on Node.js < 22: not part of the story.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+/** How long the demo runs the schedule (simulated). */
+const MONTHS = 24;
+/** The simulated moment of the deploy: in the example's schedule hour (03:00 UTC). */
+const DEPLOY_AT = new Date('2026-01-01T03:00:00Z');
+/** Between due times the demo fires one scheduled run a week, and skips the rest (they answer not-due). */
+const IDLE_STEP_MS = 7 * 86_400_000;
+/** From this long before a due time, every scheduled run is fired. */
+const WAKE_BEFORE_DUE_MS = 60 * 60_000;
+/** Every ciphertext the application made, for the proof. */
+export interface Reading { readonly plaintext: string; readonly ciphertext: Uint8Array; readonly keyArn: string }
+
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const when = (t: Date) => t.toISOString().slice(0, 16).replace('T', ' ');
+const shortKey = (arn?: string) => arn ? `key/${arn.slice(arn.lastIndexOf('/') + 1, arn.lastIndexOf('/') + 9)}…` : '?';
+
+function intro(d: ExampleDeployment): void {
+  out('cdk-rotating-imported-key demo: 24 months of key rotation on this machine (no AWS account, no network)');
+  out();
+  out('What happens:');
+  out(`  1. example/app.ts is synthesized (stack ${d.stackName}): key group ${d.aliasName},`);
+  out(`     rotated every ${d.intervalMonths} months, used by a bucket, a queue and an application role.`);
+  out('  2. A local KMS (the simulator in test/kms-simulator, evaluating the synthesized IAM policies)');
+  out(`     and a local DynamoDB (dynalite) holding the ledger table ${d.tableName} are started.`);
+  out(`  3. CloudFormation's Create event for ${d.keyGroupLogicalId} is sent to the shipped lifecycle function`);
+  out(`     (${path.relative(process.cwd(), BUNDLE)}, Node.js 24), signed as its role ${d.roleNames.lifecycle}.`);
+  out(`  4. EventBridge Scheduler fires ${d.schedule.expression} (${d.schedule.timeZone ?? 'UTC'}) at the rotation function`);
+  out(`     (signed as ${d.roleNames.rotation}) with ${JSON.stringify(d.schedule.input)}:`);
+  out('     every 10 minutes around due times, once a week in between (the other runs would answer not-due).');
+  out(`  5. The application role ${d.roleNames.app} encrypts a reading under the alias at every run fired.`);
+  out('  After each rotation, the group\'s report, printed by the shipped command-line tool:');
+  out(`     ${reportCommandLine(d)}`);
+  out('  At the end, the proof: every reading decrypts, retired generations refuse encryption.');
+  out();
+}
+
+async function main(): Promise<void> {
+  const startUpMs = process.uptime() * 1000;
+  const synthStarted = Date.now();
+  const d = synthesizeExample();
+  const synthMs = Date.now() - synthStarted;
+  intro(d);
+  const ticks = ScheduleTicks.of(d.schedule);
+  const h = await Harness.start({
+    startTime: DEPLOY_AT,
+    authorization: { principals: d.principals },
+    // One RSA-4096 wrapping key pair per generation is plenty (a fresh clone generates the pool once).
+    wrappingKeyPoolSize: 2,
+  }, d.tableName);
+  const endpoints = {
+    AWS_ENDPOINT_URL_KMS: h.sim.endpoint,
+    AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: h.sim.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: h.db.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: h.sim.endpoint,
+    AWS_REGION: REGION,
+  };
+  const fn = (env: Record<string, string>, credentials: { accessKeyId: string; secretAccessKey: string }) => new BundleProcess({
+    ...env, ...endpoints, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+  }, h.log, node24Binary());
+  const lifecycle = fn(d.environments.lifecycle, d.lifecycle.credentials);
+  const rotation = fn(d.environments.rotation, d.rotation.credentials);
+  const appClient = h.sim.clientFor(d.app.accessKeyId, { maxAttempts: 1 });
+  const report: ReportContext = { h, d };
+  const failures: string[] = [];
+  const readings: Reading[] = [];
+  try {
+    const deployed = await lifecycle.invoke('lifecycle', createEvent(d), h.sim.clock.now()) as CustomResourceResult;
+    out(`${when(h.sim.clock.now())}  deployed: generation ${deployed.Data?.Generation} (${shortKey(deployed.Data?.KeyArn)}) behind ${deployed.Data?.AliasName}`);
+
+    const end = addCalendarMonths(DEPLOY_AT, MONTHS);
+    let fired = 0;
+    let skipped = 0;
+    let rotations = 0;
+    let underWay = false;
+    let t = ticks.after(DEPLOY_AT);
+    while (t.getTime() <= end.getTime() || underWay) {
+      h.sim.clock.set(t);
+      const r = await rotation.invoke('rotation', d.schedule.input, t) as RotationOutcome;
+      fired++;
+      underWay = ['started', 'in-progress', 'promoted', 'queued'].includes(r.outcome) || r.throttled === true;
+      if (r.outcome === 'started') out(`${when(t)}  rotation ${rotations + 1} due: generation ${r.generation} (${shortKey(await generationKey(h, d, r.generation))}) — ${r.phasesDone.join(', ')}`);
+      if (r.outcome === 'in-progress') out(`${when(t)}    waiting: ${r.phase} from ${r.nextPhaseAt ? when(new Date(r.nextPhaseAt)) : '?'}`);
+      if (r.outcome === 'promoted') out(`${when(t)}    ${r.phasesDone.join(', ')}: ${d.aliasName} now points at generation ${r.generation} (${shortKey(r.keyArn)})`);
+      if (r.outcome === 'completed') {
+        rotations++;
+        out(`${when(t)}    ${r.phasesDone.join(', ')}: generation ${r.generation - 1} is retired (decrypt only); next due ${r.nextDueAt ? when(new Date(r.nextDueAt)) : '?'}`);
+        const failed = await printReport(report, out);
+        if (failed) failures.push(failed);
+      }
+      readings.push(await encryptReading(appClient, d.aliasName, t, failures));
+
+      let next = new Date(t.getTime() + SCHEDULE_PERIOD_MS);
+      if (r.outcome === 'not-due' && r.nextDueAt) {
+        const wake = Math.min(new Date(r.nextDueAt).getTime() - WAKE_BEFORE_DUE_MS, t.getTime() + IDLE_STEP_MS, end.getTime());
+        next = ticks.atOrAfter(new Date(Math.max(wake, next.getTime())));
+      }
+      skipped += Math.round((next.getTime() - t.getTime()) / SCHEDULE_PERIOD_MS) - 1;
+      t = next;
+    }
+
+    out();
+    out(`Scheduler: ${fired} runs fired, ${skipped} idle runs skipped; ${rotations} rotations in ${MONTHS} months (${when(DEPLOY_AT)} to ${when(h.sim.clock.now())}).`);
+    const expected = Math.floor(MONTHS / d.intervalMonths);
+    if (rotations !== expected) failures.push(`expected ${expected} rotations in ${MONTHS} months at ${d.intervalMonths} months, saw ${rotations}`);
+    out();
+    failures.push(...await proveGenerations({ h, d, readings, appClient, out }));
+    const errors = h.log.errors();
+    out(`Function logs: ${h.log.lines.length} lines, ${errors.length} errors.`);
+    for (const e of errors.slice(0, 5)) failures.push(`function logged an error: ${e.message} ${JSON.stringify(e.attributes)}`);
+  } catch (e) {
+    failures.push(`the demo stopped: ${(e as Error).stack ?? e}`);
+  } finally {
+    lifecycle.stop();
+    rotation.stop();
+    appClient.destroy();
+    await h.stop();
+  }
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  out(`Wall time: ${s(process.uptime() * 1000)} (start-up ${s(startUpMs)}, synth ${s(synthMs)}, ${MONTHS} simulated months and the proof ${s(Date.now() - synthStarted - synthMs)}).`);
+  if (failures.length) {
+    for (const f of failures) out(`FAILED: ${f}`);
+    process.exitCode = 1;
+  } else {
+    out('OK: every check passed.');
+  }
+}
+
+/** The key of a generation, from the ledger. */
+async function generationKey(h: Harness, d: ExampleDeployment, n: number): Promise<string | undefined> {
+  return (await h.group(d.groupId)).generations.find((g) => g.n === n)?.keyArn;
+}
+
+async function encryptReading(client: KMSClient, aliasName: string, t: Date, failures: string[]): Promise<Reading> {
+  const plaintext = `telemetry reading of ${t.toISOString()}`;
+  try {
+    const r = await client.send(new EncryptCommand({ KeyId: aliasName, Plaintext: Buffer.from(plaintext) }));
+    return { plaintext, ciphertext: r.CiphertextBlob!, keyArn: r.KeyId! };
+  } catch (e) {
+    failures.push(`the application role could not encrypt under ${aliasName} at ${t.toISOString()}: ${(e as Error).name}: ${(e as Error).message}`);
+    return { plaintext, ciphertext: new Uint8Array(), keyArn: '' };
+  }
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${(e as Error).stack ?? e}\n`);
+  process.exitCode = 1;
+});
