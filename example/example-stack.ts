@@ -1,6 +1,9 @@
 import { Acknowledgment, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RotatingImportedKey, RotationInterval } from '../lib';
@@ -21,17 +24,23 @@ export class ExampleStack extends Stack {
   public readonly appRole: iam.Role;
   /** Operators who may start an emergency rotation (and nothing else). */
   public readonly operatorRole: iam.Role;
+  /** Receives one message per completed rotation: the re-encryption job's work queue. */
+  public readonly reEncryptionQueue: sqs.Queue;
 
   constructor(scope: Construct, id: string, props?: StackProps) {
     super(scope, id, props);
     // Grant log delivery with a bucket policy instead of the legacy ACL.
     this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
 
+    // The platform team's existing pager topic: every alarm of the key group and the stack's dead-letter alarm page it.
+    const pager = sns.Topic.fromTopicArn(this, 'Pager', this.formatArn({ service: 'sns', resource: 'platform-pager' }));
     this.key = new RotatingImportedKey(this, 'TelemetryKey', {
       aliasName: 'alias/example/telemetry',
       rotationInterval: RotationInterval.months(6),
       description: 'Telemetry data key (imported material, rotated every 6 months)',
       tags: { 'data-classification': 'confidential' },
+      alarmActions: [new cloudwatchActions.SnsAction(pager)],
+      deadLetterAlarmActions: [new cloudwatchActions.SnsAction(pager)],
     });
 
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
@@ -96,6 +105,28 @@ export class ExampleStack extends Stack {
       ...inPacks(['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'], 'IAMNoInlinePolicy',
         'The grant is the CDK-managed policy of this one role, as any construct grant creates it.'),
     );
+
+    // After each completed rotation, a message for the re-encryption job (which re-encrypts the bucket's
+    // objects under the new generation); deliveries the rule cannot make go to a dead-letter queue.
+    const reEncryptionDeadLetters = new sqs.Queue(this, 'ReEncryptionDeadLetters', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(reEncryptionDeadLetters).acknowledge({
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This queue is the dead-letter queue of the re-encryption queue and of the rotation rule\'s target; a dead-letter queue of its own would only move the same messages again.',
+    });
+    // SQS-managed encryption: EventBridge may send to it without a key policy (the rotating key grants through IAM only).
+    this.reEncryptionQueue = new sqs.Queue(this, 'ReEncryptionJobs', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: reEncryptionDeadLetters, maxReceiveCount: 5 },
+    });
+    this.key.onRotated('StartReEncryption', {
+      description: 'Starts re-encrypting telemetry under the new generation after each rotation',
+      target: new targets.SqsQueue(this.reEncryptionQueue, { deadLetterQueue: reEncryptionDeadLetters }),
+    });
 
     // For the emergency rotation command in the README.
     new CfnOutput(this, 'RotationFunctionName', { value: this.key.rotationFunction.functionName });

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, TimeZone } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { MaterialExpiration } from './material-expiration';
 import { RotationInterval } from './rotation-interval';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
@@ -194,4 +195,30 @@ export interface RotatingImportedKeyProps {
    * @default - no actions
    */
   readonly deadLetterAlarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * Actions of every alarm of this key group: rotation failed, rotation
+   * overdue, material expiring (with `materialExpiration` set to expire) and
+   * tampering detected (for example an `SnsAction` that pages the key
+   * owners).
+   *
+   * The stack's dead-letter alarm, shared by its key groups, takes
+   * `deadLetterAlarmActions`. `addAlarmAction()` on each alarm adds more.
+   *
+   * @default - no actions
+   */
+  readonly alarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * How long the functions' log groups (lifecycle, rotation and
+   * custom-resource provider) keep their events.
+   *
+   * The log groups are shared by the key groups of a stack: the first key
+   * group in the stack decides (its value, or the default), and the others
+   * must pass the same value or none; a different one fails at synth naming
+   * both.
+   *
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
 }

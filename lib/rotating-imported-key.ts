@@ -4,16 +4,21 @@ import {
 } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { aws_kms as kmsRefs } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
 import { MaterialExpiration } from './material-expiration';
+import * as contract from './private/event-contract';
+import { createGroupAlarms } from './private/group-alarms';
 import { KeyGroupRegistry } from './private/key-usage-checks';
+import { acknowledgeAlarmActions } from './private/nag-acknowledgements';
 import * as perms from './private/perms';
 import * as policies from './private/policies';
 import { RotatingImportedKeyProps } from './rotating-imported-key-props';
@@ -52,6 +57,22 @@ const WARNING_PREFIX = 'cdk-rotating-imported-key';
  * key.grantEncryptDecrypt(role);
  */
 export class RotatingImportedKey extends Resource implements kms.IKey, ITaggableV2 {
+  /**
+   * `source` of the event the rotation function puts on the default event
+   * bus after each completed rotation.
+   */
+  public static readonly EVENT_SOURCE = contract.EVENT_SOURCE;
+
+  /**
+   * `detail-type` of the event put after each completed rotation.
+   */
+  public static readonly EVENT_DETAIL_TYPE = contract.EVENT_DETAIL_TYPE;
+
+  /**
+   * CloudWatch namespace of the rotation function's metrics (dimension `KeyGroup`).
+   */
+  public static readonly METRIC_NAMESPACE = contract.METRIC_NAMESPACE;
+
   /**
    * The alias that points at the current generation.
    */
@@ -145,10 +166,45 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   public readonly deadLetterQueue: sqs.IQueue;
 
   /**
-   * Alarm on the dead-letter queue (a message is visible), shared by every key
-   * group in the stack. Add an action to be notified of failed rotations.
+   * Alarm on the dead-letter queue (messages sent to it in any 5 minutes, so
+   * every new failure notifies again), shared by every key group in the
+   * stack. Add an action to be notified of failed rotations.
    */
-  public readonly deadLetterAlarm: cloudwatch.IAlarm;
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
+
+  /**
+   * Fires when a rotation run of this group failed (in any 10 minutes).
+   */
+  public readonly rotationFailedAlarm: cloudwatch.Alarm;
+
+  /**
+   * Fires when this group is more than a day past its due date, or when the
+   * rotation function has reported nothing for it for 3 hours (missing data
+   * is breaching).
+   */
+  public readonly rotationOverdueAlarm: cloudwatch.Alarm;
+
+  /**
+   * Fires when key material of a generation of this group expires within 30
+   * days. Only with `materialExpiration` set to expire.
+   */
+  public readonly materialExpiringAlarm?: cloudwatch.Alarm;
+
+  /**
+   * Fires when the rotation function found tags or a due date of this group
+   * that disagree with the ledger (tampering detected).
+   */
+  public readonly tamperingDetectedAlarm: cloudwatch.Alarm;
+
+  /**
+   * The rotation function's log group, shared by every key group in the stack.
+   */
+  public readonly rotationLogGroup: logs.ILogGroup;
+
+  /**
+   * The lifecycle function's log group, shared by every key group in the stack.
+   */
+  public readonly lifecycleLogGroup: logs.ILogGroup;
 
   /**
    * The schedule (every 10 minutes) that starts a rotation of this key group
@@ -187,7 +243,9 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     this.aliasArn = stack.formatArn({ service: 'kms', resource: props.aliasName });
     this.generationAliasPrefix = `${validation.GENERATION_ALIAS_ROOT}${groupId}/`;
 
-    const services = RotationServices.of(this, { logEncryptionKey: props.logEncryptionKey, deadLetterAlarmActions: props.deadLetterAlarmActions });
+    const services = RotationServices.of(this, {
+      logEncryptionKey: props.logEncryptionKey, deadLetterAlarmActions: props.deadLetterAlarmActions, logRetention: props.logRetention,
+    });
     const destroy = removalPolicy === RemovalPolicy.DESTROY;
     const pendingWindowDays = Tokenization.stringifyNumber(pendingWindow.toDays());
     services.register({
@@ -206,6 +264,8 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     this.ledgerTable = services.ledgerTable;
     this.deadLetterQueue = services.deadLetterQueue;
     this.deadLetterAlarm = services.deadLetterAlarm;
+    this.rotationLogGroup = services.rotationLogGroup;
+    this.lifecycleLogGroup = services.lifecycleLogGroup;
 
     this.cdkTagManager = new TagManager(TagType.MAP, RESOURCE_TYPE, userTags);
     this.node.addValidation({ validate: () => validation.validateTags(this.cdkTagManager.tagValues()) });
@@ -265,6 +325,20 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     // A check before generation 1 exists would only fail into the dead-letter queue.
     schedule.node.addDependency(resource);
     this.schedule = schedule;
+    const alarms = createGroupAlarms(this, groupId, {
+      rotationFailed: (o) => this.metricRotationFailed(o),
+      daysUntilDue: (o) => this.metricDaysUntilDue(o),
+      daysUntilMaterialExpiry: (o) => this.metricDaysUntilMaterialExpiry(o),
+      tamperingDetected: (o) => this.metricTamperingDetected(o),
+    }, expiration.expires);
+    this.rotationFailedAlarm = alarms.rotationFailed;
+    this.rotationOverdueAlarm = alarms.rotationOverdue;
+    this.materialExpiringAlarm = alarms.materialExpiring;
+    this.tamperingDetectedAlarm = alarms.tamperingDetected;
+    const groupAlarms = [alarms.rotationFailed, alarms.rotationOverdue, alarms.tamperingDetected, ...(alarms.materialExpiring ? [alarms.materialExpiring] : [])];
+    for (const alarm of groupAlarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
+    acknowledgeAlarmActions(groupAlarms, (props.alarmActions ?? []).length > 0);
+
     // Synth-time checks of every resource in the app that uses this key group.
     KeyGroupRegistry.of(this).add(this, services);
 
@@ -289,6 +363,92 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
    */
   public get keyRef(): kmsRefs.KeyReference {
     return { keyArn: this.keyArn, keyId: this.keyId };
+  }
+
+  /**
+   * Number of rotations of this group completed (previous generation fenced)
+   * per period: each rotation run writes 1 or 0.
+   *
+   * @default - sum over 10 minutes
+   */
+  public metricRotationSucceeded(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(contract.METRIC.rotationSucceeded, 'Sum', props);
+  }
+
+  /**
+   * Number of failed rotation runs of this group per period: runs that threw,
+   * or completed a rotation but could not put its event. Runs that stopped
+   * because the account's request quota was spent are not failures.
+   *
+   * @default - sum over 10 minutes
+   */
+  public metricRotationFailed(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(contract.METRIC.rotationFailed, 'Sum', props);
+  }
+
+  /**
+   * Number of `tampering detected` reports for this group per period.
+   *
+   * @default - sum over 10 minutes
+   */
+  public metricTamperingDetected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(contract.METRIC.tamperingDetected, 'Sum', props);
+  }
+
+  /**
+   * Days since the alias moved to the current generation.
+   *
+   * @default - maximum over 10 minutes
+   */
+  public metricDaysSinceActivation(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(contract.METRIC.daysSinceActivation, 'Maximum', props);
+  }
+
+  /**
+   * Days until the current generation is due (negative when overdue).
+   *
+   * @default - minimum over 10 minutes
+   */
+  public metricDaysUntilDue(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(contract.METRIC.daysUntilDue, 'Minimum', props);
+  }
+
+  /**
+   * Days until the earliest expiry of key material among the group's
+   * generations whose material has not expired; written only when
+   * `materialExpiration` makes material expire.
+   *
+   * @default - minimum over 10 minutes
+   */
+  public metricDaysUntilMaterialExpiry(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(contract.METRIC.daysUntilMaterialExpiry, 'Minimum', props);
+  }
+
+  /**
+   * Number of keys the group keeps (current, retired and pending; each costs
+   * a KMS key's monthly fee).
+   *
+   * @default - maximum over 10 minutes
+   */
+  public metricRetainedGenerations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric(contract.METRIC.retainedGenerations, 'Maximum', props);
+  }
+
+  /**
+   * A rule on the account's default event bus that matches this group's
+   * event after each completed rotation (`source` `EVENT_SOURCE`,
+   * `detail-type` `EVENT_DETAIL_TYPE`, `detail.group` this group), e.g. to
+   * start re-encrypting data under the new generation.
+   */
+  public onRotated(id: string, options: events.OnEventOptions = {}): events.Rule {
+    const rule = new events.Rule(this, id, options);
+    rule.addTarget(options.target);
+    rule.addEventPattern({
+      source: [contract.EVENT_SOURCE],
+      detailType: [contract.EVENT_DETAIL_TYPE],
+      detail: { group: [this.groupId] },
+    });
+    return rule;
   }
 
   /**
@@ -419,6 +579,17 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
    */
   public grantVerifyMac(_grantee: iam.IGrantable): iam.Grant {
     throw this.unsupportedUsage('grantVerifyMac');
+  }
+
+  private metric(metricName: string, statistic: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: contract.METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { [contract.GROUP_DIMENSION]: this.groupId },
+      statistic,
+      period: Duration.minutes(SCHEDULE_PERIOD_MINUTES),
+      ...props,
+    });
   }
 
   private get allKeyArns(): string {

@@ -10,6 +10,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from './private/event-contract';
 import { acknowledgeGroupFindings, acknowledgeStackFindings } from './private/nag-acknowledgements';
 import * as perms from './private/perms';
 import * as policies from './private/policies';
@@ -36,7 +37,12 @@ export interface RotationServicesOptions {
   readonly logEncryptionKey?: kms.IKey;
   /** Actions of the dead-letter alarm. */
   readonly deadLetterAlarmActions?: cloudwatch.IAlarmAction[];
+  /** How long the functions' log groups keep their events. */
+  readonly logRetention?: logs.RetentionDays;
 }
+
+/** Kept for a year unless the first key group says otherwise. */
+export const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
 
 /** What a key group registers with the stack's rotation services. */
 export interface KeyGroupRegistration extends KeyGroupPermissions {
@@ -82,7 +88,7 @@ export class RotationServices extends Construct implements SharedOptions {
   public readonly providerRole: iam.Role;
   /** Receives scheduled invocations that could not be delivered and failed asynchronous runs. */
   public readonly deadLetterQueue: sqs.Queue;
-  /** Fires when the dead-letter queue holds a message. */
+  /** Fires when messages are sent to the dead-letter queue (in any 5 minutes). */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
   /** The role EventBridge Scheduler assumes to invoke the rotation function. */
   public readonly schedulerRole: iam.Role;
@@ -92,6 +98,10 @@ export class RotationServices extends Construct implements SharedOptions {
   public readonly logEncryptionKey?: kms.IKey;
   /** The actions the dead-letter alarm got from the props of the first key group. */
   public readonly deadLetterAlarmActions: cloudwatch.IAlarmAction[];
+  /** The retention of the log groups, from the props of the first key group. */
+  public readonly logRetention: logs.RetentionDays;
+  /** Whether the first key group passed `logRetention` (else the default decided). */
+  public readonly logRetentionGiven: boolean;
 
   private readonly arns: AccountArns;
   private readonly lifecyclePolicy: SharedPolicy;
@@ -104,6 +114,8 @@ export class RotationServices extends Construct implements SharedOptions {
     this.decidedBy = decidedBy;
     this.logEncryptionKey = options.logEncryptionKey;
     this.deadLetterAlarmActions = options.deadLetterAlarmActions ?? [];
+    this.logRetention = options.logRetention ?? DEFAULT_LOG_RETENTION;
+    this.logRetentionGiven = options.logRetention !== undefined;
     if (!fs.existsSync(path.join(ASSET_DIR, 'index.js'))) {
       throw new Error(`RotatingImportedKey: the rotation function bundle is missing at ${ASSET_DIR}; build the library first (npx projen bundle)`);
     }
@@ -120,7 +132,10 @@ export class RotationServices extends Construct implements SharedOptions {
     });
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
       alarmDescription: 'A scheduled key rotation could not be delivered or failed: see the dead-letter queue and the rotation function logs.',
-      metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(5), statistic: 'Maximum' }),
+      // Messages sent in the period, not messages waiting: the queue keeps its messages 14 days, so an alarm on
+      // its depth would stay in ALARM after the first failure and never notify of the next one. Lambda and
+      // EventBridge Scheduler both deliver dead letters with SendMessage, which this metric counts.
+      metric: this.deadLetterQueue.metricNumberOfMessagesSent({ period: Duration.minutes(5), statistic: 'Sum' }),
       threshold: 1,
       evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -193,6 +208,10 @@ export class RotationServices extends Construct implements SharedOptions {
       description: 'EventBridge Scheduler invoking the key rotation function (cdk-rotating-imported-key)',
     });
 
+    // The rotation event after each completed rotation: the default bus, the library's source and detail type.
+    this.rotationRole.addToPrincipalPolicy(policies.putRotationEventStatement(
+      stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' }), EVENT_SOURCE, EVENT_DETAIL_TYPE));
+
     this.allowLogEncryption();
     this.lifecyclePolicy = new SharedPolicy(this.lifecycleRole);
     this.rotationPolicy = new SharedPolicy(this.rotationRole);
@@ -230,7 +249,7 @@ export class RotationServices extends Construct implements SharedOptions {
   }
 
   private newLogGroup(id: string): logs.LogGroup {
-    return new logs.LogGroup(this, id, { retention: logs.RetentionDays.ONE_YEAR, encryptionKey: this.logEncryptionKey });
+    return new logs.LogGroup(this, id, { retention: this.logRetention, encryptionKey: this.logEncryptionKey });
   }
 
   /**

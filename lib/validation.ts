@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, TimeZone, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 
 // Pure checks of RotatingImportedKey props. Each returns one message per
 // problem; every message names the prop, the allowed values and what it got.
@@ -313,12 +314,20 @@ export interface SharedOptions {
   readonly decidedBy: string;
   readonly logEncryptionKey?: kms.IKey;
   readonly deadLetterAlarmActions: cloudwatch.IAlarmAction[];
+  readonly logRetention: logs.RetentionDays;
+  readonly logRetentionGiven: boolean;
+}
+
+function retentionName(days: logs.RetentionDays): string {
+  const name = Object.entries(logs.RetentionDays).find(([, v]) => v === days)?.[0];
+  return name ? `RetentionDays.${name}` : `${days} days`;
 }
 
 /** Checks that a later key group of a stack asks for the same shared services as the first. */
 export function validateSharedOptions(shared: SharedOptions, props: {
   readonly logEncryptionKey?: kms.IKey;
   readonly deadLetterAlarmActions?: cloudwatch.IAlarmAction[];
+  readonly logRetention?: logs.RetentionDays;
 }): string[] {
   const problems: string[] = [];
   if (props.logEncryptionKey !== undefined && props.logEncryptionKey !== shared.logEncryptionKey) {
@@ -330,6 +339,10 @@ export function validateSharedOptions(shared: SharedOptions, props: {
   if (actions !== undefined && (actions.length !== decided.length || actions.some((a, i) => a !== decided[i]))) {
     problems.push('deadLetterAlarmActions must be the same for every key group of a stack (the alarm is shared) or omitted; '
       + `the first key group, ${shared.decidedBy}, set ${shared.deadLetterAlarmActions.length} action(s): pass them to it, or call key.deadLetterAlarm.addAlarmAction()`);
+  }
+  if (props.logRetention !== undefined && props.logRetention !== shared.logRetention) {
+    problems.push(`logRetention must be the same for every key group of a stack (the log groups are shared) or omitted; received ${retentionName(props.logRetention)}, `
+      + `but the first key group, ${shared.decidedBy}, has ${retentionName(shared.logRetention)}${shared.logRetentionGiven ? '' : ' (the default)'}: set it there`);
   }
   return problems;
 }

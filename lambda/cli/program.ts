@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
+import { reportCommand } from './report-command';
 import { Deps, Log } from '../rotation/context';
 import { defaultDynamoDbClient, defaultKmsClient, defaultTaggingClient } from '../rotation/handler';
 import { KmsGateway } from '../rotation/kms-gateway';
@@ -58,7 +59,9 @@ interface RecoverOptions {
 
 export function createCli(): Command {
   const program = new Command('cdk-rotating-imported-key')
-    .description('Operate key groups of RotatingImportedKey (cdk-rotating-imported-key)');
+    .description('Operate key groups of RotatingImportedKey (cdk-rotating-imported-key)')
+    // Errors reach the caller (lambda/cli.ts sets the exit status) instead of exiting here.
+    .exitOverride();
 
   program.command('recover-ledger')
     .description('Rebuild a key group\'s ledger entry from its generation aliases and the keys\' tags, when the entry or the table was lost. Refuses when what it finds is ambiguous; never overwrites an entry.')
@@ -89,6 +92,8 @@ export function createCli(): Command {
         unregisteredKeys: r.unregistered,
       }, null, 2)}\n`);
     });
+
+  program.addCommand(reportCommand().exitOverride());
 
   return program;
 }

@@ -177,7 +177,9 @@ export class KmsGateway {
   }
 
   /** The new material's id, when KMS reports one. */
-  async importMaterial(keyId: string, importToken: Uint8Array, wrapped: Uint8Array, validTo: Date | undefined, description: string): Promise<string | undefined> {
+  async importMaterial(
+    keyId: string, importToken: Uint8Array, wrapped: Uint8Array, validTo: Date | undefined, description: string,
+  ): Promise<string | undefined> {
     const r = await op('kms:ImportKeyMaterial', this.kms.send(new ImportKeyMaterialCommand({
       KeyId: keyId,
       ImportToken: importToken,

@@ -136,3 +136,10 @@ function acknowledgeCompliancePackFindings(scopes: StackFindingScopes): void {
   acknowledgeInPacks([scopes.deadLetterQueue], [SERVERLESS], 'SQSRedrivePolicy',
     'This queue is itself the dead-letter queue of the schedules and of failed asynchronous rotation runs; its messages are kept 14 days for inspection and raise the dead-letter alarm.');
 }
+
+/** A key group's alarms without actions: who is notified is the user's choice (alarmActions). */
+export function acknowledgeAlarmActions(alarms: IConstruct[], hasActions: boolean): void {
+  if (hasActions) return;
+  acknowledgeInPacks(alarms, [NIST, HIPAA], 'CloudWatchAlarmAction',
+    'Who is notified is the user\'s choice: pass alarmActions (or call addAlarmAction() on the alarm); the library cannot know the topic or pager to notify.');
+}

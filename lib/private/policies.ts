@@ -207,3 +207,15 @@ export function currentGenerationConditions(aliasName: string): Conditions {
 export function everyGenerationConditions(groupId: string): Conditions {
   return { StringEquals: { [RESOURCE_GROUP_TAG]: groupId } };
 }
+
+/**
+ * PutEvents of the rotation event on the account's default bus only, and only
+ * with the library's source and detail type.
+ */
+export function putRotationEventStatement(defaultBusArn: string, source: string, detailType: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions: ['events:PutEvents'],
+    resources: [defaultBusArn],
+    conditions: { StringEquals: { 'events:source': source, 'events:detail-type': detailType } },
+  });
+}

@@ -2,6 +2,7 @@ import { Acknowledgment, App, Duration, RemovalPolicy, Stack, TimeZone, Validati
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { TEST_ACCOUNT, TEST_REGION } from './synthesized-policies';
 import { MaterialExpiration, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
@@ -48,7 +49,10 @@ export function everyOptionStack(): EveryOptionSetup {
     groupId: 'every-option',
     logEncryptionKey: logKey,
     deadLetterAlarmActions: alarmActions,
+    alarmActions,
+    logRetention: logs.RetentionDays.TWO_YEARS,
   });
+  // Without alarmActions: its alarms carry the library's acknowledgement instead.
   new RotatingImportedKey(stack, 'SecondKey', {
     aliasName: 'alias/every/second',
     rotationInterval: RotationInterval.months(3),

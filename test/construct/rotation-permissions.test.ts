@@ -88,7 +88,7 @@ describe('rotation role permissions', () => {
     expect(kmsStatements(roleStatements(template(), 'rotation'))).toEqual(ROTATION_KMS_STATEMENTS);
   });
 
-  test('besides KMS: its own log group, the ledger items (no DeleteItem) and the dead-letter queue', () => {
+  test('besides KMS: its own log group, the ledger items (no DeleteItem), the library\'s event on the default bus and the dead-letter queue', () => {
     const { template } = stackWithKey({ groupId: 'telemetry' });
     const t = template();
     const others = roleStatements(t, 'rotation').filter((s) => !actionsOf(s).some((a) => a.startsWith('kms:') || a.startsWith('tag:')));
@@ -98,6 +98,12 @@ describe('rotation role permissions', () => {
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:us-east-1:111122223333:log-group:${logGroup}:*` },
       { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], Resource: ledgerTableArn(t.toJSON()) },
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:us-east-1:111122223333:${queue}` },
+      {
+        Effect: 'Allow',
+        Action: 'events:PutEvents',
+        Resource: 'arn:aws:events:us-east-1:111122223333:event-bus/default',
+        Condition: { StringEquals: { 'events:source': 'cdk-rotating-imported-key', 'events:detail-type': 'Imported Key Rotated' } },
+      },
     ]);
   });
 

@@ -38,22 +38,23 @@ describe('resources shared by the key groups of a stack', () => {
       'AWS::DynamoDB::GlobalTable': 1,
       'AWS::SQS::Queue': 1,
       'AWS::SQS::QueuePolicy': 1,
-      'AWS::CloudWatch::Alarm': 1,
+      // The shared dead-letter alarm, and three per key group (rotation failed, overdue, tampering).
+      'AWS::CloudWatch::Alarm': 1 + 2 * 3,
       'Custom::RotatingImportedKey': 2,
       'AWS::Scheduler::Schedule': 2,
     });
   });
 
-  test('each extra key group adds 2 resources (a custom resource and a schedule)', () => {
+  test('each extra key group adds 5 resources (a custom resource, a schedule and its three alarms)', () => {
     const one = countResources(Template.fromStack(stackWithKeys(1)));
     const two = countResources(Template.fromStack(stackWithKeys(2)));
     const five = countResources(Template.fromStack(stackWithKeys(5)));
     const total = (c: Record<string, number>) => Object.values(c).reduce((a, b) => a + b, 0);
     const perGroup = total(two) - total(one);
-    expect(perGroup).toBe(2);
+    expect(perGroup).toBe(5);
     expect(total(five) - total(one)).toBe(4 * perGroup);
     const added = Object.fromEntries(Object.entries(two).filter(([type, n]) => n !== one[type]));
-    expect(added).toEqual({ 'Custom::RotatingImportedKey': 2, 'AWS::Scheduler::Schedule': 2 });
+    expect(added).toEqual({ 'Custom::RotatingImportedKey': 2, 'AWS::Scheduler::Schedule': 2, 'AWS::CloudWatch::Alarm': 7 });
   });
 
   test('the singleton is a direct child of the stack, also for keys in nested constructs', () => {
@@ -217,18 +218,21 @@ describe('provider, dead-letter queue and alarm', () => {
     });
   });
 
-  test('an alarm fires when one message is visible in the dead-letter queue', () => {
+  test('an alarm fires when a message is sent to the dead-letter queue in any 5 minutes (so each new failure alarms again)', () => {
     const { template } = stackWithKey();
     const queue = onlyLogicalId(template(), 'AWS::SQS::Queue');
-    template().hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'ApproximateNumberOfMessagesVisible',
+    const alarms = template().findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/SQS' } });
+    expect(Object.values(alarms).map((a) => a.Properties)).toEqual([expect.objectContaining({
+      MetricName: 'NumberOfMessagesSent',
       Namespace: 'AWS/SQS',
+      Statistic: 'Sum',
+      Period: 300,
       Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Threshold: 1,
       EvaluationPeriods: 1,
       TreatMissingData: 'notBreaching',
-    });
+    })]);
   });
 
   test('exposes the shared functions, queue and alarm', () => {
@@ -237,7 +241,9 @@ describe('provider, dead-letter queue and alarm', () => {
     const resolve = (x: string) => Stack.of(key).resolve(x);
     const fns = functionIds(t.toJSON());
     expect(resolve(key.deadLetterQueue.queueArn)).toEqual({ 'Fn::GetAtt': [onlyLogicalId(t, 'AWS::SQS::Queue'), 'Arn'] });
-    expect(resolve(key.deadLetterAlarm.alarmArn)).toEqual({ 'Fn::GetAtt': [onlyLogicalId(t, 'AWS::CloudWatch::Alarm'), 'Arn'] });
+    const deadLetterAlarm = Object.keys(t.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/SQS' } }));
+    expect(deadLetterAlarm).toHaveLength(1);
+    expect(resolve(key.deadLetterAlarm.alarmArn)).toEqual({ 'Fn::GetAtt': [deadLetterAlarm[0], 'Arn'] });
     expect(resolve(key.rotationFunction.functionArn)).toEqual({ 'Fn::GetAtt': [fns.rotation, 'Arn'] });
     expect(resolve(key.lifecycleFunction.functionArn)).toEqual({ 'Fn::GetAtt': [fns.lifecycle, 'Arn'] });
   });

@@ -1,0 +1,104 @@
+/**
+ * Gathers a key group's report with the caller's credentials: the ledger
+ * entry and its event log (strongly consistent reads), and what KMS says of
+ * each live generation and of the alias.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { buildGroupReport, GroupReport, KeyFacts } from './group-report';
+import { defaultDynamoDbClient, defaultKmsClient, defaultTaggingClient } from '../rotation/handler';
+import { KmsGateway } from '../rotation/kms-gateway';
+import { Ledger } from '../rotation/ledger';
+import { GroupRecord } from '../rotation/ledger-model';
+import { isFenced } from '../rotation/policy';
+
+export interface ReportOptions {
+  /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_KMS is honoured) */
+  readonly kms?: KMSClient;
+  /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_DYNAMODB is honoured) */
+  readonly dynamodb?: DynamoDBClient;
+  /** The stack's ledger table. */
+  readonly tableName: string;
+  /** @default - the system clock */
+  readonly now?: Date;
+}
+
+export class ReportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ReportError';
+  }
+}
+
+function sources(o: ReportOptions): { kms: KmsGateway; ledger: Ledger } {
+  const tagging: ResourceGroupsTaggingAPIClient = defaultTaggingClient();
+  return { kms: new KmsGateway(o.kms ?? defaultKmsClient(), tagging), ledger: new Ledger(o.dynamodb ?? defaultDynamoDbClient(), o.tableName) };
+}
+
+/** The report of the group behind a user alias. */
+export async function reportGroup(o: ReportOptions & { readonly aliasName: string }): Promise<GroupReport> {
+  const s = sources(o);
+  const groupId = await s.ledger.groupOfAlias(o.aliasName);
+  if (!groupId) throw new ReportError(`no key group of ledger table ${o.tableName} has the alias ${o.aliasName}`);
+  return reportOf(s, groupId, o.now ?? new Date());
+}
+
+/** The reports of every group in the table, with a progress callback per group. */
+export async function reportAllGroups(
+  o: ReportOptions & { readonly progress?: (done: number, total: number, groupId: string) => void },
+): Promise<GroupReport[]> {
+  const s = sources(o);
+  const ids = await s.ledger.groupIds();
+  const reports: GroupReport[] = [];
+  for (const [i, id] of ids.entries()) {
+    o.progress?.(i, ids.length, id);
+    reports.push(await reportOf(s, id, o.now ?? new Date()));
+  }
+  o.progress?.(ids.length, ids.length, '');
+  return reports;
+}
+
+async function reportOf(s: { kms: KmsGateway; ledger: Ledger }, groupId: string, now: Date): Promise<GroupReport> {
+  const record = await s.ledger.get(groupId);
+  if (!record) throw new ReportError(`key group ${groupId} has no ledger entry`);
+  const [events, keys, aliasTarget] = await Promise.all([
+    s.ledger.events(groupId),
+    keyFacts(s.kms, record),
+    record.status === 'active' ? s.kms.describeKey(record.settings.aliasName) : Promise.resolve(undefined),
+  ]);
+  return buildGroupReport({ record, events, keys, aliasTargetKeyId: aliasTarget?.keyId, now });
+}
+
+async function keyFacts(kms: KmsGateway, record: GroupRecord): Promise<Map<number, KeyFacts | undefined>> {
+  const facts = new Map<number, KeyFacts | undefined>();
+  // One key at a time: GetKeyLastUsage allows 5 requests per second in an account.
+  for (const g of record.generations) {
+    if (g.stage === 'discarded') continue;
+    const key = await kms.describeKey(g.keyId);
+    if (!key) {
+      facts.set(g.n, undefined);
+      continue;
+    }
+    const deleting = key.state === 'PendingDeletion';
+    const [tags, policy, usage] = await Promise.all([
+      kms.listTags(g.keyId),
+      deleting ? Promise.resolve(undefined) : kms.getPolicy(g.keyId),
+      kms.lastUsage(g.keyId),
+    ]);
+    facts.set(g.n, {
+      state: key.state,
+      creationDate: key.creationDate.toISOString(),
+      currentKeyMaterialId: key.currentKeyMaterialId,
+      tags,
+      fenced: policy ? isFenced(policy) : false,
+      lastUsage: {
+        operation: usage.operation,
+        at: usage.at?.toISOString(),
+        cloudTrailEventId: usage.cloudTrailEventId,
+        trackingSince: usage.trackingSince?.toISOString(),
+      },
+    });
+  }
+  return facts;
+}

@@ -1,0 +1,259 @@
+/**
+ * A key group's compliance report: every generation with its dates, whether
+ * each rotation happened within its due period, and what is wrong (a chain
+ * that does not verify, a ledger entry that disagrees with its own event log
+ * or with KMS, an overdue rotation). Pure: the facts are gathered elsewhere.
+ */
+import { evidenceOf, GenerationEvidence } from './evidence';
+import { addCalendarMonths } from '../rotation/dates';
+import { nextDueDate } from '../rotation/due-date';
+import { LedgerEvent, verifyChain } from '../rotation/event-chain';
+import { desiredKeyState } from '../rotation/key-state';
+import { labelDrift } from '../rotation/labels';
+import { currentGeneration, GenerationRecord, GroupRecord } from '../rotation/ledger-model';
+import { TagMap } from '../rotation/tags';
+
+/**
+ * NIST SP 800-57 Part 1 Rev. 5, Table 1: a symmetric data-encryption key's
+ * recipient-usage period ends at most 3 years after its originator-usage
+ * period (at most 2 years) ends.
+ */
+export const NIST_RECIPIENT_YEARS_AFTER_RETIREMENT = 3;
+export const NIST_MAX_ORIGINATOR_MONTHS = 24;
+
+/** A rotation is late when its new generation was activated more than this after the due date (the overdue alarm's threshold). */
+export const LATE_AFTER_MS = 86_400_000;
+
+const ROTATION_TAG_PREFIX = 'rotation:';
+
+/** What KMS says about one generation's key. */
+export interface KeyFacts {
+  readonly state: string;
+  readonly creationDate: string;
+  readonly currentKeyMaterialId?: string;
+  readonly tags: TagMap;
+  /** The key policy carries the retired fence. */
+  readonly fenced: boolean;
+  readonly lastUsage?: KeyUsage;
+}
+
+export interface KeyUsage {
+  readonly operation?: string;
+  readonly at?: string;
+  readonly cloudTrailEventId?: string;
+  /** KMS records usage from this date (or the key's creation, if later). */
+  readonly trackingSince?: string;
+}
+
+export interface ReportInput {
+  readonly record: GroupRecord;
+  readonly events: readonly LedgerEvent[];
+  /** By generation number; `undefined` when KMS does not know the key. Live generations only. */
+  readonly keys: ReadonlyMap<number, KeyFacts | undefined>;
+  /** The key the user alias points at, if it exists. */
+  readonly aliasTargetKeyId?: string;
+  readonly now: Date;
+}
+
+export type Severity = 'error' | 'warning' | 'info';
+
+export interface Finding {
+  readonly severity: Severity;
+  readonly code: 'chain-broken' | 'overdue' | 'late-rotation' | 'ledger-disagrees-with-log' | 'kms-disagrees' | 'not-yet-visible' | 'events-outside-chain' | 'rotation-in-progress';
+  readonly message: string;
+}
+
+export type Timeliness = 'on time' | 'late' | 'not due' | 'overdue' | '-';
+
+export interface GenerationReport {
+  readonly generation: number;
+  readonly keyId: string;
+  readonly keyArn: string;
+  readonly stage: string;
+  readonly kmsState?: string;
+  readonly source?: string;
+  readonly createdAt: string;
+  readonly importedAt?: string;
+  readonly activatedAt?: string;
+  readonly retiredAt?: string;
+  readonly fencedAt?: string;
+  /** The end of the recipient-usage period NIST allows (projected from the due date for the current generation). */
+  readonly decryptUntil?: string;
+  readonly materialExpiresAt?: string;
+  readonly keyMaterialId?: string;
+  readonly dueAt?: string;
+  /** Whether the rotation away from this generation happened within its due period. */
+  readonly rotation: Timeliness;
+  readonly rotatedAt?: string;
+  readonly lastUsage?: KeyUsage;
+}
+
+export interface GroupReport {
+  readonly groupId: string;
+  readonly alias: string;
+  readonly intervalMonths: number;
+  readonly status: string;
+  readonly currentGeneration?: number;
+  readonly nextDueAt?: string;
+  readonly rotationInProgress?: { readonly generation: number; readonly phase: string; readonly reason: string };
+  readonly chain: { readonly verified: boolean; readonly events: number; readonly outside: number };
+  readonly generations: readonly GenerationReport[];
+  readonly findings: readonly Finding[];
+  readonly generatedAt: string;
+}
+
+export function reportFailed(r: GroupReport): boolean {
+  return r.findings.some((f) => f.severity === 'error');
+}
+
+export function buildGroupReport(input: ReportInput): GroupReport {
+  const { record, now } = input;
+  const findings: Finding[] = [];
+  const chain = verifyChain(input.events, record.chain);
+  for (const p of chain.problems) findings.push({ severity: 'error', code: 'chain-broken', message: `event log does not verify: ${p}` });
+  if (chain.outside > 0) {
+    findings.push({ severity: 'warning', code: 'events-outside-chain', message: `${chain.outside} stored event(s) are outside the chain (a write that lost a race, or a ledger entry rebuilt by recover-ledger)` });
+  }
+  const evidence = evidenceOf(chain.events);
+  const current = currentGeneration(record);
+  const settings = record.settings;
+  const visible = record.generations.filter((g) => g.stage !== 'discarded');
+
+  const generations = visible.map((g): GenerationReport => {
+    const successor = visible.find((x) => x.n > g.n && x.activatedAt !== undefined);
+    const dueAt = g.activatedAt ? nextDueDate(settings, g).toISOString() : undefined;
+    return {
+      generation: g.n,
+      keyId: g.keyId,
+      keyArn: g.keyArn,
+      stage: g.deletionScheduledAt ? 'pending deletion' : g.stage,
+      kmsState: input.keys.get(g.n)?.state,
+      source: g.keyMaterialDescription?.match(/source:(\S+)/)?.[1],
+      createdAt: g.kmsCreationDate,
+      importedAt: g.importedAt,
+      activatedAt: g.activatedAt,
+      retiredAt: g.retiredAt,
+      fencedAt: g.fencedAt,
+      decryptUntil: recipientDeadline(g, dueAt),
+      materialExpiresAt: g.materialValidTo,
+      keyMaterialId: g.keyMaterialId,
+      dueAt,
+      rotation: timeliness(successor, dueAt, now, current?.n === g.n),
+      rotatedAt: successor?.activatedAt,
+      lastUsage: input.keys.get(g.n)?.lastUsage,
+    };
+  });
+
+  for (const g of generations) {
+    if (g.rotation === 'late') findings.push({ severity: 'warning', code: 'late-rotation', message: `generation ${g.generation} was due ${g.dueAt} and was replaced only at ${g.rotatedAt}` });
+  }
+  if (record.status === 'active' && record.nextDueAt && now.getTime() > Date.parse(record.nextDueAt) + LATE_AFTER_MS) {
+    findings.push({ severity: 'error', code: 'overdue', message: `rotation is overdue: generation ${current?.n ?? '?'} was due ${record.nextDueAt}` });
+  }
+  if (record.rotation) {
+    findings.push({ severity: 'info', code: 'rotation-in-progress', message: `rotation to generation ${record.rotation.n} (${record.rotation.reason}) is in phase ${record.rotation.phase}` });
+  }
+  if (chain.ok) findings.push(...ledgerAgainstLog(record, evidence.generations, evidence.rotations.at(-1)?.nextDueAt));
+  findings.push(...ledgerAgainstKms(input, now));
+
+  return {
+    groupId: record.groupId,
+    alias: settings.aliasName,
+    intervalMonths: settings.intervalMonths,
+    status: record.status,
+    currentGeneration: current?.n,
+    nextDueAt: record.nextDueAt,
+    ...(record.rotation
+      ? { rotationInProgress: { generation: record.rotation.n, phase: record.rotation.phase, reason: record.rotation.reason } }
+      : {}),
+    chain: { verified: chain.ok, events: chain.events.length, outside: chain.outside },
+    generations,
+    findings,
+    generatedAt: now.toISOString(),
+  };
+}
+
+function recipientDeadline(g: GenerationRecord, dueAt: string | undefined): string | undefined {
+  const end = g.retiredAt ?? (g.stage === 'current' ? dueAt : undefined);
+  return end ? addCalendarMonths(new Date(end), NIST_RECIPIENT_YEARS_AFTER_RETIREMENT * 12).toISOString() : undefined;
+}
+
+function timeliness(successor: GenerationRecord | undefined, dueAt: string | undefined, now: Date, isCurrent: boolean): Timeliness {
+  if (!dueAt) return '-';
+  const late = (t: number) => t > Date.parse(dueAt) + LATE_AFTER_MS;
+  if (successor?.activatedAt) return late(Date.parse(successor.activatedAt)) ? 'late' : 'on time';
+  if (!isCurrent) return '-';
+  return late(now.getTime()) ? 'overdue' : 'not due';
+}
+
+const COMPARED_FIELDS = ['keyArn', 'activatedAt', 'retiredAt', 'fencedAt', 'importedAt', 'keyMaterialId'] as const;
+
+/** The entry's generations and due date against what the verified log recorded when they were written. */
+function ledgerAgainstLog(record: GroupRecord, logged: ReadonlyMap<number, GenerationEvidence>, loggedDueAt: string | undefined): Finding[] {
+  const findings: Finding[] = [];
+  const disagree = (message: string) => findings.push({ severity: 'error', code: 'ledger-disagrees-with-log', message });
+  for (const g of record.generations) {
+    const e = logged.get(g.n);
+    if (!e) {
+      disagree(`generation ${g.n} is in the ledger entry but not in its event log`);
+      continue;
+    }
+    for (const field of COMPARED_FIELDS) {
+      if ((g[field] ?? undefined) !== (e[field] ?? undefined)) {
+        disagree(`generation ${g.n}: the ledger entry says ${field} ${g[field] ?? '(none)'}, its event log says ${e[field] ?? '(none)'}`);
+      }
+    }
+  }
+  for (const n of logged.keys()) {
+    if (!record.generations.some((g) => g.n === n)) disagree(`generation ${n} is in the event log but missing from the ledger entry`);
+  }
+  if (!record.rotation && loggedDueAt && record.nextDueAt !== loggedDueAt) {
+    disagree(`the ledger entry's next due date ${record.nextDueAt ?? '(none)'} is not the ${loggedDueAt} its last rotation recorded`);
+  }
+  return findings;
+}
+
+function ledgerAgainstKms(input: ReportInput, now: Date): Finding[] {
+  const { record } = input;
+  const findings: Finding[] = [];
+  const windowMs = record.settings.propagationSeconds * 1000;
+  for (const g of record.generations) {
+    if (g.stage === 'discarded' || !input.keys.has(g.n)) continue;
+    const k = input.keys.get(g.n);
+    // KMS's reads may lag its writes: a difference on a key written within the propagation window may only be staleness.
+    const lastWrite = Math.max(Date.parse(g.labelsWrittenAt ?? g.authorizableSince), Date.parse(g.authorizableSince));
+    const severity: Severity = now.getTime() - lastWrite < windowMs ? 'warning' : 'error';
+    const add = (what: string) => findings.push({
+      severity, code: severity === 'error' ? 'kms-disagrees' : 'not-yet-visible', message: `generation ${g.n} (${g.keyId}): ${what}`,
+    });
+    if (!k) {
+      add('KMS does not know this key');
+      continue;
+    }
+    if (Date.parse(k.creationDate) !== Date.parse(g.kmsCreationDate)) add(`KMS says it was created ${k.creationDate}, the ledger says ${g.kmsCreationDate}`);
+    const expectedState = g.deletionScheduledAt ? 'PendingDeletion' : 'Enabled';
+    if (k.state !== expectedState) add(`its key state is ${k.state}, expected ${expectedState}`);
+    if (g.keyMaterialId && k.currentKeyMaterialId && k.currentKeyMaterialId !== g.keyMaterialId) {
+      add(`its current key material is ${k.currentKeyMaterialId}, the ledger recorded ${g.keyMaterialId}`);
+    }
+    if (g.deletionScheduledAt) continue;
+    const desired = desiredKeyState(record, g);
+    // Tags of others (not this library's, not the stack's) are no concern of the report.
+    const ours = Object.fromEntries(Object.entries(k.tags).filter(([t]) => t.startsWith(ROTATION_TAG_PREFIX) || t in desired.tags));
+    for (const tag of labelDrift(ours, desired.tags)) {
+      add(`tag ${tag} is ${JSON.stringify(k.tags[tag] ?? null)} in KMS, the ledger says ${JSON.stringify(desired.tags[tag] ?? null)}`);
+    }
+    const fenceExpected = g.fencedAt !== undefined;
+    if (k.fenced !== fenceExpected) add(fenceExpected ? 'its key policy lacks the decrypt-only fence the ledger says it carries' : 'its key policy carries the decrypt-only fence, but the ledger says it is not retired');
+  }
+  const current = currentGeneration(record);
+  if (current && record.status === 'active' && input.aliasTargetKeyId !== current.keyId) {
+    const recent = now.getTime() - Date.parse(current.activatedAt ?? current.authorizableSince) < windowMs;
+    findings.push({
+      severity: recent ? 'warning' : 'error',
+      code: recent ? 'not-yet-visible' : 'kms-disagrees',
+      message: `alias ${record.settings.aliasName} points at ${input.aliasTargetKeyId ?? '(no key: the alias does not exist)'}, the ledger's current generation is ${current.n} (${current.keyId})`,
+    });
+  }
+  return findings;
+}

@@ -1,0 +1,10 @@
+/**
+ * The compliance report of key groups: gathered with the caller's
+ * credentials, built from the ledger's verified event log and KMS, rendered.
+ */
+export { reportAllGroups, reportGroup, ReportError } from './gather';
+export type { ReportOptions } from './gather';
+export { buildGroupReport, reportFailed } from './group-report';
+export type { Finding, GenerationReport, GroupReport, KeyFacts } from './group-report';
+export { renderReports, REPORT_FORMATS } from './render';
+export type { ReportFormat } from './render';

@@ -1,0 +1,99 @@
+/**
+ * Renders reports as a terminal table, Markdown, CSV (one row per generation)
+ * or JSON. Pure.
+ */
+import Table from 'cli-table3';
+import { stringify } from 'csv-stringify/sync';
+import { GenerationReport, GroupReport, reportFailed } from './group-report';
+
+export const REPORT_FORMATS = ['table', 'md', 'csv', 'json'] as const;
+export type ReportFormat = typeof REPORT_FORMATS[number];
+
+export function renderReports(reports: readonly GroupReport[], format: ReportFormat): string {
+  switch (format) {
+    case 'json': return `${JSON.stringify(reports, null, 2)}\n`;
+    case 'csv': return csv(reports);
+    case 'md': return reports.map(markdown).join('\n');
+    case 'table': return reports.map(table).join('\n');
+  }
+}
+
+const COLUMNS = ['Gen', 'Stage', 'Key', 'Source', 'Imported', 'Activated', 'Retired', 'Due', 'Rotation', 'Decrypt until', 'Material expires', 'Material id', 'Last use'];
+
+function day(iso: string | undefined): string {
+  return iso ? iso.slice(0, 10) : '-';
+}
+
+function minute(iso: string | undefined): string {
+  return iso ? `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC` : '-';
+}
+
+function row(g: GenerationReport): string[] {
+  return [
+    String(g.generation),
+    g.stage + (g.fencedAt ? ' (decrypt-only)' : ''),
+    g.keyId.slice(0, 8),
+    g.source ?? '-',
+    day(g.importedAt),
+    day(g.activatedAt),
+    day(g.retiredAt),
+    day(g.dueAt),
+    g.rotation,
+    day(g.decryptUntil),
+    g.materialExpiresAt ? day(g.materialExpiresAt) : 'never',
+    g.keyMaterialId ? g.keyMaterialId.slice(0, 12) : '-',
+    g.lastUsage?.at ? `${day(g.lastUsage.at)} ${g.lastUsage.operation ?? ''}`.trim() : '-',
+  ];
+}
+
+function heading(r: GroupReport): string[] {
+  const chain = r.chain.verified ? `verified (${r.chain.events} events)` : 'DOES NOT VERIFY';
+  return [
+    `Key group ${r.groupId}: ${r.alias}, rotated every ${r.intervalMonths} month(s), ${r.status}`,
+    `Current generation ${r.currentGeneration ?? '-'}, next rotation due ${minute(r.nextDueAt)}; event log ${chain}; report of ${minute(r.generatedAt)}`,
+  ];
+}
+
+const MARK = { error: 'ERROR', warning: 'WARNING', info: 'note' } as const;
+
+function verdict(r: GroupReport): string[] {
+  const lines = r.findings.map((f) => `${MARK[f.severity]}: ${f.message}`);
+  const errors = r.findings.filter((f) => f.severity === 'error').length;
+  lines.push(reportFailed(r) ? `Result: FAIL (${errors} error${errors === 1 ? '' : 's'})` : 'Result: PASS');
+  return lines;
+}
+
+function table(r: GroupReport): string {
+  const t = new Table({ head: COLUMNS, style: { head: [], border: [], compact: true } });
+  for (const g of r.generations) t.push(row(g));
+  return [...heading(r), t.toString(), ...verdict(r)].join('\n') + '\n';
+}
+
+function cell(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
+}
+
+function markdown(r: GroupReport): string {
+  const [title, summary] = heading(r);
+  const lines = [`### ${cell(title)}`, '', cell(summary), ''];
+  lines.push(`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map(() => ' --- ').join('|')}|`);
+  for (const g of r.generations) lines.push(`| ${row(g).map(cell).join(' | ')} |`);
+  lines.push('', ...verdict(r).map((l) => `- ${cell(l)}`));
+  return lines.join('\n') + '\n';
+}
+
+const CSV_COLUMNS = [
+  'group', 'alias', 'interval_months', 'group_status', 'chain_verified', 'generation', 'key_arn', 'stage', 'kms_state', 'source',
+  'created_at', 'imported_at', 'activated_at', 'retired_at', 'fenced_at', 'due_at', 'rotation', 'rotated_at', 'decrypt_until',
+  'material_expires_at', 'key_material_id', 'last_used_at', 'last_used_operation', 'last_used_cloudtrail_event_id', 'group_result',
+];
+
+function csv(reports: readonly GroupReport[]): string {
+  const rows = reports.flatMap((r) => r.generations.map((g) => [
+    r.groupId, r.alias, r.intervalMonths, r.status, r.chain.verified, g.generation, g.keyArn, g.stage, g.kmsState ?? '', g.source ?? '',
+    g.createdAt, g.importedAt ?? '', g.activatedAt ?? '', g.retiredAt ?? '', g.fencedAt ?? '', g.dueAt ?? '', g.rotation, g.rotatedAt ?? '',
+    g.decryptUntil ?? '', g.materialExpiresAt ?? '', g.keyMaterialId ?? '', g.lastUsage?.at ?? '', g.lastUsage?.operation ?? '',
+    g.lastUsage?.cloudTrailEventId ?? '', reportFailed(r) ? 'fail' : 'pass',
+  ]));
+  return stringify(rows, { header: true, columns: CSV_COLUMNS, cast: { boolean: (v) => String(v) } });
+}
