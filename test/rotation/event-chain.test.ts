@@ -25,7 +25,7 @@ describe('canonical JSON (RFC 8785)', () => {
   });
 
   test('orders keys by UTF-16 code units and escapes as JSON.stringify does', () => {
-    expect(canonicalJson({ 'é': 1, 'Z': 2, 'a': '\u2028"' })).toBe('{"Z":2,"a":"\u2028\\"","é":1}');
+    expect(canonicalJson({ é: 1, Z: 2, a: '\u2028"' })).toBe('{"Z":2,"a":"\u2028\\"","é":1}');
   });
 
   test('refuses values JSON cannot represent', () => {

@@ -2,12 +2,12 @@
  * The ledger's hash-chained event log and the key material ids, through the
  * real SDK clients, the KMS simulator and a local DynamoDB.
  */
-import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DescribeKeyCommand, ListKeyRotationsCommand } from '@aws-sdk/client-kms';
-import { verifyChain } from '../../lambda/rotation/event-chain';
-import { currentGeneration } from '../../lambda/rotation/ledger-model';
+import { DeleteCommand, DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { cfnEvent, groupProps, rotateNow } from './fixtures';
 import { Functions, Harness } from './harness';
+import { verifyChain } from '../../lambda/rotation/event-chain';
+import { currentGeneration } from '../../lambda/rotation/ledger-model';
 
 describe('the event log', () => {
   let h: Harness;
@@ -104,7 +104,8 @@ describe('the event log', () => {
     }
     async function eventItems(): Promise<Record<string, unknown>[]> {
       const r = await doc().send(new QueryCommand({
-        TableName: h.tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+        TableName: h.tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
         ExpressionAttributeValues: { ':pk': 'group#telemetry-group', ':p': 'event#' },
       }));
       return r.Items!;
