@@ -223,9 +223,10 @@ bench.prependSpawn(project.bundler.bundleTask);
 
 // The newcomer's first command: the example app's key group deployed and rotated for 24 simulated
 // months by the shipped bundle, against the KMS simulator and a local DynamoDB (no AWS account, no network).
+// ts-node transpiles with esbuild (demo/esbuild-transpiler.js; the path is relative to the tsconfig's directory).
 const demo = project.addTask('demo', {
   description: 'Deploy the example app\'s key group locally and rotate it for 24 simulated months with the shipped bundle',
-  exec: 'ts-node --transpile-only -P test/tsconfig.json demo/run.ts',
+  exec: 'ts-node --transpiler ../demo/esbuild-transpiler.js -P test/tsconfig.json demo/run.ts',
   receiveArgs: true,
 });
 // The shipped bundle is a build product (git-ignored): a fresh clone makes it first.

@@ -18,7 +18,7 @@ export interface ReportContext { readonly h: Harness; readonly d: ExampleDeploym
 
 /** The command line, for the narrative. */
 export function reportCommandLine(d: ExampleDeployment): string {
-  return `npx cdk-rotating-imported-key report --alias ${d.aliasName} --table ${d.tableName} --format table --at <simulated time>`;
+  return `cdk-rotating-imported-key report --alias ${d.aliasName} --table <ledger> --format table --at <simulated time>`;
 }
 
 /** Prints the report; returns a failure (the tool's exit status and stderr), if any. */

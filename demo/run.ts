@@ -45,26 +45,28 @@ export interface Reading { readonly plaintext: string; readonly ciphertext: Uint
 
 const out = (line = '') => process.stdout.write(`${line}\n`);
 const when = (t: Date) => t.toISOString().slice(0, 16).replace('T', ' ');
+const phases = (r: RotationOutcome) => r.phasesDone.join(' → ');
 const shortKey = (arn?: string) => arn ? `key/${arn.slice(arn.lastIndexOf('/') + 1, arn.lastIndexOf('/') + 9)}…` : '?';
 
 function intro(d: ExampleDeployment): void {
   out('cdk-rotating-imported-key demo: 24 months of key rotation on this machine (no AWS account, no network)');
   out();
   out('What happens:');
-  out(`  1. example/app.ts is synthesized (stack ${d.stackName}): key group ${d.aliasName},`);
-  out(`     rotated every ${d.intervalMonths} months, used by a bucket, a queue and an application role.`);
-  out('  2. A local KMS (the simulator in test/kms-simulator, evaluating the synthesized IAM policies)');
-  out(`     and a local DynamoDB (dynalite) holding the ledger table ${d.tableName} are started.`);
-  out(`  3. CloudFormation's Create event for ${d.keyGroupLogicalId} is sent to the shipped lifecycle function`);
-  out(`     (${path.relative(process.cwd(), BUNDLE)}, Node.js 24), signed as its role ${d.roleNames.lifecycle}.`);
-  out(`  4. EventBridge Scheduler fires ${d.schedule.expression} (${d.schedule.timeZone ?? 'UTC'}) at the rotation function`);
-  out(`     (signed as ${d.roleNames.rotation}) with ${JSON.stringify(d.schedule.input)}:`);
-  out('     every 10 minutes around due times, once a week in between (the other runs would answer not-due).');
-  out(`  5. The application role ${d.roleNames.app} encrypts a reading under the alias at every run fired.`);
-  out('  After each rotation, the group\'s report, printed by the shipped command-line tool:');
+  out(`  1. Synthesize example/app.ts (stack ${d.stackName}): key group ${d.aliasName},`);
+  out(`     rotated every ${d.intervalMonths} months.`);
+  out('  2. Start a local KMS (test/kms-simulator, which evaluates the synthesized IAM policies) and a');
+  out('     local DynamoDB (dynalite) with the stack\'s ledger table.');
+  out(`  3. Play CloudFormation: send the Create event of ${d.keyGroupLogicalId} to the shipped lifecycle function`);
+  out(`     (${path.relative(process.cwd(), BUNDLE)} under Node.js 24, signed as its synthesized role).`);
+  out(`  4. Play EventBridge Scheduler: fire ${d.schedule.expression} (${d.schedule.timeZone ?? 'UTC'}) at the rotation function`);
+  out('     (signed as its role) every 10 minutes around due times, once a week in between.');
+  out(`  5. The example's application role (${d.roleNames.app}) encrypts a reading under the alias after every run.`);
+  out('  6. After each rotation, print the report of the shipped command-line tool:');
   out(`     ${reportCommandLine(d)}`);
-  out('  At the end, the proof: every reading decrypts, retired generations refuse encryption.');
+  out('  7. Finally, prove with the application role that every reading decrypts and retired generations');
+  out('     refuse encryption.');
   out();
+  out('Timeline (simulated, UTC):');
 }
 
 async function main(): Promise<void> {
@@ -111,14 +113,16 @@ async function main(): Promise<void> {
       const r = await rotation.invoke('rotation', d.schedule.input, t) as RotationOutcome;
       fired++;
       underWay = ['started', 'in-progress', 'promoted', 'queued'].includes(r.outcome) || r.throttled === true;
-      if (r.outcome === 'started') out(`${when(t)}  rotation ${rotations + 1} due: generation ${r.generation} (${shortKey(await generationKey(h, d, r.generation))}) — ${r.phasesDone.join(', ')}`);
+      if (r.outcome === 'started') out(`${when(t)}  rotation ${rotations + 1} due: generation ${r.generation} (${shortKey(await generationKey(h, d, r.generation))}) made; phases ${phases(r)}`);
       if (r.outcome === 'in-progress') out(`${when(t)}    waiting: ${r.phase} from ${r.nextPhaseAt ? when(new Date(r.nextPhaseAt)) : '?'}`);
-      if (r.outcome === 'promoted') out(`${when(t)}    ${r.phasesDone.join(', ')}: ${d.aliasName} now points at generation ${r.generation} (${shortKey(r.keyArn)})`);
+      if (r.outcome === 'promoted') out(`${when(t)}    phase ${phases(r)}: ${d.aliasName} now points at generation ${r.generation} (${shortKey(r.keyArn)})`);
       if (r.outcome === 'completed') {
         rotations++;
-        out(`${when(t)}    ${r.phasesDone.join(', ')}: generation ${r.generation - 1} is retired (decrypt only); next due ${r.nextDueAt ? when(new Date(r.nextDueAt)) : '?'}`);
+        out(`${when(t)}    phase ${phases(r)}: generation ${r.generation - 1} is retired (decrypt only); next due ${r.nextDueAt ? when(new Date(r.nextDueAt)) : '?'}`);
+        out();
         const failed = await printReport(report, out);
         if (failed) failures.push(failed);
+        out();
       }
       readings.push(await encryptReading(appClient, d.aliasName, t, failures));
 

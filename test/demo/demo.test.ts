@@ -24,7 +24,10 @@ describe('npm run demo', () => {
     for (const asset of [BUNDLE, CLI]) {
       if (!fs.existsSync(asset)) throw new Error(`${asset} is missing: run \`npx projen bundle\` first (the test and demo tasks do)`);
     }
-    run = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin.js'), '--transpile-only', '-P', 'test/tsconfig.json', 'demo/run.ts'], {
+    // What the demo task runs (.projen/tasks.json), without its bundle step (the test task bundles first).
+    const command = JSON.parse(fs.readFileSync(path.join(ROOT, '.projen', 'tasks.json'), 'utf8')).tasks.demo.steps
+      .find((s: { exec?: string }) => s.exec?.startsWith('ts-node ')).exec.split(' ').slice(1);
+    run = spawnSync(process.execPath, [require.resolve('ts-node/dist/bin.js'), ...command], {
       cwd: ROOT, encoding: 'utf8', timeout: 170_000,
     });
     lines = run.stdout.split('\n');
@@ -42,12 +45,12 @@ describe('npm run demo', () => {
   test(`deploys generation 1, then rotates ${ROTATIONS} times, each on its due date, staged across scheduled runs`, () => {
     expect(lines.some((l) => l.includes(`rotated every ${EXAMPLE_INTERVAL_MONTHS} months`))).toBe(true);
     expect(lines.filter((l) => / deployed: generation 1 /.test(l))).toHaveLength(1);
-    const fenced = lines.map((l) => /^(\S+ \S+) +fence: generation (\d+) is retired/.exec(l)).filter((m) => m !== null);
+    const fenced = lines.map((l) => /^(\S+ \S+) +phase fence: generation (\d+) is retired/.exec(l)).filter((m) => m !== null);
     expect(fenced.map((m) => [m![1], Number(m![2])])).toEqual([
       ['2026-07-01 03:20', 1], ['2027-01-01 03:20', 2], ['2027-07-01 03:20', 3], ['2028-01-01 03:20', 4],
     ]);
-    expect(lines.filter((l) => /rotation \d due: generation \d .* create, import, test$/.test(l))).toHaveLength(ROTATIONS);
-    expect(lines.filter((l) => /promote: alias\/example\/telemetry now points at generation \d/.test(l))).toHaveLength(ROTATIONS);
+    expect(lines.filter((l) => /rotation \d due: generation \d \(key\/[0-9a-f]{8}…\) made; phases create → import → test$/.test(l))).toHaveLength(ROTATIONS);
+    expect(lines.filter((l) => /phase promote: alias\/example\/telemetry now points at generation \d/.test(l))).toHaveLength(ROTATIONS);
     const scheduler = lines.find((l) => l.startsWith('Scheduler:'));
     expect(scheduler).toMatch(new RegExp(`^Scheduler: \\d+ runs fired, \\d+ idle runs skipped; ${ROTATIONS} rotations in ${MONTHS} months`));
   });
