@@ -1,0 +1,107 @@
+/**
+ * The report's verdicts on hand-built ledger histories (pure: no KMS, no
+ * table). The histories are written through the same chain the ledger uses.
+ */
+import { buildGroupReport, KeyFacts, reportFailed } from '../../lambda/report';
+import { chain, LedgerEvent } from '../../lambda/rotation/event-chain';
+import { desiredKeyState } from '../../lambda/rotation/key-state';
+import { eventsBetween } from '../../lambda/rotation/ledger-events';
+import { GenerationRecord, GroupRecord } from '../../lambda/rotation/ledger-model';
+import { parseLifecycleRequest } from '../../lambda/rotation/requests';
+import { cfnEvent, groupProps } from '../rotation/fixtures';
+
+const settings = (() => {
+  const r = parseLifecycleRequest(cfnEvent('Create', groupProps()));
+  if (r.kind !== 'create') throw new Error('fixture is not a Create');
+  return r.settings;
+})();
+
+function gen(n: number, over: Partial<GenerationRecord>): GenerationRecord {
+  return {
+    n,
+    keyId: `key-${n}`,
+    keyArn: `arn:aws:kms:us-east-1:111122223333:key/key-${n}`,
+    stage: 'current',
+    kmsCreationDate: over.claimedAt ?? '2026-01-01T03:00:00.000Z',
+    authorizableSince: over.claimedAt ?? '2026-01-01T03:00:00.000Z',
+    claimedAt: '2026-01-01T03:00:00.000Z',
+    appliedPolicyDigest: 'x',
+    ...over,
+  };
+}
+
+/** Writes each version after the other through the event derivation and the chain, as the ledger does. */
+function history(versions: Array<Omit<GroupRecord, 'version' | 'chain'>>): { record: GroupRecord; events: LedgerEvent[] } {
+  let previous: GroupRecord | undefined;
+  const events: LedgerEvent[] = [];
+  for (const [i, v] of versions.entries()) {
+    const written = chain(v.groupId, previous?.chain, eventsBetween(previous, v), v.updatedAt, `run-${i}`);
+    events.push(...written.events);
+    previous = { ...v, version: i + 1, chain: written.head };
+  }
+  return { record: previous!, events };
+}
+
+function facts(record: GroupRecord): Map<number, KeyFacts> {
+  return new Map(record.generations.map((g) => [g.n, {
+    state: 'Enabled', creationDate: g.kmsCreationDate, tags: desiredKeyState(record, g).tags, fenced: g.fencedAt !== undefined,
+  }]));
+}
+
+const base = { groupId: settings.groupId, status: 'active' as const, settings, createdAt: '2026-01-01T03:00:00.000Z' };
+const g1 = gen(1, { activatedAt: '2026-01-01T03:00:00.000Z', importedAt: '2026-01-01T03:00:00.000Z' });
+
+describe('the report\'s verdicts', () => {
+  test('a rotation activated more than a day after its due date is late (a warning: history cannot be changed)', () => {
+    const g2 = gen(2, { claimedAt: '2026-07-05T03:05:00.000Z', activatedAt: '2026-07-05T03:15:00.000Z', importedAt: '2026-07-05T03:05:00.000Z' });
+    const { record, events } = history([
+      { ...base, generations: [g1], nextDueAt: '2026-07-01T03:00:00.000Z', updatedAt: '2026-01-01T03:00:00.000Z' },
+      {
+        ...base,
+        generations: [{ ...g1, stage: 'retired', retiredAt: g2.activatedAt }, g2],
+        nextDueAt: '2027-01-05T03:05:00.000Z',
+        updatedAt: '2026-07-05T03:15:00.000Z',
+      },
+    ]);
+    const r = buildGroupReport({ record, events, keys: facts(record), aliasTargetKeyId: 'key-2', now: new Date('2026-08-01T00:00:00Z') });
+    expect(r.generations.map((g) => g.rotation)).toEqual(['late', 'not due']);
+    expect(r.findings).toEqual([
+      { severity: 'warning', code: 'late-rotation', message: 'generation 1 was due 2026-07-01T03:00:00.000Z and was replaced only at 2026-07-05T03:15:00.000Z' },
+    ]);
+    expect(reportFailed(r)).toBe(false);
+  });
+
+  test('a difference on a key written within the propagation window is "not yet visible", a warning', () => {
+    const { record, events } = history([{ ...base, generations: [{ ...g1, labelsWrittenAt: '2026-03-01T00:00:00.000Z' }], nextDueAt: '2026-07-01T03:00:00.000Z', updatedAt: '2026-03-01T00:00:00.000Z' }]);
+    const keys = facts(record);
+    keys.set(1, { ...keys.get(1)!, tags: { ...keys.get(1)!.tags, 'rotation:stage': 'pending' } });
+    const soon = buildGroupReport({ record, events, keys, aliasTargetKeyId: 'key-1', now: new Date('2026-03-01T00:02:00Z') });
+    expect(soon.findings.map((f) => [f.severity, f.code])).toEqual([['warning', 'not-yet-visible']]);
+    const later = buildGroupReport({ record, events, keys, aliasTargetKeyId: 'key-1', now: new Date('2026-03-01T01:00:00Z') });
+    expect(later.findings.map((f) => [f.severity, f.code])).toEqual([['error', 'kms-disagrees']]);
+  });
+
+  test('an alias that points elsewhere, a missing key and a lost fence are failures', () => {
+    const g2 = gen(2, { claimedAt: '2026-07-01T03:05:00.000Z', activatedAt: '2026-07-01T03:15:00.000Z', importedAt: '2026-07-01T03:05:00.000Z' });
+    const { record, events } = history([
+      { ...base, generations: [g1], nextDueAt: '2026-07-01T03:00:00.000Z', updatedAt: '2026-01-01T03:00:00.000Z' },
+      {
+        ...base,
+        generations: [{ ...g1, stage: 'retired', retiredAt: g2.activatedAt, fencedAt: '2026-07-01T03:25:00.000Z' }, g2],
+        nextDueAt: '2027-01-01T03:05:00.000Z',
+        updatedAt: '2026-07-01T03:25:00.000Z',
+      },
+    ]);
+    const keys = new Map<number, KeyFacts | undefined>(facts(record));
+    keys.set(1, { ...keys.get(1)!, fenced: false });
+    const r = buildGroupReport({ record, events, keys, aliasTargetKeyId: 'key-1', now: new Date('2026-08-01T00:00:00Z') });
+    expect(r.findings.map((f) => f.message)).toEqual([
+      'generation 1 (key-1): its key policy lacks the decrypt-only fence the ledger says it carries',
+      'alias alias/telemetry points at key-1, the ledger\'s current generation is 2 (key-2)',
+    ]);
+    keys.set(2, undefined);
+    const gone = buildGroupReport({ record, events, keys, aliasTargetKeyId: undefined, now: new Date('2026-08-01T00:00:00Z') });
+    expect(gone.findings.map((f) => f.message)).toContain('generation 2 (key-2): KMS does not know this key');
+    expect(reportFailed(gone)).toBe(true);
+  });
+});
