@@ -10,6 +10,8 @@ const DYNAMODB_CLIENT = '@aws-sdk/client-dynamodb@3.1162.0';
 const DYNAMODB_DOCUMENT = '@aws-sdk/lib-dynamodb@3.1162.0';
 const EVENTBRIDGE_CLIENT = '@aws-sdk/client-eventbridge@3.1164.0';
 const POWERTOOLS_METRICS = '@aws-lambda-powertools/metrics@2.36.0';
+// The CLI's rotate-now invokes the rotation function (bundled into the CLI only).
+const LAMBDA_CLIENT = '@aws-sdk/client-lambda@3.1164.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-rotating-imported-key',
@@ -73,6 +75,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     DYNAMODB_DOCUMENT,
     EVENTBRIDGE_CLIENT,
     POWERTOOLS_METRICS,
+    LAMBDA_CLIENT,
     // A real DynamoDB implementation (LevelDB in memory) for the ledger's tests; never shipped.
     'dynalite@^4.0.0',
     '@types/aws-lambda',
