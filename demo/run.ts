@@ -40,6 +40,8 @@ const DEPLOY_AT = new Date('2026-01-01T03:00:00Z');
 const IDLE_STEP_MS = 7 * 86_400_000;
 /** From this long before a due time, every scheduled run is fired. */
 const WAKE_BEFORE_DUE_MS = 60 * 60_000;
+/** How long a rotation under way at the end may take to complete (a scheduled one takes about 20 minutes). */
+const GRACE_MS = 24 * 60 * 60_000;
 /** Every ciphertext the application made, for the proof. */
 export interface Reading { readonly plaintext: string; readonly ciphertext: Uint8Array; readonly keyArn: string }
 
@@ -109,6 +111,7 @@ async function main(): Promise<void> {
     let underWay = false;
     let t = ticks.after(DEPLOY_AT);
     while (t.getTime() <= end.getTime() || underWay) {
+      if (t.getTime() > end.getTime() + GRACE_MS) throw new Error(`the rotation under way at ${when(end)} had not completed ${GRACE_MS / 3_600_000} hours later`);
       h.sim.clock.set(t);
       const r = await rotation.invoke('rotation', d.schedule.input, t) as RotationOutcome;
       fired++;
