@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
 import { reportCommand } from './report-command';
+import { rotateNowCommand } from './rotate-now-command';
 import { Deps, Log } from '../rotation/context';
 import { defaultDynamoDbClient, defaultKmsClient, defaultTaggingClient } from '../rotation/handler';
 import { KmsGateway } from '../rotation/kms-gateway';
@@ -94,6 +95,7 @@ export function createCli(): Command {
     });
 
   program.addCommand(reportCommand().exitOverride());
+  program.addCommand(rotateNowCommand().exitOverride());
 
   return program;
 }

@@ -358,3 +358,8 @@ export function functionEnvironments(template: Template): { lifecycle: Record<st
 export function functionArnOf(functionLogicalId: string): string {
   return arn('lambda', `function:${functionLogicalId}`);
 }
+
+/** The rotation function's logical id (its name, as the test account names functions). */
+export function rotationFunctionName(template: Template): string {
+  return functionWithHandler(template, ROTATION_HANDLER)[0];
+}
