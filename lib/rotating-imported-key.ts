@@ -335,7 +335,8 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     this.rotationOverdueAlarm = alarms.rotationOverdue;
     this.materialExpiringAlarm = alarms.materialExpiring;
     this.tamperingDetectedAlarm = alarms.tamperingDetected;
-    const groupAlarms = [alarms.rotationFailed, alarms.rotationOverdue, alarms.tamperingDetected, ...(alarms.materialExpiring ? [alarms.materialExpiring] : [])];
+    const groupAlarms = [alarms.rotationFailed, alarms.rotationOverdue, alarms.tamperingDetected]
+      .concat(alarms.materialExpiring ? [alarms.materialExpiring] : []);
     for (const alarm of groupAlarms) alarm.addAlarmAction(...(props.alarmActions ?? []));
     acknowledgeAlarmActions(groupAlarms, (props.alarmActions ?? []).length > 0);
 

@@ -31,7 +31,8 @@ export async function reportedRotation(d: Deps, req: RotationRequest, reporting:
     logFailure(d, req, e);
     const groupId = req.groupId ?? await groupOfAlias(d, req.aliasName);
     if (groupId) {
-      emit(d, reporting, groupId, req.aliasName, countPoints({ completedRotation: false, failed: true, tamperingReports: observed.tamperingReports() }));
+      const counts = countPoints({ completedRotation: false, failed: true, tamperingReports: observed.tamperingReports() });
+      emit(d, reporting, groupId, req.aliasName, counts);
     }
     throw e;
   }

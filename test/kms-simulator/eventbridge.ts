@@ -94,8 +94,14 @@ export class EventBridgeSim {
     const busName = this.busNameOf(entry.EventBusName);
     const time = entry.Time === undefined ? this.now() : new Date(Number(entry.Time) * 1000);
     return {
-      id: randomUUID(), eventBusName: busName, source: text('Source'), detailType: text('DetailType'),
-      detail: detail as Record<string, unknown>, resources: resources as string[], time, principal,
+      id: randomUUID(),
+      eventBusName: busName,
+      source: text('Source'),
+      detailType: text('DetailType'),
+      detail: detail as Record<string, unknown>,
+      resources: resources as string[],
+      time,
+      principal,
     };
   }
 

@@ -177,9 +177,9 @@ export interface SimStateView {
 
 /** The account's default event bus (EventBridge PutEvents on the same endpoint). */
 export interface SimEventBridge {
+  readonly defaultBusArn: string;
   /** Every event put so far, in order. */
   events(): PutEvent[];
-  readonly defaultBusArn: string;
   /** A real EventBridgeClient for this simulator plus `config`. */
   client(config?: Partial<EventBridgeClientConfig>): EventBridgeClient;
   /** A real EventBridgeClient signing with the access key id of a configured principal. */

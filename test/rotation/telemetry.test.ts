@@ -41,8 +41,12 @@ describe('metrics, events and failure lines of the rotation function', () => {
     expect(m.dimensions).toEqual([['KeyGroup']]);
     expect(m.values).toMatchObject({ KeyGroup: 'telemetry-group', alias: 'alias/telemetry' });
     expect(m.units).toEqual({
-      RotationSucceeded: 'Count', RotationFailed: 'Count', TamperingDetected: 'Count',
-      DaysSinceActivation: 'None', DaysUntilDue: 'None', RetainedGenerations: 'Count',
+      RotationSucceeded: 'Count',
+      RotationFailed: 'Count',
+      TamperingDetected: 'Count',
+      DaysSinceActivation: 'None',
+      DaysUntilDue: 'None',
+      RetainedGenerations: 'Count',
     });
   });
 
