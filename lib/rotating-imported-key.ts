@@ -29,6 +29,8 @@ import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 const RESOURCE_TYPE = 'Custom::RotatingImportedKey';
 const SCHEDULE_PERIOD_MINUTES = 10;
 const WARNING_PREFIX = 'cdk-rotating-imported-key';
+/** NIST SP 800-57 Part 1 Rev. 5, Table 1: a symmetric data-encryption key's originator-usage period. */
+const NIST_MAX_ORIGINATOR_MONTHS = 24;
 
 /**
  * A KMS key with imported key material (origin `EXTERNAL`) that rotates every
@@ -343,6 +345,12 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     // Synth-time checks of every resource in the app that uses this key group.
     KeyGroupRegistry.of(this).add(this, services);
 
+    const months = props.rotationInterval.toMonths();
+    if (!Token.isUnresolved(months) && months > NIST_MAX_ORIGINATOR_MONTHS) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:intervalExceedsNistCryptoperiod`,
+        `rotationInterval: ${months} months is longer than the ${NIST_MAX_ORIGINATOR_MONTHS}-month originator-usage period NIST SP 800-57 Part 1 `
+        + 'recommends for a symmetric data-encryption key (Rev. 5, Table 1); choose 24 months or less unless your cryptoperiod policy says otherwise.');
+    }
     if (expiration.expires) {
       Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:materialExpires`,
         `materialExpiration: material of every generation expires ${expiration.validityDays} days after import; `

@@ -181,6 +181,18 @@ describe('synth-time validation', () => {
       .toThrow(/scheduleMinute must be a literal whole number from 0 to 59 \(its remainder by 10 is written into the schedule expression at synth time\); received a token/);
   });
 
+  test('an interval longer than NIST\'s 24-month originator-usage period synthesizes with a warning naming the prop; 24 months does not', () => {
+    const warnings = (months: number) => {
+      const stack = newStack();
+      new RotatingImportedKey(stack, 'Key', { ...BASE_PROPS, rotationInterval: RotationInterval.months(months) });
+      return Annotations.fromStack(stack).findWarning('/TestStack/Key', Match.stringLikeRegexp('NIST SP 800-57'));
+    };
+    expect(warnings(25).map((w) => w.entry.data)).toEqual([
+      expect.stringMatching(/^rotationInterval: 25 months is longer than the 24-month originator-usage period NIST SP 800-57 Part 1 recommends .*\[ack: cdk-rotating-imported-key:intervalExceedsNistCryptoperiod\]$/),
+    ]);
+    expect(warnings(24)).toEqual([]);
+  });
+
   test('a conditional deny of key-policy changes is allowed with a warning', () => {
     const stack = newStack();
     new RotatingImportedKey(stack, 'Key', {
