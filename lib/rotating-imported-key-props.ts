@@ -4,6 +4,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { MaterialExpiration } from './material-expiration';
+import { Retention } from './retention';
 import { RotationInterval } from './rotation-interval';
 import { WrappingAlgorithm, WrappingKeySpec } from './wrapping';
 
@@ -151,6 +152,18 @@ export interface RotatingImportedKeyProps {
    * @default Duration.days(30)
    */
   readonly pendingWindow?: Duration;
+
+  /**
+   * What happens to retired generations (every one the alias moved away
+   * from): kept enabled and decrypt-only (`keepAll`), disabled beyond the
+   * newest n (`keepLatest`), or disabled and then deleted once retired long
+   * enough and unused (`deleteAfter`). The current and the previous
+   * generation are never disabled or deleted. A change applies at the next
+   * scheduled run after the stack update. See the README's Retention section.
+   *
+   * @default Retention.keepAll() - nothing is disabled or deleted
+   */
+  readonly retention?: Retention;
 
   /**
    * Stable id of the key group: in tags, IAM conditions and generation alias

@@ -21,6 +21,7 @@ import { KeyGroupRegistry } from './private/key-usage-checks';
 import { acknowledgeAlarmActions } from './private/nag-acknowledgements';
 import * as perms from './private/perms';
 import * as policies from './private/policies';
+import { Retention } from './retention';
 import { RotatingImportedKeyProps } from './rotating-imported-key-props';
 import { RotationServices } from './rotation-services';
 import * as validation from './validation';
@@ -235,6 +236,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     const expiration = props.materialExpiration ?? MaterialExpiration.never();
     const statements = props.policyStatements ?? [];
     const userTags = props.tags ?? {};
+    const retention = props.retention ?? Retention.keepAll();
 
     this.checkProps(props, {
       groupId, removalPolicy, pendingWindow, scheduleHour, scheduleMinute, timeZone, propagationWindow, statements, userTags,
@@ -260,6 +262,8 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
       wrappingKeySpec,
       expirationModel: expiration.expirationModel,
       pendingWindowDays: destroy ? pendingWindowDays : undefined,
+      retentionActions: retention._actions(),
+      retentionPendingWindowDays: retention._pendingWindowDays()?.toString(),
     });
     this.rotationFunction = services.rotationFunction;
     this.lifecycleFunction = services.lifecycleFunction;
@@ -294,6 +298,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
         PropagationWindowSeconds: Tokenization.stringifyNumber(propagationWindow.toSeconds()),
         ScheduleHour: Tokenization.stringifyNumber(scheduleHour),
         ScheduleTimeZone: timeZone.timezoneName,
+        Retention: retention._property(),
       },
     });
     // The lifecycle function needs its role's policy and the ledger for the

@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Command, InvalidArgumentError } from 'commander';
+import { enableGenerationCommand } from './enable-generation-command';
 import { reportCommand } from './report-command';
 import { rotateNowCommand } from './rotate-now-command';
 import { Deps, Log } from '../rotation/context';
@@ -96,6 +97,7 @@ export function createCli(): Command {
 
   program.addCommand(reportCommand().exitOverride());
   program.addCommand(rotateNowCommand().exitOverride());
+  program.addCommand(enableGenerationCommand(cliDeps, stderrLog()).exitOverride());
 
   return program;
 }

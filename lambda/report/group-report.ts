@@ -126,7 +126,7 @@ export function buildGroupReport(input: ReportInput): GroupReport {
       generation: g.n,
       keyId: g.keyId,
       keyArn: g.keyArn,
-      stage: g.deletionScheduledAt ? 'pending deletion' : g.stage,
+      stage: stageText(g),
       kmsState: input.keys.get(g.n)?.state,
       source: g.keyMaterialDescription?.match(/source:(\S+)/)?.[1],
       createdAt: g.kmsCreationDate,
@@ -171,6 +171,19 @@ export function buildGroupReport(input: ReportInput): GroupReport {
     findings,
     generatedAt: now.toISOString(),
   };
+}
+
+/** The stage, with what retention did to a retired generation. */
+function stageText(g: GenerationRecord): string {
+  if (g.deletionScheduledAt) return 'pending deletion';
+  if (g.disabledAt) return `${g.stage} (disabled)`;
+  if (g.retentionExemptAt) return `${g.stage} (exempt)`;
+  return g.stage;
+}
+
+/** The key state the ledger implies: retention's disabled generations are Disabled, deleted ones PendingDeletion. */
+export function expectedKeyState(g: GenerationRecord): string {
+  return g.deletionScheduledAt ? 'PendingDeletion' : g.disabledAt ? 'Disabled' : 'Enabled';
 }
 
 function recipientDeadline(g: GenerationRecord, dueAt: string | undefined): string | undefined {
@@ -231,7 +244,7 @@ function ledgerAgainstKms(input: ReportInput, now: Date): Finding[] {
       continue;
     }
     if (Date.parse(k.creationDate) !== Date.parse(g.kmsCreationDate)) add(`KMS says it was created ${k.creationDate}, the ledger says ${g.kmsCreationDate}`);
-    const expectedState = g.deletionScheduledAt ? 'PendingDeletion' : 'Enabled';
+    const expectedState = expectedKeyState(g);
     if (k.state !== expectedState) add(`its key state is ${k.state}, expected ${expectedState}`);
     if (g.keyMaterialId && k.currentKeyMaterialId && k.currentKeyMaterialId !== g.keyMaterialId) {
       add(`its current key material is ${k.currentKeyMaterialId}, the ledger recorded ${g.keyMaterialId}`);

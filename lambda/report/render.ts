@@ -31,7 +31,7 @@ function minute(iso: string | undefined): string {
 function row(g: GenerationReport): string[] {
   return [
     String(g.generation),
-    g.stage + (g.fencedAt ? ' (decrypt-only)' : ''),
+    g.stage + (g.fencedAt && (g.stage === 'retired' || g.stage === 'retired (exempt)') ? ' (decrypt-only)' : ''),
     g.keyId.slice(0, 8),
     g.source ?? '-',
     day(g.importedAt),

@@ -5,7 +5,7 @@
  * error it passes on.
  */
 import {
-  CreateAliasCommand, CreateKeyCommand, DecryptCommand, DeleteAliasCommand, DescribeKeyCommand, EncryptCommand,
+  CreateAliasCommand, CreateKeyCommand, DecryptCommand, DeleteAliasCommand, DescribeKeyCommand, DisableKeyCommand, EnableKeyCommand, EncryptCommand,
   GetKeyLastUsageCommand, GetKeyPolicyCommand, GetParametersForImportCommand, ImportKeyMaterialCommand, KMSClient, KeyMetadata,
   ListAliasesCommand, ListResourceTagsCommand, PutKeyPolicyCommand, ScheduleKeyDeletionCommand, TagResourceCommand,
   UntagResourceCommand, UpdateAliasCommand, UpdateKeyDescriptionCommand,
@@ -214,6 +214,16 @@ export class KmsGateway {
 
   async updateDescription(keyId: string, description: string): Promise<void> {
     await op('kms:UpdateKeyDescription', this.kms.send(new UpdateKeyDescriptionCommand({ KeyId: keyId, Description: description })));
+  }
+
+  /** Idempotent: disabling a disabled key succeeds. */
+  async disableKey(keyId: string): Promise<void> {
+    await op('kms:DisableKey', this.kms.send(new DisableKeyCommand({ KeyId: keyId })));
+  }
+
+  /** Idempotent: enabling an enabled key succeeds. The key policy (and its fence) is unchanged. */
+  async enableKey(keyId: string): Promise<void> {
+    await op('kms:EnableKey', this.kms.send(new EnableKeyCommand({ KeyId: keyId })));
   }
 
   /**

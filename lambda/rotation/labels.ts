@@ -22,6 +22,8 @@ export function labelsFor(s: GroupSettings, g: GenerationRecord, nextDueAt: stri
     ...(g.activatedAt ? { [TAG.activatedAt]: g.activatedAt } : {}),
     ...(g.stage === 'current' && nextDueAt ? { [TAG.nextDueAt]: nextDueAt } : {}),
     ...(g.retiredAt ? { [TAG.retiredAt]: g.retiredAt } : {}),
+    // A disabled generation keeps its stage (`retired`: the IAM conditions of retention name it); this label says why it is off.
+    ...(g.disabledAt ? { [TAG.retention]: 'disabled' } : g.retentionExemptAt ? { [TAG.retention]: 'exempt' } : {}),
   };
 }
 

@@ -21,6 +21,10 @@ export type EventType =
   | 'generation-fenced'
   | 'generation-discarded'
   | 'generation-deletion-scheduled'
+  | 'generation-use-observed'
+  | 'generation-disabled'
+  | 'generation-enabled'
+  | 'generation-retention-exempted'
   | 'rotation-completed'
   | 'rotation-abandoned';
 
@@ -91,6 +95,12 @@ function generationEvents(was: GenerationRecord | undefined, g: GenerationRecord
   if (became('retiredAt')) events.push(at('generation-retired', { retiredAt: g.retiredAt! }));
   if (became('fencedAt')) events.push(at('generation-fenced', { fencedAt: g.fencedAt! }));
   if (g.stage === 'discarded' && was?.stage !== 'discarded') events.push(at('generation-discarded'));
+  if (g.lastUsedAt !== undefined && g.lastUsedAt !== was?.lastUsedAt) {
+    events.push(at('generation-use-observed', omitUndefined({ lastUsedAt: g.lastUsedAt, operation: g.lastUsedOperation })));
+  }
+  if (g.disabledAt !== undefined && g.disabledAt !== was?.disabledAt) events.push(at('generation-disabled', { disabledAt: g.disabledAt }));
+  if (became('retentionExemptAt')) events.push(at('generation-retention-exempted', { retentionExemptAt: g.retentionExemptAt! }));
+  if (g.reenabledAt !== undefined && g.reenabledAt !== was?.reenabledAt) events.push(at('generation-enabled', { reenabledAt: g.reenabledAt }));
   if (became('deletionScheduledAt')) events.push(at('generation-deletion-scheduled', { deletionScheduledAt: g.deletionScheduledAt! }));
   return events;
 }
@@ -117,7 +127,7 @@ function emergencyAsked(before: GroupRecord, after: Omit<GroupRecord, 'version'>
 
 const SETTING_FIELDS = [
   'aliasName', 'intervalMonths', 'description', 'policy', 'userTags', 'wrappingAlgorithm', 'wrappingKeySpec',
-  'materialValidityDays', 'removalPolicy', 'pendingWindowDays', 'propagationSeconds', 'scheduleHour', 'scheduleTimeZone', 'policyContext',
+  'materialValidityDays', 'removalPolicy', 'pendingWindowDays', 'propagationSeconds', 'scheduleHour', 'scheduleTimeZone', 'policyContext', 'retention',
 ] as const;
 
 function changedSettings(before: GroupRecord, after: Omit<GroupRecord, 'version'>): string[] {

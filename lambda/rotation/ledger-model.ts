@@ -30,6 +30,15 @@ export interface GenerationRecord {
   readonly retiredAt?: string;
   readonly fencedAt?: string;
   readonly deletionScheduledAt?: string;
+  /** The last cryptographic use KMS reported for this retired key (GetKeyLastUsage), when retention asked. */
+  readonly lastUsedAt?: string;
+  readonly lastUsedOperation?: string;
+  /** When retention disabled the key (kms:DisableKey); cleared when it is enabled again. */
+  readonly disabledAt?: string;
+  /** When an operator exempted the generation from retention (enable-generation): never disabled or deleted again. */
+  readonly retentionExemptAt?: string;
+  /** When enable-generation enabled the key again (the fence stays: decrypt-only). */
+  readonly reenabledAt?: string;
   /** Digest of the policy, description and tags last written to the key. */
   readonly appliedDigest?: string;
   /** Digest of the key policy last written to the key. */

@@ -8,7 +8,7 @@ import { InvalidRequestError } from './errors';
 import { buildKeyPolicy, PolicyContext, Statement, userStatementProblems } from './policy';
 import {
   DEFAULT_PROPAGATION_SECONDS, GroupSettings, parseGroupId, parseIntervalMonths, parsePendingWindow, parsePropagationSeconds,
-  parseScheduleHour, parseTimeZone, parseValidityDays, parseWrappingAlgorithm, parseWrappingKeySpec,
+  parseRetention, parseScheduleHour, parseTimeZone, parseValidityDays, parseWrappingAlgorithm, parseWrappingKeySpec,
 } from './settings';
 import { MAX_USER_TAGS, RESERVED_TAG_PREFIX, TagMap } from './tags';
 
@@ -48,6 +48,7 @@ const CFN_PROPERTIES = [
   'ServiceToken', 'GroupId', 'AliasName', 'IntervalMonths', 'Description', 'KeyPolicyStatements', 'Tags',
   'WrappingAlgorithm', 'WrappingKeySpec', 'MaterialValidityDays', 'RemovalPolicy', 'PendingWindowDays',
   'LifecycleRoleArn', 'RotationRoleArn', 'AccountId', 'Partition', 'PropagationWindowSeconds', 'ScheduleHour', 'ScheduleTimeZone',
+  'Retention',
 ];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -217,5 +218,6 @@ export function parseGroupSettings(props: Record<string, unknown>): GroupSetting
     scheduleHour: parseScheduleHour(props.ScheduleHour ?? '3', 'ScheduleHour'),
     scheduleTimeZone: parseTimeZone(props.ScheduleTimeZone ?? 'Etc/UTC', 'ScheduleTimeZone'),
     policyContext,
+    retention: parseRetention(props.Retention, 'Retention'),
   };
 }

@@ -11,9 +11,11 @@ import { createPhase } from './phases/create';
 import { fencePhase } from './phases/fence';
 import { importPhase } from './phases/import';
 import { promotePhase } from './phases/promote';
+import { RetentionDone, retentionPhase } from './phases/retention';
 import { testPhase } from './phases/test';
 import { nextWork } from './plan';
 import { RotationRequest } from './requests';
+import { retentionWork } from './retention';
 import { CompletedRotation } from './rotation-event';
 import { GroupBusyError, Session } from './session';
 import { startOffsetSeconds } from './start-offset';
@@ -41,6 +43,8 @@ export interface RotationOutcome {
   readonly busy?: boolean;
   /** The run stopped because the account's request quota was spent; the next run continues. */
   readonly throttled?: boolean;
+  /** What the group's retention policy did in this run (only when it did something). */
+  readonly retention?: RetentionDone;
 }
 
 /** What a run ended with, for the entry point's metrics and event. */
@@ -85,10 +89,12 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   let dueAt = dueDateOf(d, rec, await readCurrentKey(d, rec, current));
   const force = req.force || rec.emergencyRequestedAt !== undefined;
   const work = nextWork(rec, d.now(), dueAt, force);
-  if (work.kind === 'idle') {
+  const idle = work.kind === 'idle';
+  if (idle) {
     await auditLabels(d, rec, current);
     d.log.info('not due', { group: rec.groupId, generation: current.n, keyArn: current.keyArn, nextDueAt: dueAt?.toISOString() });
-    return { outcome: outcomeOf(rec, 'not-due', []), record: rec };
+    // Retention is decided from the ledger alone: a run with nothing due takes no lock.
+    if (retentionWork(rec, d.now()).length === 0) return { outcome: outcomeOf(rec, 'not-due', []), record: rec };
   }
   if (work.kind === 'wait' && !force) return { outcome: outcomeOf(rec, 'in-progress', []), record: rec };
   if (work.kind === 'start' && work.reason === 'scheduled') {
@@ -99,9 +105,10 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
 
   let s: Session;
   try {
-    s = await Session.open(d, rec.groupId, force ? 'emergency rotation' : 'scheduled rotation');
+    s = await Session.open(d, rec.groupId, force ? 'emergency rotation' : idle ? 'retention' : 'scheduled rotation');
   } catch (e) {
     if (!(e instanceof GroupBusyError)) throw e;
+    if (idle) return { outcome: { ...outcomeOf(rec, 'not-due', []), busy: true }, record: rec };
     if (!req.force) {
       d.log.info('another run holds the group; leaving it alone', { group: rec.groupId });
       return { outcome: { ...outcomeOf(rec, 'in-progress', []), busy: true }, record: rec };
@@ -115,6 +122,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   let started = false;
   let throttled = false;
   let completed: CompletedRotation | undefined;
+  let retention: RetentionDone | undefined;
   try {
     let emergency = force;
     for (;;) {
@@ -156,13 +164,28 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
       if (next.phase === 'fence' && rotating) completed = { n: rotating.n, reason: rotating.reason };
       if (next.phase === 'fence' && followUp) emergency = true;
     }
+    // After a completed rotation, or when something is due: the policy as the ledger holds it now.
+    if (!throttled && !s.record.rotation && d.remainingMs() >= PHASE_BUDGET_MS && retentionWork(s.record, d.now()).length > 0) {
+      try {
+        retention = await retentionPhase(d, s);
+      } catch (e) {
+        if (!isThrottling(e)) throw e;
+        throttled = true;
+        d.log.warn('request quota exhausted during retention; the next scheduled run continues', { group: s.record.groupId });
+      }
+    }
   } finally {
     await s.close();
   }
   const kind: RotationOutcomeKind = done.includes('fence') && !s.record.rotation ? 'completed'
     : done.includes('promote') ? 'promoted'
-      : started ? 'started' : 'in-progress';
-  return { outcome: { ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}) }, record: s.record, completed };
+      : started ? 'started' : idle && done.length === 0 ? 'not-due' : 'in-progress';
+  const acted = retention && (retention.disabled.length + retention.deletionScheduled.length + retention.inUse.length > 0);
+  return {
+    outcome: { ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}), ...(acted ? { retention } : {}) },
+    record: s.record,
+    completed,
+  };
 }
 
 function outcomeOf(rec: GroupRecord, outcome: RotationOutcomeKind, phasesDone: Phase[]): RotationOutcome {

@@ -16,6 +16,32 @@ export const MIN_PROPAGATION_SECONDS = 300;
 export const MAX_PROPAGATION_SECONDS = 3600;
 export const DEFAULT_PROPAGATION_SECONDS = 420;
 
+/** Bounds of the retention policies (lib/retention.ts checks the same at synth). */
+export const RETENTION_LIMITS = {
+  minKeep: 1,
+  maxKeep: 100,
+  minDeleteAfterDays: 30,
+  maxDeleteAfterDays: 3650,
+  minQuietDays: 7,
+  maxQuietDays: 365,
+  defaultQuietDays: 30,
+} as const;
+
+/**
+ * What happens to retired generations (see docs/consistency.md, "Retention").
+ * `keep-all`: every retired generation stays enabled, decrypt-only.
+ * `keep-latest`: the newest `count` retired generations stay enabled; older ones are disabled.
+ * `delete-after`: a retired generation retired longer than `afterDays` and unused for
+ * `quietDays` is disabled, and scheduled for deletion (`pendingWindowDays`) once it
+ * has been disabled for `quietDays` more.
+ */
+export type RetentionSettings =
+  | { readonly policy: 'keep-all' }
+  | { readonly policy: 'keep-latest'; readonly count: number }
+  | { readonly policy: 'delete-after'; readonly afterDays: number; readonly quietDays: number; readonly pendingWindowDays: number };
+
+export const KEEP_ALL: RetentionSettings = { policy: 'keep-all' };
+
 export interface GroupSettings {
   readonly groupId: string;
   readonly aliasName: string;
@@ -36,6 +62,13 @@ export interface GroupSettings {
   readonly scheduleHour: number;
   readonly scheduleTimeZone: string;
   readonly policyContext: PolicyContext;
+  /** Absent in ledgers written before retention policies existed: read as keep-all (retentionOf). */
+  readonly retention?: RetentionSettings;
+}
+
+/** The group's retention policy; ledgers written before it existed keep every generation. */
+export function retentionOf(s: GroupSettings): RetentionSettings {
+  return s.retention ?? KEEP_ALL;
 }
 
 /** A digest of everything that ends up on the keys (policy, description, labels). */
@@ -115,4 +148,40 @@ export function parseGroupId(v: unknown, field: string): string {
     throw new InvalidRequestError(`${field} must match ${GROUP_ID_PATTERN} (got ${JSON.stringify(typeof v === 'string' ? v.slice(0, 80) : v)})`);
   }
   return v;
+}
+
+/** The `Retention` property: a JSON object, absent or empty for keep-all. */
+export function parseRetention(v: unknown, field: string): RetentionSettings {
+  if (v === undefined || v === '') return KEEP_ALL;
+  let o: unknown;
+  try {
+    o = typeof v === 'string' ? JSON.parse(v) : v;
+  } catch {
+    throw new InvalidRequestError(`${field} must be a JSON object (got invalid JSON)`);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InvalidRequestError(`${field} must be a JSON object`);
+  const r = o as Record<string, unknown>;
+  const L = RETENTION_LIMITS;
+  const only = (...keys: string[]) => {
+    const extra = Object.keys(r).filter((k) => !keys.includes(k));
+    if (extra.length > 0) throw new InvalidRequestError(`${field} has unexpected field(s) ${extra.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`);
+  };
+  switch (r.policy) {
+    case 'keep-all':
+      only('policy');
+      return KEEP_ALL;
+    case 'keep-latest':
+      only('policy', 'count');
+      return { policy: 'keep-latest', count: inRange(r.count, `${field}.count`, L.minKeep, L.maxKeep, 'generations', 3) };
+    case 'delete-after':
+      only('policy', 'afterDays', 'quietDays', 'pendingWindowDays');
+      return {
+        policy: 'delete-after',
+        afterDays: inRange(r.afterDays, `${field}.afterDays`, L.minDeleteAfterDays, L.maxDeleteAfterDays, 'days', 4),
+        quietDays: inRange(r.quietDays ?? L.defaultQuietDays, `${field}.quietDays`, L.minQuietDays, L.maxQuietDays, 'days', 3),
+        pendingWindowDays: parsePendingWindow(r.pendingWindowDays ?? 30, `${field}.pendingWindowDays`),
+      };
+    default:
+      throw new InvalidRequestError(`${field}.policy must be "keep-all", "keep-latest" or "delete-after" (got ${JSON.stringify(r.policy)})`);
+  }
 }

@@ -16,6 +16,8 @@ export const TAG = {
   activatedAt: 'rotation:activated-at',
   nextDueAt: 'rotation:next-due-at',
   retiredAt: 'rotation:retired-at',
+  /** What retention did to a retired generation: `disabled`, or `exempt` (enabled again by an operator). */
+  retention: 'rotation:retention',
   /** The rotation attempt that made the key: finds a key whose creator died before recording it. */
   attempt: 'rotation:attempt',
 } as const;

@@ -13,6 +13,9 @@ export const STAGE_TAG = 'rotation:stage';
 /** The stage of a generation that was made and never promoted: it never held data. */
 export const PENDING_STAGE = 'pending';
 
+/** The stage of a generation the alias moved away from. */
+export const RETIRED_STAGE = 'retired';
+
 /** Condition key that matches keys of the given groups. */
 export const RESOURCE_GROUP_TAG = `aws:ResourceTag/${GROUP_TAG}`;
 
@@ -156,6 +159,24 @@ export function discardPendingKeyStatement(keyArns: string, groupIds: string[]):
   return groupsOf(keyArns, groupIds, perms.DELETE_KEY_ACTIONS, {
     StringEquals: { [RESOURCE_STAGE_TAG]: PENDING_STAGE },
     NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': DISCARD_PENDING_WINDOW_DAYS },
+  });
+}
+
+/** Retention: disabling retired generations of the groups (never current or pending ones). */
+export function disableRetiredKeyStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
+  return groupsOf(keyArns, groupIds, ['kms:DisableKey'], { StringEquals: { [RESOURCE_STAGE_TAG]: RETIRED_STAGE } });
+}
+
+/** Retention (deleteAfter): the last use KMS recorded of retired generations of the groups. */
+export function retiredKeyLastUsageStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
+  return groupsOf(keyArns, groupIds, ['kms:GetKeyLastUsage'], { StringEquals: { [RESOURCE_STAGE_TAG]: RETIRED_STAGE } });
+}
+
+/** Retention (deleteAfter): deletion of retired generations of the groups with exactly the policy's pending window. */
+export function deleteRetiredKeyStatement(keyArns: string, groupIds: string[], pendingWindowDays: string): iam.PolicyStatement {
+  return groupsOf(keyArns, groupIds, perms.DELETE_KEY_ACTIONS, {
+    StringEquals: { [RESOURCE_STAGE_TAG]: RETIRED_STAGE },
+    NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': pendingWindowDays },
   });
 }
 

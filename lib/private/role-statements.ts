@@ -13,6 +13,10 @@ export interface KeyGroupPermissions {
   readonly expirationModel: string;
   /** Set only when the group's removal policy is DESTROY. */
   readonly pendingWindowDays?: string;
+  /** KMS actions the rotation function needs on retired generations for the group's retention policy (none for keep-all). */
+  readonly retentionActions?: string[];
+  /** The pending window of retention's deletions (delete-after only). */
+  readonly retentionPendingWindowDays?: string;
 }
 
 /** ARN patterns of the stack's account and Region. */
@@ -88,5 +92,24 @@ export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns
       resources: [group.aliasArn],
     },
     { key: 'discovery', build: () => policies.discoveryStatement(perms.ROTATION_DISCOVERY_ACTIONS) },
+    ...retentionStatements(group, arns.keys),
   ];
+}
+
+/**
+ * Retention of retired generations, only for the groups whose policy needs
+ * it: DisableKey (keepLatest, deleteAfter), ScheduleKeyDeletion with the
+ * policy's pending window and GetKeyLastUsage (deleteAfter), each on keys
+ * of the group tagged `retired` only. keepAll adds nothing.
+ */
+function retentionStatements(group: KeyGroupPermissions, keys: string): StatementShare[] {
+  const actions = group.retentionActions ?? [];
+  const out: StatementShare[] = [];
+  if (actions.includes('kms:DisableKey')) out.push({ key: 'retention-disable', build: (ids) => policies.disableRetiredKeyStatement(keys, ids) });
+  if (actions.includes('kms:GetKeyLastUsage')) out.push({ key: 'retention-last-usage', build: (ids) => policies.retiredKeyLastUsageStatement(keys, ids) });
+  if (actions.includes('kms:ScheduleKeyDeletion') && group.retentionPendingWindowDays !== undefined) {
+    const window = group.retentionPendingWindowDays;
+    out.push({ key: `retention-delete:${window}`, build: (ids) => policies.deleteRetiredKeyStatement(keys, ids, window) });
+  }
+  return out;
 }

@@ -3,8 +3,9 @@ import { Template } from 'aws-cdk-lib/assertions';
 import {
   actionsOf, aliasArn, BASE_PROPS, KEY_ARNS, kmsStatements, newStack, onlyStatementWith, roleStatements, stackWithKey, statementsWith,
 } from './helpers';
-import { ledgerTableArn } from './synthesized-policies';
-import { MaterialExpiration, RotatingImportedKey, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
+import { customResourceProperties, ledgerTableArn } from './synthesized-policies';
+import { parseRetention } from '../../lambda/rotation/settings';
+import { MaterialExpiration, Retention, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 
 const GROUP = { 'aws:ResourceTag/rotation:group': ['telemetry'] };
 
@@ -162,5 +163,89 @@ describe('rotation role permissions', () => {
       .toEqual([aliasArn('alias/rotation/group-a/*'), aliasArn('alias/rotation/group-b/*')]);
     expect(statementsWith(statements, 'kms:UpdateAlias').find((s) => s.Condition === undefined)?.Resource)
       .toEqual([aliasArn('alias/a'), aliasArn('alias/b')]);
+  });
+});
+
+// The `retention` prop: bad values refused with the prop and the allowed range named, the custom resource
+// property the functions parse, and the permissions on retired generations (none for keepAll).
+const RETIRED = { ...GROUP, 'aws:ResourceTag/rotation:stage': 'retired' };
+const RETENTION_ACTIONS = ['kms:DisableKey', 'kms:EnableKey', 'kms:GetKeyLastUsage', 'kms:CancelKeyDeletion'];
+
+describe('retention prop', () => {
+  test.each([
+    ['keepLatest(0)', () => Retention.keepLatest(0), /retention: Retention.keepLatest\(\) takes a literal whole number of retired generations from 1 to 100; received 0/],
+    ['keepLatest(1.5)', () => Retention.keepLatest(1.5), /from 1 to 100; received 1.5/],
+    ['keepLatest(101)', () => Retention.keepLatest(101), /from 1 to 100; received 101/],
+    ['deleteAfter(29 days)', () => Retention.deleteAfter(Duration.days(29)), /retention: Retention.deleteAfter\(\) after must be whole days from 30 to 3650; received 29 days/],
+    ['deleteAfter(36 hours)', () => Retention.deleteAfter(Duration.hours(36)), /after must be whole days from 30 to 3650/],
+    ['pendingWindow 6 days', () => Retention.deleteAfter(Duration.days(90), { pendingWindow: Duration.days(6) }), /pendingWindow must be whole days from 7 to 30; received 6 days/],
+    ['pendingWindow 31 days', () => Retention.deleteAfter(Duration.days(90), { pendingWindow: Duration.days(31) }), /pendingWindow must be whole days from 7 to 30/],
+    ['quietPeriod 6 days', () => Retention.deleteAfter(Duration.days(90), { quietPeriod: Duration.days(6) }), /quietPeriod must be whole days from 7 to 365; received 6 days/],
+    ['quietPeriod 366 days', () => Retention.deleteAfter(Duration.days(90), { quietPeriod: Duration.days(366) }), /quietPeriod must be whole days from 7 to 365/],
+  ])('refuses %s', (_name, make, message) => {
+    expect(make).toThrow(message);
+  });
+
+  test('the custom resource carries the policy, and the functions parse it back (keepAll by default)', () => {
+    const cases: Array<[Retention | undefined, unknown]> = [
+      [undefined, { policy: 'keep-all' }],
+      [Retention.keepLatest(3), { policy: 'keep-latest', count: 3 }],
+      [Retention.deleteAfter(Duration.days(400)), { policy: 'delete-after', afterDays: 400, quietDays: 30, pendingWindowDays: 30 }],
+      [Retention.deleteAfter(Duration.days(60), { quietPeriod: Duration.days(14), pendingWindow: Duration.days(7) }), { policy: 'delete-after', afterDays: 60, quietDays: 14, pendingWindowDays: 7 }],
+    ];
+    for (const [retention, parsed] of cases) {
+      const { template } = stackWithKey({ groupId: 'telemetry', ...(retention ? { retention } : {}) });
+      expect(parseRetention(customResourceProperties(template().toJSON()).Retention, 'Retention')).toEqual(parsed);
+    }
+  });
+
+  test('keepAll synthesizes none of the retention permissions; ScheduleKeyDeletion stays limited to pending keys', () => {
+    for (const retention of [undefined, Retention.keepAll()]) {
+      const { template } = stackWithKey({ groupId: 'telemetry', ...(retention ? { retention } : {}) });
+      const statements = roleStatements(template(), 'rotation');
+      const actions = statements.flatMap(actionsOf);
+      for (const a of RETENTION_ACTIONS) expect(actions).not.toContain(a);
+      expect(statementsWith(statements, 'kms:ScheduleKeyDeletion').map((s) => s.Condition?.StringEquals?.['aws:ResourceTag/rotation:stage'])).toEqual(['pending']);
+    }
+  });
+
+  test('keepLatest: DisableKey on retired keys of the group only', () => {
+    const base = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry' }).template(), 'rotation'));
+    const statements = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry', retention: Retention.keepLatest(2) }).template(), 'rotation'));
+    expect(statements.slice(0, base.length)).toEqual(base);
+    expect(statements.slice(base.length)).toEqual([
+      { Effect: 'Allow', Action: 'kms:DisableKey', Resource: KEY_ARNS, Condition: { StringEquals: RETIRED } },
+    ]);
+  });
+
+  test('deleteAfter: DisableKey, GetKeyLastUsage and ScheduleKeyDeletion with its pending window, on retired keys of the group only', () => {
+    const base = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry' }).template(), 'rotation'));
+    const retention = Retention.deleteAfter(Duration.days(90), { pendingWindow: Duration.days(14) });
+    const statements = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry', retention }).template(), 'rotation'));
+    expect(statements.slice(base.length)).toEqual([
+      { Effect: 'Allow', Action: 'kms:DisableKey', Resource: KEY_ARNS, Condition: { StringEquals: RETIRED } },
+      { Effect: 'Allow', Action: 'kms:GetKeyLastUsage', Resource: KEY_ARNS, Condition: { StringEquals: RETIRED } },
+      {
+        Effect: 'Allow',
+        Action: 'kms:ScheduleKeyDeletion',
+        Resource: KEY_ARNS,
+        Condition: { StringEquals: RETIRED, NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '14' } },
+      },
+    ]);
+  });
+
+  test('only the groups whose policy needs them are named; groups with the same needs share a statement', () => {
+    const stack = newStack();
+    const key = (id: string, retention?: Retention) => new RotatingImportedKey(stack, id, {
+      aliasName: `alias/${id}`, groupId: id, rotationInterval: RotationInterval.months(6), ...(retention ? { retention } : {}),
+    });
+    key('a');
+    key('b', Retention.keepLatest(1));
+    key('c', Retention.keepLatest(5));
+    key('d', Retention.deleteAfter(Duration.days(60)));
+    const statements = roleStatements(Template.fromStack(stack), 'rotation');
+    const disable = statementsWith(statements, 'kms:DisableKey');
+    expect(disable.map((s) => s.Condition?.StringEquals?.['aws:ResourceTag/rotation:group'])).toEqual([['b', 'c', 'd']]);
+    expect(statementsWith(statements, 'kms:GetKeyLastUsage').map((s) => s.Condition?.StringEquals?.['aws:ResourceTag/rotation:group'])).toEqual([['d']]);
   });
 });

@@ -7,12 +7,15 @@
  * fence has propagated.
  */
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
+import { Duration } from 'aws-cdk-lib';
 import { deployedStack, DeployedStack } from './deployed-stack';
 import { cfnEvent } from './fixtures';
 import { Functions, Harness, SCHEDULE_PERIOD_MS } from './harness';
 import { currentGeneration } from '../../lambda/rotation/ledger-model';
+import { Retention, RotationInterval } from '../../lib';
 import { ledgerTableArn, TEST_ACCOUNT } from '../construct/synthesized-policies';
 import { evaluateIdentityPolicies } from '../iam';
+import { MS_PER_DAY } from '../kms-simulator';
 
 const HOUR = 3_600_000;
 const PROPAGATION_MS = 5 * 60_000;
@@ -139,6 +142,48 @@ describe('least privilege, with authorization propagation and eventual consisten
       await expect(rotationClient.send(new ScheduleKeyDeletionCommand({ KeyId: g.keyId, PendingWindowInDays: 7 }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
       await expect(rotationClient.send(new UpdateKeyDescriptionCommand({ KeyId: g.keyId, Description: 'x' }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
       await expect(rotationClient.send(new UntagResourceCommand({ KeyId: g.keyId, TagKeys: ['rotation:group'] }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    }
+  });
+});
+
+describe('retention with exactly the synthesized policies', () => {
+  test('deleteAfter disables and then schedules the deletion of old retired generations, never denied; the previous one stays', async () => {
+    const stack = deployedStack({
+      rotationInterval: RotationInterval.months(1),
+      retention: Retention.deleteAfter(Duration.days(30), { quietPeriod: Duration.days(7), pendingWindow: Duration.days(7) }),
+    });
+    const h = await Harness.start({
+      consistency: { seed: 11, readLagMs: 2000, newKeyNotFoundMs: 3000 },
+      authorization: { principals: stack.principals, propagationMs: PROPAGATION_MS },
+    }, stack.tableName);
+    try {
+      const f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials } });
+      await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
+      // Three monthly rotations (the schedule's runs from the due date on, in the schedule hour), then one run 8 days later.
+      for (let i = 0; i < 3; i++) {
+        h.sim.clock.set(new Date(Date.parse((await h.group('telemetry-group')).nextDueAt!) - 60_000));
+        await h.runSchedule(f, 4 * SCHEDULE_PERIOD_MS, stack.scheduleInput);
+        h.sim.clock.advance(8 * MS_PER_DAY);
+        await h.runSchedule(f, SCHEDULE_PERIOD_MS, stack.scheduleInput);
+      }
+      const rec = await h.group('telemetry-group');
+      expect(rec.generations.map((g) => [g.n, g.stage, !!g.disabledAt, !!g.deletionScheduledAt])).toEqual([
+        [1, 'retired', true, true], [2, 'retired', true, true], [3, 'retired', false, false], [4, 'current', false, false],
+      ]);
+      const { DescribeKeyCommand } = jestRequireKms();
+      h.sim.clock.advance(60_000); // past KMS's read lag
+      const states = await Promise.all(rec.generations.map((g) => h.kms.send(new DescribeKeyCommand({ KeyId: g.keyId }))
+        .then((r) => r.KeyMetadata!.KeyState, (e: Error) => (e.name === 'NotFoundException' ? 'Deleted' : e.name))));
+      // Generation 1's 7-day pending window has passed: KMS deleted it.
+      expect(states).toEqual(['Deleted', 'PendingDeletion', 'Enabled', 'Enabled']);
+      const functions = [stack.lifecycle.arn, stack.rotation.arn];
+      expect(h.sim.authorization.decisions.list().filter((x) => x.denied > 0 && functions.includes(x.principal))).toEqual([]);
+      for (const operation of ['DisableKey', 'GetKeyLastUsage', 'ScheduleKeyDeletion']) {
+        expect([operation, h.sim.authorization.decisions.allowed({ principal: stack.rotation.arn, operation }) > 0]).toEqual([operation, true]);
+      }
+      expect(h.log.errors()).toEqual([]);
+    } finally {
+      await h.stop();
     }
   });
 });
