@@ -92,6 +92,8 @@ describe('24-month story, N = 6 (sources), and its report', () => {
       { severity: 'error', code: 'overdue', message: expect.stringMatching(/^rotation is overdue: generation 5 was due 2028-07-01T03:0/) },
     ]);
     expect(r.generations[4].rotation).toBe('overdue');
+    const failed = await cli(['report', '--alias', STORY_GROUP.aliasName, '--at', r.generatedAt]).then(() => undefined, (e) => e);
+    expect(failed).toMatchObject({ code: 1, stdout: expect.stringContaining('ERROR: rotation is overdue: generation 5 was due 2028-07-01T03:0') });
   });
 
   test('a tampered ledger entry (a generation\'s activation date edited) disagrees with its event log', async () => {
@@ -113,6 +115,8 @@ describe('24-month story, N = 6 (sources), and its report', () => {
           message: expect.stringMatching(/^generation 3 \(.+\): tag rotation:activated-at is "2027-01-01T03:\d\d:00.000Z" in KMS, the ledger says "2026-12-01T03:15:00.000Z"$/),
         }),
       ]);
+      const failed = await cli(['report', '--alias', STORY_GROUP.aliasName, '--at', end.toISOString()]).then(() => undefined, (e) => e);
+      expect(failed).toMatchObject({ code: 1, stdout: expect.stringContaining('ERROR: generation 3: the ledger entry says activatedAt 2026-12-01T03:15:00.000Z') });
     } finally {
       await doc().send(new PutCommand({ TableName: h.tableName, Item: original }));
     }
@@ -156,6 +160,8 @@ describe('24-month story, N = 6 (sources), and its report', () => {
       expect(r.findings.filter((f) => f.severity === 'error')).toEqual([
         { severity: 'error', code: 'chain-broken', message: `event log does not verify: event ${victim.seq} is missing from the ledger (deleted)` },
       ]);
+      const failed = await cli(['report', '--alias', STORY_GROUP.aliasName, '--at', end.toISOString(), '--format', 'md']).then(() => undefined, (e) => e);
+      expect(failed).toMatchObject({ code: 1, stdout: expect.stringContaining(`- ERROR: event log does not verify: event ${victim.seq} is missing from the ledger (deleted)`) });
     } finally {
       await doc().send(new PutCommand({ TableName: h.tableName, Item: victim }));
     }
