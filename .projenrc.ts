@@ -98,6 +98,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // CI can never rewrite a snapshot: a changed snapshot fails.
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
+      // jest's default on two cores is one worker; most suites wait on loopback servers and child processes part of
+      // the time, so two workers keep both cores busy (measured: see README, Testing).
+      maxWorkers: 2,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       testTimeout: 120_000,
       coveragePathIgnorePatterns: ['/node_modules/', '/test/'],
