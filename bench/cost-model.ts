@@ -6,9 +6,11 @@
  * place (automatic or on-demand rotation) costs $1/month more for each of its
  * first two rotations, and nothing more after the second.
  *
- * A key group makes a new key (generation) every interval and keeps the old
- * ones enabled for decryption, so it pays $1/month for every generation it
- * still holds. Request charges are not modelled (a rotation is a handful of
+ * A key group makes a new key (generation) every interval; what it pays for
+ * the old ones depends on its retention policy (the `retention` prop): every
+ * generation it still holds is $1/month, enabled or disabled (KMS bills
+ * disabled keys too); only a generation pending deletion is free. Request
+ * charges are not modelled (a rotation and retention's calls are a handful of
  * requests a month, inside the free tier).
  */
 
@@ -22,21 +24,43 @@ export const ON_DEMAND_ROTATIONS_PER_KEY = 25;
 export const YEARS = [1, 2, 5, 10] as const;
 export const INTERVALS_MONTHS = [1, 3, 6, 12] as const;
 
-/** How many of a group's generations are still billed while the stack exists. */
+/** How many of a group's generations are still billed `months` after generation 1 became current. */
 export interface RetentionPolicy {
   readonly name: string;
   readonly description: string;
-  keptGenerations(generations: number): number;
+  keptGenerations(months: number, intervalMonths: number): number;
+}
+
+/** Days per month in the model (365.25 / 12). */
+const DAYS_PER_MONTH = 30.4375;
+
+/**
+ * `Retention.deleteAfter(afterDays, { quietPeriod: quietDays })` for a retired
+ * generation nobody decrypts with: disabled `afterDays` after its retirement,
+ * its deletion scheduled `quietDays` later (then free). The current and the
+ * previous generation are always kept. A generation still in use stays longer.
+ */
+export function deleteAfterKept(months: number, intervalMonths: number, afterDays: number, quietDays: number): number {
+  const generations = generationsAfter(months, intervalMonths);
+  const billedMonths = (afterDays + quietDays) / DAYS_PER_MONTH;
+  let kept = Math.min(generations, 2);
+  // Generation k (1-based) retired at month k * interval; all but the newest two are candidates.
+  for (let k = 1; k <= generations - 2; k++) {
+    if (months - k * intervalMonths < billedMonths) kept++;
+  }
+  return kept;
 }
 
 /**
- * The construct's removal policies. Both keep every generation while the
- * stack lives: RETAIN keeps them after the stack too; DESTROY schedules them
- * for deletion only when the key group leaves the stack.
+ * The `retention` policies (removal policies change nothing while the stack
+ * lives: RETAIN keeps the generations after it too; DESTROY schedules them for
+ * deletion when the key group leaves the stack).
  */
 export const RETENTION_POLICIES: readonly RetentionPolicy[] = [
-  { name: 'RETAIN', description: 'every generation kept', keptGenerations: (g) => g },
-  { name: 'DESTROY', description: 'deleted only with the stack', keptGenerations: (g) => g },
+  { name: 'keepAll', description: 'default: every generation kept enabled', keptGenerations: (m, i) => generationsAfter(m, i) },
+  { name: 'keepLatest(2)', description: 'older generations disabled, still billed', keptGenerations: (m, i) => generationsAfter(m, i) },
+  { name: 'deleteAfter(365 days)', description: 'quiet period 30 days', keptGenerations: (m, i) => deleteAfterKept(m, i, 365, 30) },
+  { name: 'deleteAfter(90 days)', description: 'quiet period 30 days', keptGenerations: (m, i) => deleteAfterKept(m, i, 90, 30) },
 ];
 
 /**
@@ -52,7 +76,7 @@ export function generationsAfter(months: number, intervalMonths: number): number
 
 /** Monthly key cost of a key group `years` years after it was deployed. */
 export function groupMonthlyCost(years: number, intervalMonths: number, policy: RetentionPolicy): number {
-  return policy.keptGenerations(generationsAfter(12 * years, intervalMonths)) * KEY_MONTHLY_USD;
+  return policy.keptGenerations(12 * years, intervalMonths) * KEY_MONTHLY_USD;
 }
 
 /** The baseline: one key rotated in place as often (KMS rotation pricing, capped at the second rotation). */

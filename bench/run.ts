@@ -49,7 +49,8 @@ function costTable(): { header: Row; rows: Row[] } {
 
 const COST_NOTES = [
   'Key cost of one key group, $1 per key per month (prorated hourly); request charges not included.',
-  'A group keeps every generation while its stack lives (RETAIN also after it), so it pays for 1 + ⌊months / interval⌋ keys.',
+  'keepAll and keepLatest pay for 1 + ⌊months / interval⌋ keys (KMS bills disabled keys like enabled ones): keepLatest narrows what can decrypt, not the bill.',
+  'deleteAfter(d): a retired generation nobody decrypts with is billed d + the quiet period after its retirement (disabled, then pending deletion: free); the current and previous generations always.',
   'Baseline: one key rotated in place costs $1/month more for each of its first two rotations (capped at $3/month).',
   '† more in-place rotations than KMS allows per key on demand (25): imported material cannot be rotated in place that often.',
 ];

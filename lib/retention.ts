@@ -99,11 +99,12 @@ export class Retention {
   private constructor(private readonly settings: Record<string, string | number>, private readonly actions: string[]) {}
 
   /**
-   * The custom resource property (read by the functions' settings parser).
+   * The custom resource property (read by the functions' settings parser);
+   * none for keepAll, so templates of stacks that do not set the prop stay as they were.
    * @internal
    */
-  public _property(): string {
-    return JSON.stringify(this.settings);
+  public _property(): string | undefined {
+    return this.settings.policy === 'keep-all' ? undefined : JSON.stringify(this.settings);
   }
 
   /**

@@ -298,7 +298,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
         PropagationWindowSeconds: Tokenization.stringifyNumber(propagationWindow.toSeconds()),
         ScheduleHour: Tokenization.stringifyNumber(scheduleHour),
         ScheduleTimeZone: timeZone.timezoneName,
-        Retention: retention._property(),
+        ...(retention._property() !== undefined ? { Retention: retention._property() } : {}),
       },
     });
     // The lifecycle function needs its role's policy and the ledger for the

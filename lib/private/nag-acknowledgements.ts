@@ -86,7 +86,9 @@ function acknowledgeRoleWildcards(scopes: StackFindingScopes): void {
   Validations.of(scopes.rotationRole).acknowledge(
     {
       id: `AwsSolutions-IAM5[Resource::${keys}]`,
-      reason: 'Key ids of future generations are unknown at deploy time; every statement on key/* requires the aws:ResourceTag/rotation:group tag of this stack\'s key groups, and deletion also the pending stage tag.',
+      reason: 'Key ids of future generations are unknown at deploy time; every statement on key/* requires the aws:ResourceTag/rotation:group tag of this stack\'s key groups, '
+        + 'deletion also the pending stage tag (or, for a retention policy that deletes, the retired stage tag and that policy\'s pending window), '
+        + 'and the retention actions (DisableKey, GetKeyLastUsage; only for groups whose retention policy needs them) the retired stage tag.',
     },
     {
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -5,7 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { TEST_ACCOUNT, TEST_REGION } from './synthesized-policies';
-import { MaterialExpiration, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
+import { MaterialExpiration, Retention, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 
 /** The context of cdk.json, so tests render what `cdk synth` renders. */
 export const CDK_JSON_CONTEXT = {
@@ -51,11 +51,13 @@ export function everyOptionStack(): EveryOptionSetup {
     deadLetterAlarmActions: alarmActions,
     alarmActions,
     logRetention: logs.RetentionDays.TWO_YEARS,
+    retention: Retention.deleteAfter(Duration.days(1095), { quietPeriod: Duration.days(60), pendingWindow: Duration.days(14) }),
   });
   // Without alarmActions: its alarms carry the library's acknowledgement instead.
   new RotatingImportedKey(stack, 'SecondKey', {
     aliasName: 'alias/every/second',
     rotationInterval: RotationInterval.months(3),
+    retention: Retention.keepLatest(4),
     logEncryptionKey: logKey,
     deadLetterAlarmActions: alarmActions,
   });

@@ -104,4 +104,30 @@ describe('the report\'s verdicts', () => {
     expect(gone.findings.map((f) => f.message)).toContain('generation 2 (key-2): KMS does not know this key');
     expect(reportFailed(gone)).toBe(true);
   });
+
+  test('a generation retention disabled is expected Disabled in KMS (stage "retired (disabled)"), one pending deletion PendingDeletion', () => {
+    const g2 = gen(2, { claimedAt: '2026-07-01T03:05:00.000Z', activatedAt: '2026-07-01T03:15:00.000Z', importedAt: '2026-07-01T03:05:00.000Z' });
+    const g3 = gen(3, { claimedAt: '2027-01-01T03:05:00.000Z', activatedAt: '2027-01-01T03:15:00.000Z', importedAt: '2027-01-01T03:05:00.000Z' });
+    const retired = (g: GenerationRecord, at: string) => ({ ...g, stage: 'retired' as const, retiredAt: at, fencedAt: at });
+    const { record, events } = history([
+      { ...base, generations: [g1], nextDueAt: '2026-07-01T03:00:00.000Z', updatedAt: '2026-01-01T03:00:00.000Z' },
+      {
+        ...base,
+        generations: [{ ...retired(g1, g2.activatedAt!), disabledAt: '2027-02-01T00:00:00.000Z', labelsWrittenAt: '2027-02-01T00:00:00.000Z' }, retired(g2, g3.activatedAt!), g3],
+        nextDueAt: '2027-07-01T03:05:00.000Z',
+        updatedAt: '2027-02-01T00:00:00.000Z',
+      },
+    ]);
+    const keys = new Map<number, KeyFacts | undefined>(facts(record));
+    keys.set(1, { ...keys.get(1)!, state: 'Disabled' });
+    const now = new Date('2027-03-01T00:00:00Z');
+    const r = buildGroupReport({ record, events, keys, aliasTargetKeyId: 'key-3', now });
+    expect(r.findings).toEqual([]);
+    expect(r.generations.map((g) => g.stage)).toEqual(['retired (disabled)', 'retired', 'current']);
+    expect(events.filter((e) => e.type === 'generation-disabled').map((e) => e.generation)).toEqual([1]);
+    // Enabled in KMS while the ledger says disabled: a disagreement.
+    keys.set(1, { ...keys.get(1)!, state: 'Enabled' });
+    expect(buildGroupReport({ record, events, keys, aliasTargetKeyId: 'key-3', now }).findings.map((f) => f.message))
+      .toEqual(['generation 1 (key-1): its key state is Enabled, expected Disabled']);
+  });
 });
