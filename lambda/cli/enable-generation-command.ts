@@ -4,7 +4,7 @@
  * ledger (no scheduled run disables it again), then enables its key with the
  * caller's credentials. The key stays fenced: decrypt-only.
  */
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { Deps, Log } from '../rotation/context';
 import { enableRetiredGeneration } from '../rotation/enable-generation';
 
@@ -31,7 +31,7 @@ export function enableGenerationCommand(deps: (tableName: string, log: Log) => D
       + 'Needs ledger read/write, kms:GetKeyPolicy, kms:EnableKey and kms:TagResource on the key.')
     .requiredOption('--alias <alias>', 'the group\'s alias', aliasName)
     .requiredOption('--generation <n>', 'the generation to enable', generationNumber)
-    .requiredOption('--table <name>', 'the ledger table (the stack\'s RotatingImportedKey ledger)')
+    .addOption(new Option('--table <name>', 'the stack\'s ledger table').env('CDK_ROTATING_IMPORTED_KEY_TABLE').makeOptionMandatory())
     .action(async (o: EnableOptions) => {
       const g = await enableRetiredGeneration(deps(o.table, log), o.alias, o.generation);
       process.stdout.write(`${JSON.stringify({

@@ -4,6 +4,9 @@
  * (the schedule driven around each due date, idle days skipped), with every
  * generation's key state and labels checked after every rotation.
  */
+import { execFile } from 'node:child_process';
+import * as path from 'node:path';
+import { promisify } from 'node:util';
 import { DescribeKeyCommand, GetKeyPolicyCommand } from '@aws-sdk/client-kms';
 import { Deps } from '../../lambda/rotation/context';
 import { enableRetiredGeneration } from '../../lambda/rotation/enable-generation';
@@ -15,7 +18,9 @@ import { retentionOf } from '../../lambda/rotation/settings';
 import { TAG } from '../../lambda/rotation/tags';
 import { MS_PER_DAY } from '../kms-simulator';
 import { cfnEvent, groupProps, rotateIfDue } from './fixtures';
-import { Functions, Harness } from './harness';
+import { Functions, Harness, REGION, SIMULATOR_CREDENTIALS } from './harness';
+
+const CLI = path.join(__dirname, '..', '..', 'assets', 'lambda', 'cli', 'index.js');
 
 const MONTHLY = { IntervalMonths: '1' };
 const KEEP_LATEST_2 = JSON.stringify({ policy: 'keep-latest', count: 2 });
@@ -115,9 +120,23 @@ describe('retention of retired generations', () => {
     expect(events.filter((e) => e.type === 'generation-disabled').map((e) => e.generation)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 
     const g3 = rec.generations.find((g) => g.n === 3)!;
-    const enabled = await enableRetiredGeneration(depsOf(h), 'alias/telemetry', 3);
-    expect(enabled).toMatchObject({ n: 3, stage: 'retired', retentionExemptAt: expect.any(String), reenabledAt: expect.any(String) });
-    expect(enabled.disabledAt).toBeUndefined();
+    // The shipped CLI, in its own process, with the standard SDK configuration.
+    const cli = (args: string[]) => promisify(execFile)(process.execPath, [CLI, 'enable-generation', ...args], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        AWS_REGION: REGION,
+        AWS_ACCESS_KEY_ID: SIMULATOR_CREDENTIALS.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: SIMULATOR_CREDENTIALS.secretAccessKey,
+        AWS_ENDPOINT_URL_KMS: h.sim.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: h.db.endpoint,
+        CDK_ROTATING_IMPORTED_KEY_TABLE: h.tableName,
+      },
+    });
+    const { stdout } = await cli(['--alias', 'alias/telemetry', '--generation', '3']);
+    expect(JSON.parse(stdout)).toMatchObject({ generation: 3, stage: 'retired', fenced: true, retentionExemptAt: expect.any(String), reenabledAt: expect.any(String) });
+    expect((await h.group()).generations.find((g) => g.n === 3)!.disabledAt).toBeUndefined();
+    const refused = await cli(['--alias', 'alias/telemetry', '--generation', '11']).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('only a fenced retired generation can be enabled again') });
     expect(await keyState(h, g3.keyId)).toBe('Enabled');
     const policy = JSON.parse((await h.kms.send(new GetKeyPolicyCommand({ KeyId: g3.keyId, PolicyName: 'default' }))).Policy!);
     expect(policy.Statement.map((s: { Sid?: string }) => s.Sid)).toContain(SID.retiredFence);
@@ -129,9 +148,9 @@ describe('retention of retired generations', () => {
     expect(await keyState(h, g3.keyId)).toBe('Enabled');
     expect((await h.ledger.events(rec.groupId)).filter((e) => e.type === 'generation-enabled' || e.type === 'generation-retention-exempted').map((e) => [e.type, e.generation]))
       .toEqual([['generation-retention-exempted', 3], ['generation-enabled', 3]]);
-    // Refused: the current generation (it is not retired), and a generation that does not exist.
-    await expect(enableRetiredGeneration(depsOf(h), 'alias/telemetry', currentGeneration(after)!.n)).rejects.toThrow(/only a fenced retired generation/);
+    // Refused: a generation that does not exist.
     await expect(enableRetiredGeneration(depsOf(h), 'alias/telemetry', 99)).rejects.toThrow(/no generation 99/);
+    expect(currentGeneration(after)!.n).toBe(12);
     expect(h.log.errors().filter((l) => l.message !== 'step enable-generation failed')).toEqual([]);
   });
 
