@@ -554,7 +554,8 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
    *
    * The rotation function is shared by the key groups of the stack, so the
    * grantee may start a rotation of any of them. It cannot change a group's
-   * settings or delete a key that ever held data.
+   * settings, nor delete a key that ever held data except as a group's
+   * `Retention.deleteAfter()` policy says.
    */
   public grantRotateNow(grantee: iam.IGrantable): iam.Grant {
     return this.rotationFunction.grantInvoke(grantee);

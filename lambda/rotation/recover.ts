@@ -124,6 +124,9 @@ export async function recoverLedger(d: Deps, groupId: string, aliasName: string,
       ...(stage === 'retired' ? { retiredAt: f.tags[TAG.retiredAt] ?? now.toISOString() } : {}),
       ...(isFenced(f.policy) ? { fencedAt: f.tags[TAG.retiredAt] ?? now.toISOString() } : {}),
       ...(f.key.state === 'PendingDeletion' ? { deletionScheduledAt: now.toISOString() } : {}),
+      // What retention did (the dates are unknown: from now, so a deletion waits a full quiet period again).
+      ...(stage === 'retired' && f.key.state === 'Disabled' ? { disabledAt: now.toISOString() } : {}),
+      ...(stage === 'retired' && f.tags[TAG.retention] === 'exempt' ? { retentionExemptAt: now.toISOString() } : {}),
       appliedPolicyDigest: policyDigest(f.policy),
     };
   });

@@ -71,8 +71,9 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
 
 /**
  * The rotation function (schedule and `rotate-now`): makes generations that
- * start out `pending`, promotes and fences them. It cannot change settings,
- * delete an alias, or delete a key that was ever promoted.
+ * start out `pending`, promotes and fences them. It cannot change settings
+ * or delete an alias; it can disable or delete a key that was ever promoted
+ * only as the group's retention policy needs (retentionStatements).
  */
 export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
   return [

@@ -205,6 +205,12 @@ describe('retention of retired generations', () => {
     const o = await f.rotation(rotateIfDue());
     expect(o).toMatchObject({ outcome: 'not-due', retention: { disabled: [1, 2, 3] } });
     expect((await checkGenerations(h, await h.group())).map(([, s]) => s)).toEqual(['Disabled', 'Disabled', 'Disabled', 'Enabled', 'Enabled']);
+    // A later stack update applies its settings to disabled generations too, and leaves them disabled.
+    const described = { ...props, Retention: JSON.stringify({ policy: 'keep-latest', count: 1 }), Description: 'updated' };
+    await f.lifecycle(cfnEvent('Update', described, { OldResourceProperties: props }));
+    const rec = await h.group();
+    expect(rec.generations.map((g) => h.sim.state.key(g.keyId)!.description)).toEqual(Array(5).fill('updated'));
+    expect((await checkGenerations(h, rec)).map(([, s]) => s)).toEqual(['Disabled', 'Disabled', 'Disabled', 'Enabled', 'Enabled']);
     // Nothing more is due: the next run takes no lock and calls no DisableKey.
     const writes = h.sim.calls.writes();
     h.sim.clock.advance(10 * 60_000);
