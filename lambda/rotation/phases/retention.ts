@@ -55,7 +55,8 @@ async function inUse(d: Deps, s: Session, g: GenerationRecord): Promise<boolean>
   try {
     usage = await d.kms.lastUsage(g.keyId);
   } catch (e) {
-    if (isThrottling(e)) throw e;
+    // Throttled or denied (a policy not yet propagated, or changed): never disable on a check that did not happen.
+    if (isThrottling(e) || isKmsError(e, 'AccessDeniedException')) throw e;
     // KMS cannot tell (not available, or not allowed): the disabled wait before deletion is then the only signal.
     d.log.warn('key last usage unavailable; relying on the disabled wait before deletion', {
       group: s.record.groupId, generation: g.n, keyArn: g.keyArn, errorName: (e as Error).name,
