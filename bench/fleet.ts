@@ -23,6 +23,7 @@ import { Ledger } from '../lambda/rotation/ledger';
 import { RotationOutcome } from '../lambda/rotation/rotate';
 import { startKmsSimulator } from '../test/kms-simulator';
 import { LocalDynamoDb } from '../test/ledger/local-dynamodb';
+import { capturingMetrics } from '../test/rotation/emf-capture';
 import { cfnEvent, groupProps, rotateIfDue } from '../test/rotation/fixtures';
 
 const SCHEDULE_PERIOD_MS = 10 * 60 * 1000;
@@ -57,6 +58,7 @@ export interface FleetResult {
 }
 
 const silent: Log = { info: () => undefined, warn: () => undefined, error: () => undefined };
+const emf: string[] = [];
 
 export async function measureFleet(groups: number, progress: (line: string) => void = () => undefined): Promise<FleetResult> {
   const sim = await startKmsSimulator({ startTime: new Date('2026-01-01T03:00:00Z'), quotas: 'default' });
@@ -74,6 +76,9 @@ export async function measureFleet(groups: number, progress: (line: string) => v
       tableName,
       now: () => sim.clock.now(),
       log: silent,
+      // The simulator's bus, and the metrics lines kept out of the benchmark's output (as a log group would).
+      events: sim.eventBridge.client({ maxAttempts: 3 }),
+      metrics: capturingMetrics(emf),
     });
     const lifecycle = createLifecycleHandler(options());
     const instances = new Map<string, ReturnType<typeof createRotationHandler>>();

@@ -24,6 +24,7 @@ import { createLifecycleHandler, createRotationHandler, HandlerOptions } from '.
 import { RotationOutcome } from '../lambda/rotation/rotate';
 import { KmsSimulator, startKmsSimulator } from '../test/kms-simulator';
 import { LocalDynamoDb } from '../test/ledger/local-dynamodb';
+import { capturingMetrics } from '../test/rotation/emf-capture';
 import { cfnEvent, groupProps, rotateIfDue } from '../test/rotation/fixtures';
 
 /** The schedule's period: the runs of one rotation are this far apart. */
@@ -120,6 +121,8 @@ async function prepareAccount(name: string, groups: number, otherKeys: number): 
     tableName,
     now: () => sim.clock.now(),
     log: silent,
+    events: sim.eventBridge.client({ maxAttempts: 3 }),
+    metrics: capturingMetrics([]),
   };
   const lifecycle = createLifecycleHandler(options);
   const rotation = createRotationHandler(options);
