@@ -212,6 +212,17 @@ project.addTask('package:code', {
   exec: 'jsii-pacmak --code-only --target python --target java --target dotnet --target go --outdir dist/code',
 });
 
+// A Python wheel without PyPI: jsii-pacmak's build pins setuptools~=75.3.2 in an isolated environment it
+// fetches from PyPI; this builds the same generated sources with the setuptools and wheel already installed
+// (PYTHON names the interpreter, e.g. a distribution's python3 with its python3-setuptools and python3-wheel).
+project.addTask('package:python-local', {
+  description: 'Build the Python wheel into dist/python from generated sources with the installed setuptools and wheel (no PyPI)',
+  steps: [
+    { exec: 'jsii-pacmak --code-only --target python --outdir dist/code' },
+    { exec: 'sh -c \'"${PYTHON:-python3}" -m pip wheel --no-build-isolation --no-deps --no-index dist/code/python -w dist/python\'' },
+  ],
+});
+
 // Property-based histories outside CI: npm run fuzz -- --runs N --seed S
 project.addTask('fuzz', {
   description: 'Run N random histories against the simulator: npm run fuzz -- --runs N --seed S',
