@@ -223,6 +223,18 @@ project.addTask('package:python-local', {
   ],
 });
 
+// API docs in each jsii language (Construct Hub renders its own from the assembly; these ship in the
+// package's docs/). About 30 s per language, so not part of every build: rerun after changing the API.
+project.addTask('docgen:languages', {
+  description: 'Render API.md in Python, Java, C# and Go into docs/api/',
+  steps: [
+    { exec: 'jsii-docgen -l python -o docs/api/API.python.md' },
+    { exec: 'jsii-docgen -l java -o docs/api/API.java.md' },
+    { exec: 'jsii-docgen -l csharp -o docs/api/API.csharp.md' },
+    { exec: 'jsii-docgen -l go -o docs/api/API.go.md' },
+  ],
+});
+
 // Property-based histories outside CI: npm run fuzz -- --runs N --seed S
 project.addTask('fuzz', {
   description: 'Run N random histories against the simulator: npm run fuzz -- --runs N --seed S',
