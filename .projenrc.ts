@@ -10,7 +10,8 @@ const DYNAMODB_CLIENT = '@aws-sdk/client-dynamodb@3.1162.0';
 const DYNAMODB_DOCUMENT = '@aws-sdk/lib-dynamodb@3.1162.0';
 const EVENTBRIDGE_CLIENT = '@aws-sdk/client-eventbridge@3.1164.0';
 const POWERTOOLS_METRICS = '@aws-lambda-powertools/metrics@2.36.0';
-// The CLI's rotate-now invokes the rotation function (bundled into the CLI only).
+// The CLI's rotate-now invokes the rotation function; the rotation function invokes material
+// provider functions (KeyMaterialSource.fromFunction) with it, from a file of its own (lambda-client.js).
 const LAMBDA_CLIENT = '@aws-sdk/client-lambda@3.1164.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
@@ -170,8 +171,20 @@ project.bundler.addBundle('lambda/rotation-function.ts', {
   esbuildArgs: {
     // Lambda supplies credentials in the environment: ship only that provider.
     '--alias:@aws-sdk/credential-provider-node': './lambda/env-credentials.ts',
+    // The Lambda client is the file next to the bundle, loaded by the groups that invoke a material provider only.
+    '--alias:@aws-sdk/client-lambda': './lambda/lambda-sdk-shipped.ts',
     // What went into the bundle, for its third-party notices.
     '--metafile': 'assets/lambda/rotation-function.meta.json',
+  },
+});
+// The rotation function's Lambda client (material providers): beside index.js in the same asset,
+// required at the first provider call, so that a cold start of a group with generated material stays as small as before.
+project.bundler.addBundle('lambda/lambda-client.ts', {
+  ...BUNDLE_OPTIONS,
+  outfile: '../rotation-function/lambda-client.js',
+  esbuildArgs: {
+    '--alias:@aws-sdk/credential-provider-node': './lambda/env-credentials.ts',
+    '--metafile': 'assets/lambda/lambda-client.meta.json',
   },
 });
 // The operators' command-line tool, bundled the same way and shipped as the package's bin.
@@ -181,9 +194,13 @@ project.bundler.addBundle('lambda/cli.ts', {
   esbuildArgs: { '--metafile': 'assets/lambda/cli.meta.json' },
 });
 // License notices of exactly the third-party code each bundle contains, from esbuild's metafile.
-for (const bundle of ['rotation-function', 'cli']) {
+for (const [bundle, notices] of [
+  ['rotation-function', 'rotation-function/THIRD-PARTY-NOTICES.txt'],
+  ['lambda-client', 'rotation-function/THIRD-PARTY-NOTICES.lambda-client.txt'],
+  ['cli', 'cli/THIRD-PARTY-NOTICES.txt'],
+]) {
   project.bundler.bundleTask.exec(
-    `ts-node --transpile-only -P test/tsconfig.json projenrc/third-party-notices.ts assets/lambda/${bundle}.meta.json assets/lambda/${bundle}/THIRD-PARTY-NOTICES.txt`,
+    `ts-node --transpile-only -P test/tsconfig.json projenrc/third-party-notices.ts assets/lambda/${bundle}.meta.json assets/lambda/${notices}`,
   );
 }
 project.package.addBin({ 'cdk-rotating-imported-key': 'assets/lambda/cli/index.js' });

@@ -1,3 +1,4 @@
+export * from './key-material-source';
 export * from './key-usage-finding';
 export * from './material-expiration';
 export * from './retention';

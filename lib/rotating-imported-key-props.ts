@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { KeyMaterialSource } from './key-material-source';
 import { MaterialExpiration } from './material-expiration';
 import { Retention } from './retention';
 import { RotationInterval } from './rotation-interval';
@@ -164,6 +165,16 @@ export interface RotatingImportedKeyProps {
    * @default Retention.keepAll() - nothing is disabled or deleted
    */
   readonly retention?: Retention;
+
+  /**
+   * Where the key material of each new generation comes from: made inside
+   * the rotation function, or wrapped by a function of yours (for example
+   * one in front of an on-premises HSM) that holds the material; see
+   * "Bring your own material" in the README.
+   *
+   * @default KeyMaterialSource.generated() - 32 random bytes made in the function
+   */
+  readonly material?: KeyMaterialSource;
 
   /**
    * Stable id of the key group: in tags, IAM conditions and generation alias

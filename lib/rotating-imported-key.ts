@@ -14,6 +14,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { aws_kms as kmsRefs } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
+import { KeyMaterialSource } from './key-material-source';
 import { MaterialExpiration } from './material-expiration';
 import * as contract from './private/event-contract';
 import { createGroupAlarms } from './private/group-alarms';
@@ -237,6 +238,9 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     const statements = props.policyStatements ?? [];
     const userTags = props.tags ?? {};
     const retention = props.retention ?? Retention.keepAll();
+    const material = props.material ?? KeyMaterialSource.generated();
+    const materialProblems = material._problems(this);
+    if (materialProblems.length > 0) throw new Error(materialProblems.join('; '));
 
     this.checkProps(props, {
       groupId, removalPolicy, pendingWindow, scheduleHour, scheduleMinute, timeZone, propagationWindow, statements, userTags,
@@ -264,6 +268,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
       pendingWindowDays: destroy ? pendingWindowDays : undefined,
       retentionActions: retention._actions(),
       retentionPendingWindowDays: retention._pendingWindowDays()?.toString(),
+      materialFunctionArn: material._functionArn(),
     });
     this.rotationFunction = services.rotationFunction;
     this.lifecycleFunction = services.lifecycleFunction;
@@ -299,6 +304,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
         ScheduleHour: Tokenization.stringifyNumber(scheduleHour),
         ScheduleTimeZone: timeZone.timezoneName,
         ...(retention._property() !== undefined ? { Retention: retention._property() } : {}),
+        ...(material._property(this) !== undefined ? { MaterialSource: material._property(this) } : {}),
       },
     });
     // The lifecycle function needs its role's policy and the ledger for the
@@ -365,6 +371,10 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
       Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:rsaAesWrapping`,
         'wrappingAlgorithm: AWS documents RSA_AES_KEY_WRAP_SHA_256 for RSA and ECC key material; that KMS accepts it for symmetric material is not confirmed. '
         + 'RSAES_OAEP_SHA_256 is documented for symmetric material.');
+    }
+    if (material._crossAccount(this)) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:materialFunctionCrossAccount`,
+        'material: the provider function is in another account; its resource policy must allow lambda:InvokeFunction to the lifecycle and rotation roles.');
     }
     if (!destroy && props.pendingWindow !== undefined) {
       Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:pendingWindowIgnored`,

@@ -77,8 +77,10 @@ function main(): void {
   if (!metafilePath || !noticesPath) {
     throw new Error('usage: third-party-notices.ts <esbuild metafile> <notices file>');
   }
-  const packages = bundledPackages(JSON.parse(fs.readFileSync(metafilePath, 'utf8')));
-  const bundle = path.relative(process.cwd(), path.join(path.dirname(noticesPath), 'index.js'));
+  const meta = JSON.parse(fs.readFileSync(metafilePath, 'utf8')) as Metafile;
+  const packages = bundledPackages(meta);
+  // The bundle the metafile describes (one output per bundle).
+  const bundle = Object.keys(meta.outputs).find((o) => o.endsWith('.js')) ?? path.relative(process.cwd(), path.join(path.dirname(noticesPath), 'index.js'));
   fs.writeFileSync(noticesPath, render(bundle, packages));
 }
 

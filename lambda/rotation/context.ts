@@ -4,6 +4,7 @@
  */
 import { KmsGateway } from './kms-gateway';
 import { Ledger } from './ledger';
+import { ProviderGateway } from './provider-gateway';
 
 /** A structured logger; Powertools' Logger fits it. */
 export interface Log {
@@ -25,6 +26,8 @@ export interface Deps {
   readonly sleep: (ms: number) => Promise<void>;
   /** Milliseconds left before the function is stopped. */
   readonly remainingMs: () => number;
+  /** Invokes material provider functions (KeyMaterialSource.fromFunction); absent where no import runs (the CLI). */
+  readonly provider?: ProviderGateway;
 }
 
 /** A minute longer than each function's timeout (10 and 15 minutes), so a live run's lock is never taken. */

@@ -34,3 +34,15 @@ export function errorName(e: unknown): string {
 export function isKmsError(e: unknown, ...names: string[]): boolean {
   return names.includes(errorName(e));
 }
+
+/**
+ * The group's material provider (KeyMaterialSource.fromFunction) failed or
+ * answered something unusable. Nothing was imported; the message names the
+ * provider function and the problem.
+ */
+export class MaterialProviderError extends Error {
+  constructor(readonly functionArn: string, problem: string) {
+    super(`material provider ${functionArn} ${problem}; no key material was imported`);
+    this.name = 'MaterialProviderError';
+  }
+}

@@ -8,13 +8,16 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { Deps, LIFECYCLE_LEASE_MS, Log, ROTATION_LEASE_MS } from './context';
 import { defaultMetrics } from './emf-metrics';
 import { KmsGateway } from './kms-gateway';
+import { lambdaSdk } from './lambda-sdk';
 import { Ledger } from './ledger';
 import { createGroup, CustomResourceResult, deleteGroup, updateGroup } from './lifecycle';
 import { nameOperations } from './operation-names';
+import { ProviderGateway } from './provider-gateway';
 import { reportedRotation } from './reported-rotation';
 import { parseLifecycleRequest, parseRotationRequest } from './requests';
 import { RotationOutcome } from './rotate';
@@ -47,6 +50,16 @@ export interface HandlerOptions {
   readonly metrics?: () => Metrics;
   /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_EVENTBRIDGE is honoured) */
   readonly events?: EventBridgeClient;
+  /**
+   * The client that invokes material provider functions (KeyMaterialSource.fromFunction).
+   * @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_LAMBDA is honoured), made at its first use
+   */
+  readonly lambda?: LambdaClient;
+  /**
+   * The longest a material provider may take to answer (less when the function has less time left).
+   * @default - 60 seconds (DEFAULT_PROVIDER_TIMEOUT_MS)
+   */
+  readonly providerTimeoutMs?: number;
 }
 
 /** What Lambda passes as the second argument (only what the function uses). */
@@ -76,6 +89,12 @@ export function defaultDynamoDbClient(): DynamoDBClient {
   return new DynamoDBClient({ maxAttempts: 5 });
 }
 
+/** A provider that failed is reported, not retried within the run: the next run asks again. */
+export function defaultLambdaClient(): LambdaClient {
+  const { LambdaClient: Client } = lambdaSdk();
+  return new Client({ maxAttempts: 2 });
+}
+
 export function defaultEventBridgeClient(): EventBridgeClient {
   return new EventBridgeClient({ maxAttempts: 5 });
 }
@@ -97,6 +116,7 @@ function entryPoint<Q, R>(
     log: options.log,
     leaseMs: options.leaseMs ?? defaultLeaseMs,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    provider: new ProviderGateway(() => nameOperations(options.lambda ?? defaultLambdaClient(), 'lambda'), options.providerTimeoutMs),
   };
   return async (event, context) => {
     let request: Q;

@@ -39,6 +39,8 @@ export interface KeyLastUsage {
 export interface ImportParameters {
   readonly publicKey: Uint8Array;
   readonly importToken: Uint8Array;
+  /** When the import token and public key expire (ParametersValidTo). */
+  readonly validTo?: Date;
 }
 
 function required<T>(value: T | undefined | null, what: string): T {
@@ -173,6 +175,7 @@ export class KmsGateway {
     return {
       publicKey: required(r.PublicKey, 'PublicKey in GetParametersForImport'),
       importToken: required(r.ImportToken, 'ImportToken in GetParametersForImport'),
+      ...(r.ParametersValidTo ? { validTo: r.ParametersValidTo } : {}),
     };
   }
 

@@ -88,7 +88,9 @@ function generationEvents(was: GenerationRecord | undefined, g: GenerationRecord
   if (!was) events.push(at('generation-created', { createdAt: g.kmsCreationDate }));
   const became = (field: keyof GenerationRecord) => g[field] !== undefined && was?.[field] === undefined;
   if (became('importedAt')) {
-    events.push(at('material-imported', omitUndefined({ importedAt: g.importedAt!, materialValidTo: g.materialValidTo, keyMaterialDescription: g.keyMaterialDescription })));
+    events.push(at('material-imported', omitUndefined({
+      importedAt: g.importedAt!, materialValidTo: g.materialValidTo, keyMaterialDescription: g.keyMaterialDescription, source: g.materialSource,
+    })));
   }
   if (became('testedAt')) events.push(at('generation-tested', omitUndefined({ testedAt: g.testedAt!, keyMaterialId: g.keyMaterialId })));
   if (became('activatedAt')) events.push(at('generation-activated', { activatedAt: g.activatedAt! }));
@@ -128,6 +130,7 @@ function emergencyAsked(before: GroupRecord, after: Omit<GroupRecord, 'version'>
 const SETTING_FIELDS = [
   'aliasName', 'intervalMonths', 'description', 'policy', 'userTags', 'wrappingAlgorithm', 'wrappingKeySpec',
   'materialValidityDays', 'removalPolicy', 'pendingWindowDays', 'propagationSeconds', 'scheduleHour', 'scheduleTimeZone', 'policyContext', 'retention',
+  'materialSource',
 ] as const;
 
 function changedSettings(before: GroupRecord, after: Omit<GroupRecord, 'version'>): string[] {

@@ -2,6 +2,7 @@
  * The ledger's records: the authoritative state of a key group (see
  * docs/consistency.md). Pure types and queries; no I/O.
  */
+import { MaterialSource } from './material-description';
 import { GroupSettings } from './settings';
 
 /** `pending`: made, not yet promoted. `retired`: the alias moved away (fenced once `fencedAt` is set). */
@@ -23,6 +24,8 @@ export interface GenerationRecord {
   readonly materialValidTo?: string;
   /** What the import stamped on the material in KMS (`KeyMaterialDescription`). */
   readonly keyMaterialDescription?: string;
+  /** Where the material came from (absent in generations imported before sources were recorded: generated). */
+  readonly materialSource?: MaterialSource;
   /** The material id KMS reported: by the import, then confirmed by the probe's Decrypt. */
   readonly keyMaterialId?: string;
   readonly testedAt?: string;

@@ -7,11 +7,15 @@
 /** KMS accepts at most 256 characters of `^[a-zA-Z0-9:/_\s.-]+$`. */
 const ALLOWED = /^[a-zA-Z0-9:/_\s.-]{1,256}$/;
 
-/** Where a generation's material came from. Only `generated` (made in the function) exists today. */
-export type MaterialSource = 'generated';
+/**
+ * Where a generation's material came from: `generated` (made in the function)
+ * or `function` (wrapped by the group's material provider function).
+ */
+export type MaterialSource = 'generated' | 'function';
 
-export function materialDescription(groupId: string, n: number, source: MaterialSource): string {
-  const text = `rotation group:${groupId} generation:${n} source:${source}`;
+/** `label`: the provider's own name for the material (one token), appended as `provider:<label>`. */
+export function materialDescription(groupId: string, n: number, source: MaterialSource, label?: string): string {
+  const text = `rotation group:${groupId} generation:${n} source:${source}${label !== undefined ? ` provider:${label}` : ''}`;
   if (!ALLOWED.test(text)) throw new Error(`key material description ${JSON.stringify(text)} is not one KMS accepts`);
   return text;
 }

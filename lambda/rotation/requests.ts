@@ -7,8 +7,9 @@ import { aliasNameProblems } from './aliases';
 import { InvalidRequestError } from './errors';
 import { buildKeyPolicy, PolicyContext, Statement, userStatementProblems } from './policy';
 import {
-  DEFAULT_PROPAGATION_SECONDS, GroupSettings, parseGroupId, parseIntervalMonths, parsePendingWindow, parsePropagationSeconds,
-  parseRetention, parseScheduleHour, parseTimeZone, parseValidityDays, parseWrappingAlgorithm, parseWrappingKeySpec,
+  DEFAULT_PROPAGATION_SECONDS, GroupSettings, MaterialSourceSettings, parseGroupId, parseIntervalMonths, parseMaterialSource,
+  parsePendingWindow, parsePropagationSeconds, parseRetention, parseScheduleHour, parseTimeZone, parseValidityDays, parseWrappingAlgorithm,
+  parseWrappingKeySpec,
 } from './settings';
 import { MAX_USER_TAGS, RESERVED_TAG_PREFIX, TagMap } from './tags';
 
@@ -48,7 +49,7 @@ const CFN_PROPERTIES = [
   'ServiceToken', 'GroupId', 'AliasName', 'IntervalMonths', 'Description', 'KeyPolicyStatements', 'Tags',
   'WrappingAlgorithm', 'WrappingKeySpec', 'MaterialValidityDays', 'RemovalPolicy', 'PendingWindowDays',
   'LifecycleRoleArn', 'RotationRoleArn', 'AccountId', 'Partition', 'PropagationWindowSeconds', 'ScheduleHour', 'ScheduleTimeZone',
-  'Retention',
+  'Retention', 'MaterialSource',
 ];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -191,6 +192,11 @@ function parsePolicyContext(props: Record<string, unknown>): PolicyContext {
   return { partition, accountId, lifecycleRoleArn: role('LifecycleRoleArn'), rotationRoleArn: role('RotationRoleArn') };
 }
 
+/** Generated stays absent, so that ledgers of groups that do not set it look as before. */
+function withMaterialSource(source: MaterialSourceSettings): { materialSource?: MaterialSourceSettings } {
+  return source.type === 'generated' ? {} : { materialSource: source };
+}
+
 export function parseGroupSettings(props: Record<string, unknown>): GroupSettings {
   const unknown = Object.keys(props).filter((k) => !CFN_PROPERTIES.includes(k));
   if (unknown.length > 0) throw new InvalidRequestError(`unexpected ResourceProperties ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; expected ${CFN_PROPERTIES.join(', ')}`);
@@ -219,5 +225,6 @@ export function parseGroupSettings(props: Record<string, unknown>): GroupSetting
     scheduleTimeZone: parseTimeZone(props.ScheduleTimeZone ?? 'Etc/UTC', 'ScheduleTimeZone'),
     policyContext,
     retention: parseRetention(props.Retention, 'Retention'),
+    ...withMaterialSource(parseMaterialSource(props.MaterialSource, 'MaterialSource')),
   };
 }

@@ -42,6 +42,20 @@ export type RetentionSettings =
 
 export const KEEP_ALL: RetentionSettings = { policy: 'keep-all' };
 
+/**
+ * Where the material of new generations comes from. `generated`: 32 random
+ * bytes made in the function. `function`: the wrapped material the
+ * provider function answers (docs/material-provider.md).
+ */
+export type MaterialSourceSettings =
+  | { readonly type: 'generated' }
+  | { readonly type: 'function'; readonly functionArn: string };
+
+export const GENERATED: MaterialSourceSettings = { type: 'generated' };
+
+/** An unqualified or qualified Lambda function ARN. */
+const FUNCTION_ARN = /^arn:aws(-[a-z]+)*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
+
 export interface GroupSettings {
   readonly groupId: string;
   readonly aliasName: string;
@@ -64,6 +78,34 @@ export interface GroupSettings {
   readonly policyContext: PolicyContext;
   /** Absent in ledgers written before retention policies existed: read as keep-all (retentionOf). */
   readonly retention?: RetentionSettings;
+  /** Absent in ledgers written before material sources existed, and for `generated`: read as generated (materialSourceOf). */
+  readonly materialSource?: MaterialSourceSettings;
+}
+
+/** The group's material source; absent means generated. */
+export function materialSourceOf(s: GroupSettings): MaterialSourceSettings {
+  return s.materialSource ?? GENERATED;
+}
+
+/** The `MaterialSource` property: a JSON object, absent for generated. */
+export function parseMaterialSource(v: unknown, field: string): MaterialSourceSettings {
+  if (v === undefined || v === '') return GENERATED;
+  let o: unknown;
+  try {
+    o = typeof v === 'string' ? JSON.parse(v) : v;
+  } catch {
+    throw new InvalidRequestError(`${field} must be a JSON object (got invalid JSON)`);
+  }
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InvalidRequestError(`${field} must be a JSON object`);
+  const m = o as Record<string, unknown>;
+  const extra = Object.keys(m).filter((k) => !['type', 'functionArn'].includes(k));
+  if (extra.length > 0) throw new InvalidRequestError(`${field} has unexpected field(s) ${extra.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`);
+  if (m.type === 'generated' && m.functionArn === undefined) return GENERATED;
+  if (m.type !== 'function') throw new InvalidRequestError(`${field}.type must be "generated" or "function" (got ${JSON.stringify(m.type)})`);
+  if (typeof m.functionArn !== 'string' || !FUNCTION_ARN.test(m.functionArn)) {
+    throw new InvalidRequestError(`${field}.functionArn must be a Lambda function ARN (got ${JSON.stringify(typeof m.functionArn === 'string' ? m.functionArn.slice(0, 160) : m.functionArn)})`);
+  }
+  return { type: 'function', functionArn: m.functionArn };
 }
 
 /** The group's retention policy; ledgers written before it existed keep every generation. */

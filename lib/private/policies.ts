@@ -240,3 +240,12 @@ export function putRotationEventStatement(defaultBusArn: string, source: string,
     conditions: { StringEquals: { 'events:source': source, 'events:detail-type': detailType } },
   });
 }
+
+/**
+ * Invoking the key groups' material provider functions
+ * (KeyMaterialSource.fromFunction): their ARNs are added as resources, and
+ * nothing else is invocable.
+ */
+export function invokeMaterialProviderStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [] });
+}

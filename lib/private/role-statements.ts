@@ -17,6 +17,8 @@ export interface KeyGroupPermissions {
   readonly retentionActions?: string[];
   /** The pending window of retention's deletions (delete-after only). */
   readonly retentionPendingWindowDays?: string;
+  /** The material provider function (KeyMaterialSource.fromFunction), which both roles invoke during the import phase. */
+  readonly materialFunctionArn?: string;
 }
 
 /** ARN patterns of the stack's account and Region. */
@@ -41,7 +43,14 @@ function generationStatements(group: KeyGroupPermissions, keys: string): Stateme
       build: (ids) => policies.importKeyMaterialStatement(keys, ids, group.expirationModel),
     },
     { key: 'discard', build: (ids) => policies.discardPendingKeyStatement(keys, ids) },
+    ...materialStatements(group),
   ];
+}
+
+/** lambda:InvokeFunction on exactly the provider function, only for groups that have one. */
+function materialStatements(group: KeyGroupPermissions): StatementShare[] {
+  if (group.materialFunctionArn === undefined) return [];
+  return [{ key: 'material-provider', build: () => policies.invokeMaterialProviderStatement(), resources: [group.materialFunctionArn] }];
 }
 
 /**

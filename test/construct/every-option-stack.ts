@@ -2,10 +2,11 @@ import { Acknowledgment, App, Duration, RemovalPolicy, Stack, TimeZone, Validati
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { TEST_ACCOUNT, TEST_REGION } from './synthesized-policies';
-import { MaterialExpiration, Retention, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
+import { KeyMaterialSource, MaterialExpiration, Retention, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 
 /** The context of cdk.json, so tests render what `cdk synth` renders. */
 export const CDK_JSON_CONTEXT = {
@@ -52,6 +53,7 @@ export function everyOptionStack(): EveryOptionSetup {
     alarmActions,
     logRetention: logs.RetentionDays.TWO_YEARS,
     retention: Retention.deleteAfter(Duration.days(1095), { quietPeriod: Duration.days(60), pendingWindow: Duration.days(14) }),
+    material: KeyMaterialSource.fromFunction(lambda.Function.fromFunctionArn(stack, 'HsmProvider', `arn:aws:lambda:${TEST_REGION}:${TEST_ACCOUNT}:function:hsm-provider`)),
   });
   // Without alarmActions: its alarms carry the library's acknowledgement instead.
   new RotatingImportedKey(stack, 'SecondKey', {

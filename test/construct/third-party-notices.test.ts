@@ -6,9 +6,14 @@ import * as path from 'path';
 
 const ASSETS = path.join(__dirname, '..', '..', 'assets', 'lambda');
 
-test.each(['rotation-function', 'cli'])('the %s bundle\'s notices list every bundled package with its license', (bundle) => {
+test.each([
+  ['rotation-function', 'rotation-function/THIRD-PARTY-NOTICES.txt', '@aws-sdk/client-kms'],
+  // The rotation function's Lambda client (material providers) is a file of its own in the same asset.
+  ['lambda-client', 'rotation-function/THIRD-PARTY-NOTICES.lambda-client.txt', '@aws-sdk/client-lambda'],
+  ['cli', 'cli/THIRD-PARTY-NOTICES.txt', '@aws-sdk/client-kms'],
+])('the %s bundle\'s notices list every bundled package with its license', (bundle, noticesFile, client) => {
   const meta = JSON.parse(fs.readFileSync(path.join(ASSETS, `${bundle}.meta.json`), 'utf8'));
-  const notices = fs.readFileSync(path.join(ASSETS, bundle, 'THIRD-PARTY-NOTICES.txt'), 'utf8');
+  const notices = fs.readFileSync(path.join(ASSETS, noticesFile), 'utf8');
   const packageDirs = new Set<string>();
   for (const output of Object.values<any>(meta.outputs)) {
     for (const [input, { bytesInOutput }] of Object.entries<any>(output.inputs)) {
@@ -17,7 +22,7 @@ test.each(['rotation-function', 'cli'])('the %s bundle\'s notices list every bun
     }
   }
   const manifests = [...packageDirs].map((dir) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', dir, 'package.json'), 'utf8')));
-  expect(manifests.map((m) => m.name)).toContain('@aws-sdk/client-kms');
+  expect(manifests.map((m) => m.name)).toContain(client);
   for (const manifest of manifests) {
     expect(notices).toContain(`  ${manifest.name}@${manifest.version} (${manifest.license})`);
   }

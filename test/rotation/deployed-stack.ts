@@ -47,7 +47,8 @@ export function stackPrincipal(template: Record<string, any>, roleLogicalId: str
   };
 }
 
-export function deployedStack(props: Partial<RotatingImportedKeyProps> = {}): DeployedStack {
+/** `props` may be a function of the stack, for props that are constructs of it (a material provider function). */
+export function deployedStack(props: Partial<RotatingImportedKeyProps> | ((stack: Stack) => Partial<RotatingImportedKeyProps>) = {}): DeployedStack {
   const app = new App();
   const stack = new Stack(app, 'Platform', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
   const key = new RotatingImportedKey(stack, 'TelemetryKey', {
@@ -56,7 +57,7 @@ export function deployedStack(props: Partial<RotatingImportedKeyProps> = {}): De
     rotationInterval: RotationInterval.months(6),
     removalPolicy: RemovalPolicy.DESTROY,
     pendingWindow: Duration.days(7),
-    ...props,
+    ...(typeof props === 'function' ? props(stack) : props),
   });
   const role = (id: string) => new iam.Role(stack, id, { assumedBy: new iam.AccountRootPrincipal() });
   const writer = role('Writer');

@@ -5,6 +5,7 @@
  * simulated clock, so retries see time pass.
  */
 import { DecryptCommand, EncryptCommand, KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import { CallBudget } from './dying';
 import { capturingMetrics } from './emf-capture';
 import { cfnEvent, groupProps, rotateIfDue } from './fixtures';
@@ -48,6 +49,10 @@ export interface HarnessOptions {
   readonly budget?: CallBudget;
   /** Makes each rotation run's Metrics (default: Powertools' own, writing EMF lines to stdout). */
   readonly metrics?: HandlerOptions['metrics'];
+  /** A Lambda Invoke endpoint (lambda-endpoint.ts) for the functions' Lambda clients, signed with each function's credentials. */
+  readonly lambdaEndpoint?: string;
+  /** The longest a material provider may take (HandlerOptions.providerTimeoutMs). */
+  readonly providerTimeoutMs?: number;
 }
 
 export interface Credentials { readonly accessKeyId: string; readonly secretAccessKey: string }
@@ -93,7 +98,12 @@ export class Harness {
       const once = this.sim.client({ ...(credentials ? { credentials } : {}), ...o.kmsConfig, maxAttempts: 1, retryStrategy: undefined });
       const events = this.sim.eventBridge.client({ maxAttempts: o.maxAttempts ?? 3, ...(credentials ? { credentials } : {}) });
       for (const c of [kms, tagging, once]) o.budget?.attach(c);
+      const lambda = o.lambdaEndpoint
+        ? new LambdaClient({ region: REGION, endpoint: o.lambdaEndpoint, credentials: credentials ?? SIMULATOR_CREDENTIALS, maxAttempts: 1 })
+        : undefined;
       return {
+        lambda,
+        providerTimeoutMs: o.providerTimeoutMs,
         kms,
         tagging,
         once,

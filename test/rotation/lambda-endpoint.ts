@@ -28,6 +28,11 @@ export interface Invocation {
   readonly event: unknown;
 }
 
+/** A function's answer sent as it is, not as JSON (a provider that answers something that is not JSON). */
+export class RawPayload {
+  constructor(readonly text: string) {}
+}
+
 const PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
 export class LambdaEndpoint {
@@ -82,7 +87,13 @@ export class LambdaEndpoint {
       return;
     }
     try {
-      reply(200, await fn.invoke(event), { 'x-amz-executed-version': '$LATEST' });
+      const result = await fn.invoke(event);
+      if (result instanceof RawPayload) {
+        res.writeHead(200, { 'content-type': 'application/json', 'x-amz-executed-version': '$LATEST' });
+        res.end(result.text);
+        return;
+      }
+      reply(200, result, { 'x-amz-executed-version': '$LATEST' });
     } catch (e) {
       const err = e as Error;
       reply(200, { errorType: err.name, errorMessage: err.message }, { 'x-amz-function-error': 'Unhandled' });

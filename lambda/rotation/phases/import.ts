@@ -1,13 +1,18 @@
 /**
- * Phase "import": GetParametersForImport, wrap fresh material, ImportKeyMaterial.
+ * Phase "import": GetParametersForImport, wrap material, ImportKeyMaterial.
+ * The material is made here (generated) or wrapped by the group's provider
+ * function (function), whose answer is checked before ImportKeyMaterial.
  */
 import { Deps, step } from '../context';
-import { isKmsError } from '../errors';
-import { generation, withGeneration } from '../ledger-model';
+import { isKmsError, MaterialProviderError } from '../errors';
+import { ImportParameters } from '../kms-gateway';
+import { generation, GroupRecord, withGeneration } from '../ledger-model';
 import { withFreshMaterial, wrapMaterial } from '../material';
-import { materialDescription } from '../material-description';
+import { materialDescription, MaterialSource } from '../material-description';
+import { expectedWrappedLength } from '../provider-contract';
 import { eventually } from '../retry';
 import { Session } from '../session';
+import { materialSourceOf } from '../settings';
 import { patientlyThrottled } from './patience';
 
 const FRESH = ['NotFoundException', 'KMSInvalidStateException'];
@@ -17,40 +22,103 @@ function validToAfter(from: Date, days: number): Date {
   return new Date(from.getTime() + days * 86_400_000 - 5 * 60_000);
 }
 
+/** What one attempt imports: the wrapped material and the description it is stamped with. */
+interface Wrapped {
+  readonly wrapped: Uint8Array;
+  readonly description: string;
+}
+
+/** Wraps material for one set of import parameters and passes it to `use`; the plaintext (generated only) is zeroed afterwards. */
+async function withWrappedMaterial(
+  d: Deps, rec: GroupRecord, n: number, params: ImportParameters, use: (w: Wrapped) => Promise<void>,
+): Promise<void> {
+  const settings = rec.settings;
+  const source = materialSourceOf(settings);
+  if (source.type === 'generated') {
+    const description = materialDescription(rec.groupId, n, 'generated');
+    await withFreshMaterial((material) => use({ wrapped: wrapMaterial(params.publicKey, settings.wrappingAlgorithm, material), description }));
+    return;
+  }
+  if (!d.provider) throw new MaterialProviderError(source.functionArn, 'cannot be invoked from here (no Lambda client)');
+  const g = generation(rec, n)!;
+  const request = {
+    purpose: 'new' as const,
+    group: rec.groupId,
+    generation: n,
+    keyId: g.keyId,
+    wrappingAlgorithm: settings.wrappingAlgorithm,
+    wrappingKeySpec: settings.wrappingKeySpec,
+    publicKey: Buffer.from(params.publicKey).toString('base64'),
+    // KMS's import tokens last 24 hours.
+    importTokenExpiresAt: (params.validTo ?? new Date(d.now().getTime() + 86_400_000)).toISOString(),
+  };
+  const answer = await d.provider.wrappedMaterial(
+    source.functionArn, request, expectedWrappedLength(params.publicKey, settings.wrappingAlgorithm), d.remainingMs(),
+  );
+  await use({ wrapped: answer.encryptedKeyMaterial, description: materialDescription(rec.groupId, n, 'function', answer.description) });
+}
+
 export async function importPhase(d: Deps, s: Session): Promise<void> {
   const r = s.record.rotation!;
   const g = generation(s.record, r.n)!;
   const settings = s.record.settings;
+  const source = materialSourceOf(settings);
   const wrapping = `${settings.wrappingAlgorithm}/${settings.wrappingKeySpec}`;
-  await step(d, 'import', { group: s.record.groupId, generation: r.n, keyArn: g.keyArn, wrapping }, async () => {
+  const sourceAttributes = source.type === 'function' ? { source: 'function', provider: source.functionArn } : { source: 'generated' };
+  await step(d, 'import', { group: s.record.groupId, generation: r.n, keyArn: g.keyArn, wrapping, ...sourceAttributes }, async () => {
     let validTo: Date | undefined;
     let keyMaterialId: string | undefined;
-    const description = materialDescription(s.record.groupId, r.n, 'generated');
+    let description: string | undefined;
     for (let attempt = 1; ; attempt++) {
       const ask = () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec);
       const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, ask));
       validTo = settings.materialValidityDays > 0 ? validToAfter(d.now(), settings.materialValidityDays) : undefined;
       try {
-        await withFreshMaterial(async (material) => {
-          const wrapped = wrapMaterial(params.publicKey, settings.wrappingAlgorithm, material);
-          keyMaterialId = await eventually(d.sleep, FRESH, () => d.kms.importMaterial(g.keyId, params.importToken, wrapped, validTo, description));
+        await withWrappedMaterial(d, s.record, r.n, params, async (w) => {
+          description = w.description;
+          const imported = () => d.kms.importMaterial(g.keyId, params.importToken, w.wrapped, validTo, w.description);
+          keyMaterialId = await eventually(d.sleep, FRESH, imported);
         });
         break;
       } catch (e) {
-        // A run that died after importing: the key holds other material already; the probe tells.
-        if (isKmsError(e, 'IncorrectKeyMaterialException')) break;
+        if (isKmsError(e, 'IncorrectKeyMaterialException')) {
+          // A run that died after importing: the key holds other material already; the probe tells.
+          if (source.type === 'generated' || await holdsMaterial(d, g.keyId)) break;
+          throw refusedByKms(source.functionArn, e, settings.wrappingAlgorithm);
+        }
         if (attempt < 2 && isKmsError(e, 'ExpiredImportTokenException', 'InvalidImportTokenException')) continue;
+        if (source.type === 'function' && isKmsError(e, 'InvalidCiphertextException')) throw refusedByKms(source.functionArn, e, settings.wrappingAlgorithm);
         throw e;
       } finally {
         Buffer.from(params.importToken.buffer, params.importToken.byteOffset, params.importToken.byteLength).fill(0);
       }
     }
     const now = d.now().toISOString();
+    const recorded: MaterialSource = source.type;
     await s.save((rec) => ({
       ...withGeneration(rec, {
-        ...generation(rec, r.n)!, importedAt: now, materialValidTo: validTo?.toISOString(), keyMaterialDescription: description, keyMaterialId,
+        ...generation(rec, r.n)!,
+        importedAt: now,
+        materialValidTo: validTo?.toISOString(),
+        keyMaterialDescription: description ?? materialDescription(rec.groupId, r.n, recorded),
+        keyMaterialId,
+        materialSource: recorded,
       }),
       rotation: { ...rec.rotation!, phase: 'test' },
     }));
   });
+}
+
+/** Whether the key has material already (an earlier run imported it), as opposed to KMS refusing this material. */
+async function holdsMaterial(d: Deps, keyId: string): Promise<boolean> {
+  const key = await d.kms.describeKey(keyId);
+  return key !== undefined && key.state !== 'PendingImport';
+}
+
+function refusedByKms(functionArn: string, e: unknown, algorithm: string): MaterialProviderError {
+  const name = (e as Error).name;
+  const why = name === 'InvalidCiphertextException'
+    ? `it is not wrapped to the public key of this request with ${algorithm}`
+    : 'it is not 256-bit symmetric key material';
+  return new MaterialProviderError(functionArn, `answered material KMS refused (${name}: ${why})`);
 }
