@@ -6,6 +6,7 @@
  * it returns. The simulator proves that KMS holds the provider's material;
  * every misbehaviour is refused before KMS imports anything.
  */
+import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
@@ -16,8 +17,9 @@ import { cfnEvent, rotateNow } from './fixtures';
 import { Functions, Harness, REGION } from './harness';
 import { schemaViolations } from './json-schema-check';
 import { LambdaEndpoint } from './lambda-endpoint';
-import { Misbehaviour, ReferenceHsmProvider } from './reference-hsm-provider';
+import { Misbehaviour, ReferenceHsmProvider, wrap } from './reference-hsm-provider';
 import { secretLeaks } from './secrets';
+import { expectedWrappedLength } from '../../lambda/rotation/provider-contract';
 import { KeyMaterialSource } from '../../lib';
 import { node24Binary } from '../construct/node24';
 import { TEST_ACCOUNT, TEST_REGION } from '../construct/synthesized-policies';
@@ -187,4 +189,24 @@ describe('material from a provider function', () => {
     expect(g1).toMatchObject({ stage: 'current', materialSource: 'function' });
     expect(h.sim.state.importedMaterials().map((m) => m.toString('hex'))).toEqual([hsm.material(GROUP, 1)!.toString('hex')]);
   });
+
+  test.each(['RSAES_OAEP_SHA_256', 'RSAES_OAEP_SHA_1', 'RSA_AES_KEY_WRAP_SHA_256'] as const)(
+    'the reference provider\'s %s wrap has the length the functions expect and unwraps with the private key',
+    (algorithm) => {
+      const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      const material = randomBytes(32);
+      const wrapped = wrap(publicKey, algorithm, material);
+      expect(wrapped.length).toBe(expectedWrappedLength(publicKey.export({ format: 'der', type: 'spki' }), algorithm));
+      const oaep = (hash: string, data: Buffer) =>
+        privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }, data);
+      let back: Buffer;
+      if (algorithm === 'RSA_AES_KEY_WRAP_SHA_256') {
+        const kwp = createDecipheriv('id-aes256-wrap-pad', oaep('sha256', wrapped.subarray(0, 256)), Buffer.from('A65959A6', 'hex'));
+        back = Buffer.concat([kwp.update(wrapped.subarray(256)), kwp.final()]);
+      } else {
+        back = oaep(algorithm === 'RSAES_OAEP_SHA_1' ? 'sha1' : 'sha256', wrapped);
+      }
+      expect(back.equals(material)).toBe(true);
+    },
+  );
 });
