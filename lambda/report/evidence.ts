@@ -55,6 +55,15 @@ export function evidenceOf(events: readonly LedgerEvent[]): Evidence {
     generations.set(e.generation, g);
     switch (e.type) {
       case 'generation-created': g.createdAt = text(e, 'createdAt') ?? e.at; break;
+      case 'generation-recovered':
+        g.createdAt = text(e, 'createdAt');
+        g.importedAt = text(e, 'importedAt');
+        g.keyMaterialId = text(e, 'keyMaterialId');
+        g.activatedAt = text(e, 'activatedAt');
+        g.retiredAt = text(e, 'retiredAt');
+        g.fencedAt = text(e, 'fencedAt');
+        g.deletionScheduledAt = text(e, 'deletionScheduledAt');
+        break;
       case 'material-imported':
         g.importedAt = text(e, 'importedAt') ?? e.at;
         g.materialValidTo = text(e, 'materialValidTo');

@@ -14,6 +14,7 @@ export type EventType =
   | 'rotation-started'
   | 'emergency-requested'
   | 'generation-created'
+  | 'generation-recovered'
   | 'material-imported'
   | 'generation-tested'
   | 'generation-activated'
@@ -74,6 +75,9 @@ export function eventsBetween(before: GroupRecord | undefined, after: Omit<Group
       const was = before?.generations.find((x) => x.n === g.n);
       for (const e of generationEvents(was, g)) add({ ...e, reason: e.reason ?? rotationReason ?? fallbackReason(after.status) });
     }
+  } else {
+    // What recovery found, as the new chain's starting point for each generation.
+    for (const g of after.generations) add({ type: 'generation-recovered', reason: 'recover', generation: g.n, keyArn: g.keyArn, detail: recoveredDates(g) });
   }
 
   if (before?.rotation && (!after.rotation || after.rotation.n !== before.rotation.n)) {
@@ -105,6 +109,19 @@ function generationEvents(was: GenerationRecord | undefined, g: GenerationRecord
   if (g.reenabledAt !== undefined && g.reenabledAt !== was?.reenabledAt) events.push(at('generation-enabled', { reenabledAt: g.reenabledAt }));
   if (became('deletionScheduledAt')) events.push(at('generation-deletion-scheduled', { deletionScheduledAt: g.deletionScheduledAt! }));
   return events;
+}
+
+function recoveredDates(g: GenerationRecord): Record<string, string | number> {
+  return omitUndefined({
+    createdAt: g.kmsCreationDate,
+    importedAt: g.importedAt,
+    keyMaterialId: g.keyMaterialId,
+    activatedAt: g.activatedAt,
+    retiredAt: g.retiredAt,
+    fencedAt: g.fencedAt,
+    deletionScheduledAt: g.deletionScheduledAt,
+    disabledAt: g.disabledAt,
+  });
 }
 
 function endOf(r: RotationRecord, after: Omit<GroupRecord, 'version'>): EventBody {

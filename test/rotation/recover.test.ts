@@ -11,8 +11,10 @@ import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
 import { rotateIfDue, rotateNow } from './fixtures';
 import { Functions, Harness, REGION } from './harness';
+import { reportGroup } from '../../lambda/report';
 import { generationAlias } from '../../lambda/rotation/aliases';
 import { Deps } from '../../lambda/rotation/context';
+import { verifyChain } from '../../lambda/rotation/event-chain';
 import { KmsGateway } from '../../lambda/rotation/kms-gateway';
 import { GroupRecord } from '../../lambda/rotation/ledger-model';
 import { recoverLedger, STACK_DEFAULTS } from '../../lambda/rotation/recover';
@@ -47,6 +49,23 @@ describe('recovering a lost ledger', () => {
   }
 
   const summary = (r: GroupRecord) => r.generations.map((g) => [g.n, g.keyId, g.stage, g.fencedAt !== undefined]);
+
+  test('a rebuilt entry starts a new event chain with what recovery found, and the report passes it', async () => {
+    await h.deploy(f);
+    await f.rotation(rotateNow());
+    await h.runSchedule(f, HOUR);
+    const oldEvents = (await h.ledger.events('telemetry-group')).length;
+    await loseLedger();
+    await recoverLedger(deps(), 'telemetry-group', 'alias/telemetry', STACK_DEFAULTS);
+    // The next scheduled runs write the labels from the rebuilt entry (its due date counts from the activation
+    // recovery found), and a report after the propagation window sees them.
+    await h.runSchedule(f, 20 * 60_000);
+    const r = await reportGroup({ kms: h.kms, dynamodb: h.db.client(), tableName: h.tableName, aliasName: 'alias/telemetry', now: h.sim.clock.now() });
+    expect(r.chain).toEqual({ verified: true, events: 3, outside: oldEvents });
+    expect(r.findings.map((x) => [x.severity, x.code, x.message])).toEqual([['warning', 'events-outside-chain', expect.any(String)]]);
+    const v = verifyChain(await h.ledger.events('telemetry-group'), (await h.group()).chain);
+    expect(v.events.map((e) => [e.type, e.generation])).toEqual([['ledger-recovered', undefined], ['generation-recovered', 1], ['generation-recovered', 2]]);
+  });
 
   test('rebuilds generations, stages and fences; the next rotation carries on', async () => {
     await h.deploy(f);
