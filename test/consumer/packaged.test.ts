@@ -45,8 +45,11 @@ const REQUIRED = [
   'package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'API.md', '.jsii',
   'build/index.js', 'build/index.d.ts',
   'assets/lambda/rotation-function/index.js', 'assets/lambda/rotation-function/THIRD-PARTY-NOTICES.txt',
+  // The rotation function's Lambda client (material providers), loaded at its first use.
+  'assets/lambda/rotation-function/lambda-client.js', 'assets/lambda/rotation-function/THIRD-PARTY-NOTICES.lambda-client.txt',
   'assets/lambda/cli/index.js', 'assets/lambda/cli/THIRD-PARTY-NOTICES.txt',
-  ...fs.readdirSync(path.join(REPO, 'docs')).map((f) => `docs/${f}`),
+  ...fs.readdirSync(path.join(REPO, 'docs'), { recursive: true, withFileTypes: true })
+    .filter((f) => f.isFile()).map((f) => path.relative(REPO, path.join(f.parentPath, f.name)).split(path.sep).join('/')),
   // The README links examples/.
   ...EXAMPLES.map((e) => `examples/${e}.ts`),
 ];
@@ -59,7 +62,9 @@ const ALLOWED = [
   /^\.jsii\.tabl\.json$/,
   /^build\/([\w-]+\/)*[\w-]+\.(js|d\.ts)$/,
   /^assets\/lambda\/(rotation-function|cli)\/(index\.js|THIRD-PARTY-NOTICES\.txt)$/,
-  /^docs\/[\w.-]+\.(md|json)$/,
+  /^assets\/lambda\/rotation-function\/(lambda-client\.js|THIRD-PARTY-NOTICES\.lambda-client\.txt)$/,
+  // docs/api/: the API reference in each jsii language.
+  /^docs\/(api\/)?[\w.-]+\.(md|json)$/,
   /^examples\/[\w-]+\.ts$/,
 ];
 
