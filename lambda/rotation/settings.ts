@@ -87,9 +87,8 @@ export function materialSourceOf(s: GroupSettings): MaterialSourceSettings {
   return s.materialSource ?? GENERATED;
 }
 
-/** The `MaterialSource` property: a JSON object, absent for generated. */
-export function parseMaterialSource(v: unknown, field: string): MaterialSourceSettings {
-  if (v === undefined || v === '') return GENERATED;
+/** A custom-resource property that holds a JSON object (as a string, as CloudFormation passes it). */
+function jsonObjectProperty(v: unknown, field: string): Record<string, unknown> {
   let o: unknown;
   try {
     o = typeof v === 'string' ? JSON.parse(v) : v;
@@ -97,9 +96,19 @@ export function parseMaterialSource(v: unknown, field: string): MaterialSourceSe
     throw new InvalidRequestError(`${field} must be a JSON object (got invalid JSON)`);
   }
   if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InvalidRequestError(`${field} must be a JSON object`);
-  const m = o as Record<string, unknown>;
-  const extra = Object.keys(m).filter((k) => !['type', 'functionArn'].includes(k));
+  return o as Record<string, unknown>;
+}
+
+function refuseOtherFields(o: Record<string, unknown>, allowed: readonly string[], field: string): void {
+  const extra = Object.keys(o).filter((k) => !allowed.includes(k));
   if (extra.length > 0) throw new InvalidRequestError(`${field} has unexpected field(s) ${extra.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`);
+}
+
+/** The `MaterialSource` property: a JSON object, absent for generated. */
+export function parseMaterialSource(v: unknown, field: string): MaterialSourceSettings {
+  if (v === undefined || v === '') return GENERATED;
+  const m = jsonObjectProperty(v, field);
+  refuseOtherFields(m, ['type', 'functionArn'], field);
   if (m.type === 'generated' && m.functionArn === undefined) return GENERATED;
   if (m.type !== 'function') throw new InvalidRequestError(`${field}.type must be "generated" or "function" (got ${JSON.stringify(m.type)})`);
   if (typeof m.functionArn !== 'string' || !FUNCTION_ARN.test(m.functionArn)) {
@@ -195,19 +204,9 @@ export function parseGroupId(v: unknown, field: string): string {
 /** The `Retention` property: a JSON object, absent or empty for keep-all. */
 export function parseRetention(v: unknown, field: string): RetentionSettings {
   if (v === undefined || v === '') return KEEP_ALL;
-  let o: unknown;
-  try {
-    o = typeof v === 'string' ? JSON.parse(v) : v;
-  } catch {
-    throw new InvalidRequestError(`${field} must be a JSON object (got invalid JSON)`);
-  }
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new InvalidRequestError(`${field} must be a JSON object`);
-  const r = o as Record<string, unknown>;
+  const r = jsonObjectProperty(v, field);
   const L = RETENTION_LIMITS;
-  const only = (...keys: string[]) => {
-    const extra = Object.keys(r).filter((k) => !keys.includes(k));
-    if (extra.length > 0) throw new InvalidRequestError(`${field} has unexpected field(s) ${extra.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`);
-  };
+  const only = (...keys: string[]) => refuseOtherFields(r, keys, field);
   switch (r.policy) {
     case 'keep-all':
       only('policy');
