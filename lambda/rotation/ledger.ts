@@ -95,7 +95,7 @@ export class Ledger {
     const version = (expected?.version ?? 0) + 1;
     const at = now.toISOString();
     const { events, head } = chain(next.groupId, expected?.chain, eventsBetween(expected, next, by.origin), at, by.runId);
-    for (const e of events) await this.putEvent(e);
+    await Promise.all(events.map((e) => this.putEvent(e)));
     const item = { ...next, chain: head, version, updatedAt: at } as GroupRecord;
     try {
       await this.doc.send(new PutCommand({
