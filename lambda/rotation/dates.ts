@@ -50,3 +50,11 @@ export function parseTimestamp(value: string | undefined, what: string): Date {
 export function toTimestamp(d: Date): string {
   return d.toISOString();
 }
+
+/**
+ * The ValidTo of material imported at `from` for `days` days: a few minutes
+ * short, so KMS's "at most 365 days from the request" holds even with clock skew.
+ */
+export function materialValidToAfter(from: Date, days: number): Date {
+  return new Date(from.getTime() + days * 86_400_000 - 5 * 60_000);
+}

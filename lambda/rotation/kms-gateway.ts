@@ -179,9 +179,12 @@ export class KmsGateway {
     };
   }
 
-  /** The new material's id, when KMS reports one. */
+  /**
+   * The imported material's id, when KMS reports one. With `existingMaterialId` the
+   * import is a re-import (EXISTING_KEY_MATERIAL): KMS refuses material with another id.
+   */
   async importMaterial(
-    keyId: string, importToken: Uint8Array, wrapped: Uint8Array, validTo: Date | undefined, description: string,
+    keyId: string, importToken: Uint8Array, wrapped: Uint8Array, validTo: Date | undefined, description: string, existingMaterialId?: string,
   ): Promise<string | undefined> {
     const r = await op('kms:ImportKeyMaterial', this.kms.send(new ImportKeyMaterialCommand({
       KeyId: keyId,
@@ -190,6 +193,7 @@ export class KmsGateway {
       ExpirationModel: validTo ? 'KEY_MATERIAL_EXPIRES' : 'KEY_MATERIAL_DOES_NOT_EXPIRE',
       ValidTo: validTo,
       KeyMaterialDescription: description,
+      ...(existingMaterialId ? { ImportType: 'EXISTING_KEY_MATERIAL', KeyMaterialId: existingMaterialId } : {}),
     })));
     return r.KeyMaterialId;
   }

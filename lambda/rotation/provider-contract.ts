@@ -7,7 +7,7 @@
 import { createPublicKey } from 'node:crypto';
 import { MATERIAL_BYTES, WrappingAlgorithm, WrappingKeySpec } from './material';
 
-/** `new`: material for a new generation. `reimport`: the same material again (designed, not used yet). */
+/** `new`: material for a new generation. `reimport`: the same material again, before (or after) it expires. */
 export type ProviderPurpose = 'new' | 'reimport';
 
 export interface ProviderRequest {
@@ -32,6 +32,25 @@ export interface ProviderAnswer {
   readonly keyMaterialId?: string;
   /** The provider's own label of the material, appended to the KeyMaterialDescription. */
   readonly description?: string;
+}
+
+/** KMS's import tokens (and so the public key of a request) last 24 hours. */
+const IMPORT_TOKEN_MS = 86_400_000;
+
+/** The request for one import, from the import parameters KMS handed out. */
+export function providerRequest(
+  at: { group: string; generation: number; keyId: string; wrappingAlgorithm: WrappingAlgorithm; wrappingKeySpec: WrappingKeySpec },
+  params: { publicKey: Uint8Array; validTo?: Date },
+  now: Date,
+  reimport?: { keyMaterialId: string },
+): ProviderRequest {
+  return {
+    purpose: reimport ? 'reimport' : 'new',
+    ...at,
+    publicKey: Buffer.from(params.publicKey).toString('base64'),
+    importTokenExpiresAt: (params.validTo ?? new Date(now.getTime() + IMPORT_TOKEN_MS)).toISOString(),
+    ...(reimport ? { keyMaterialId: reimport.keyMaterialId } : {}),
+  };
 }
 
 /** A provider's label: KMS's description alphabet without whitespace, so that it stays one token. */

@@ -4,23 +4,19 @@
  * function (function), whose answer is checked before ImportKeyMaterial.
  */
 import { Deps, step } from '../context';
+import { materialValidToAfter } from '../dates';
 import { isKmsError, MaterialProviderError } from '../errors';
 import { ImportParameters } from '../kms-gateway';
 import { generation, GroupRecord, withGeneration } from '../ledger-model';
 import { withFreshMaterial, wrapMaterial } from '../material';
 import { materialDescription, MaterialSource } from '../material-description';
-import { expectedWrappedLength } from '../provider-contract';
+import { expectedWrappedLength, providerRequest } from '../provider-contract';
 import { eventually } from '../retry';
 import { Session } from '../session';
 import { materialSourceOf } from '../settings';
 import { patientlyThrottled } from './patience';
 
 const FRESH = ['NotFoundException', 'KMSInvalidStateException'];
-
-/** A few minutes short of the limit, so KMS's "at most 365 days from the request" holds even with clock skew. */
-function validToAfter(from: Date, days: number): Date {
-  return new Date(from.getTime() + days * 86_400_000 - 5 * 60_000);
-}
 
 /** What one attempt imports: the wrapped material and the description it is stamped with. */
 interface Wrapped {
@@ -41,17 +37,10 @@ async function withWrappedMaterial(
   }
   if (!d.provider) throw new MaterialProviderError(source.functionArn, 'cannot be invoked from here (no Lambda client)');
   const g = generation(rec, n)!;
-  const request = {
-    purpose: 'new' as const,
-    group: rec.groupId,
-    generation: n,
-    keyId: g.keyId,
-    wrappingAlgorithm: settings.wrappingAlgorithm,
-    wrappingKeySpec: settings.wrappingKeySpec,
-    publicKey: Buffer.from(params.publicKey).toString('base64'),
-    // KMS's import tokens last 24 hours.
-    importTokenExpiresAt: (params.validTo ?? new Date(d.now().getTime() + 86_400_000)).toISOString(),
-  };
+  const request = providerRequest(
+    { group: rec.groupId, generation: n, keyId: g.keyId, wrappingAlgorithm: settings.wrappingAlgorithm, wrappingKeySpec: settings.wrappingKeySpec },
+    params, d.now(),
+  );
   const answer = await d.provider.wrappedMaterial(
     source.functionArn, request, expectedWrappedLength(params.publicKey, settings.wrappingAlgorithm), d.remainingMs(),
   );
@@ -72,7 +61,7 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       const ask = () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec);
       const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, ask));
-      validTo = settings.materialValidityDays > 0 ? validToAfter(d.now(), settings.materialValidityDays) : undefined;
+      validTo = settings.materialValidityDays > 0 ? materialValidToAfter(d.now(), settings.materialValidityDays) : undefined;
       try {
         await withWrappedMaterial(d, s.record, r.n, params, async (w) => {
           description = w.description;
