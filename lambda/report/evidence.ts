@@ -10,6 +10,9 @@ export interface GenerationEvidence {
   readonly n: number;
   readonly keyArn: string;
   readonly createdAt?: string;
+  /** Set for an adopted key (generation-adopted): when it was adopted and its origin. */
+  readonly adoptedAt?: string;
+  readonly origin?: string;
   readonly importedAt?: string;
   readonly materialValidTo?: string;
   readonly keyMaterialDescription?: string;
@@ -55,6 +58,13 @@ export function evidenceOf(events: readonly LedgerEvent[]): Evidence {
     generations.set(e.generation, g);
     switch (e.type) {
       case 'generation-created': g.createdAt = text(e, 'createdAt') ?? e.at; break;
+      case 'generation-adopted':
+        g.createdAt = text(e, 'createdAt');
+        g.adoptedAt = text(e, 'adoptedAt') ?? e.at;
+        g.origin = text(e, 'origin');
+        g.keyMaterialId = text(e, 'keyMaterialId');
+        g.materialValidTo = text(e, 'materialValidTo');
+        break;
       case 'generation-recovered':
         g.createdAt = text(e, 'createdAt');
         g.importedAt = text(e, 'importedAt');

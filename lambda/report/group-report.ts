@@ -71,7 +71,10 @@ export interface GenerationReport {
   readonly keyArn: string;
   readonly stage: string;
   readonly kmsState?: string;
+  /** Where the material came from: `generated`, `function`, or `adopted:AWS_KMS` / `adopted:EXTERNAL` for an adopted key. */
   readonly source?: string;
+  /** Only for an adopted key (generation 0): its KMS origin and whether its owner opted in to the fence. */
+  readonly adopted?: { readonly origin: string; readonly fence: boolean };
   readonly createdAt: string;
   readonly importedAt?: string;
   readonly activatedAt?: string;
@@ -128,7 +131,8 @@ export function buildGroupReport(input: ReportInput): GroupReport {
       keyArn: g.keyArn,
       stage: stageText(g),
       kmsState: input.keys.get(g.n)?.state,
-      source: g.keyMaterialDescription?.match(/source:(\S+)/)?.[1],
+      source: g.adopted ? `adopted:${g.adopted.origin}` : g.keyMaterialDescription?.match(/source:(\S+)/)?.[1],
+      ...(g.adopted ? { adopted: { origin: g.adopted.origin, fence: g.adopted.fence } } : {}),
       createdAt: g.kmsCreationDate,
       importedAt: g.importedAt,
       activatedAt: g.activatedAt,

@@ -9,15 +9,27 @@ import { PolicyDocument, withRetiredFence } from './policy';
 import { TagMap } from './tags';
 
 export interface KeyState {
-  readonly policy: PolicyDocument;
-  readonly description: string;
+  /** Undefined for an adopted generation: its policy stays its own (the fence is added to it, see apply-key-state). */
+  readonly policy?: PolicyDocument;
+  /** Undefined for an adopted generation: its description stays its own. */
+  readonly description?: string;
   readonly tags: TagMap;
   readonly digest: string;
   readonly policyDigest: string;
 }
 
+/** The policy digest of an adopted generation: its own policy, with the fence once fenced. */
+export function adoptedPolicyDigest(fenced: boolean): string {
+  return fenced ? 'adopted-policy+fence' : 'adopted-policy';
+}
+
 export function desiredKeyState(rec: GroupRecord, g: GenerationRecord): KeyState {
   const s = rec.settings;
+  if (g.adopted) {
+    const tags = labelsFor(s, g, rec.nextDueAt);
+    const digestOfPolicy = adoptedPolicyDigest(g.fencedAt !== undefined);
+    return { tags, digest: digestOf([digestOfPolicy, Object.keys(tags).sort().map((k) => [k, tags[k]])]), policyDigest: digestOfPolicy };
+  }
   const policy = g.fencedAt !== undefined ? withRetiredFence(s.policy) : s.policy;
   const previous = rec.generations.filter((x) => x.n < g.n && x.stage !== 'discarded').pop();
   const tags = labelsFor(s, g, rec.nextDueAt, previous?.keyId);

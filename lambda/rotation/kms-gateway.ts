@@ -29,6 +29,17 @@ export interface KeyInfo {
   readonly currentKeyMaterialId?: string;
 }
 
+/** What adoption needs to know of the key an alias points at (DescribeKey's metadata). */
+export interface AdoptionCandidate extends KeyInfo {
+  readonly accountId: string;
+  readonly keySpec: string;
+  readonly keyUsage: string;
+  readonly keyManager: string;
+  readonly multiRegion: boolean;
+  /** When imported material expires (EXTERNAL keys whose material expires). */
+  readonly validTo?: Date;
+}
+
 export interface KeyLastUsage {
   readonly operation?: string;
   readonly at?: Date;
@@ -98,6 +109,29 @@ export class KmsGateway {
       if (isKmsError(e, 'NotFoundException')) return undefined;
       throw e;
     }
+  }
+
+  /** The key an alias points at, with the metadata adoption checks; undefined when the alias does not exist. */
+  async describeForAdoption(aliasName: string): Promise<AdoptionCandidate | undefined> {
+    let r;
+    try {
+      r = await op('kms:DescribeKey', this.kms.send(new DescribeKeyCommand({ KeyId: aliasName })));
+    } catch (e) {
+      if (isKmsError(e, 'NotFoundException')) return undefined;
+      throw e;
+    }
+    const info = toKeyInfo(r.KeyMetadata, 'DescribeKey');
+    const m = r.KeyMetadata!;
+    return {
+      ...info,
+      // The key's own account, from its ARN (an alias can only name a key of its own account and Region).
+      accountId: info.arn.split(':')[4] ?? '',
+      keySpec: m.KeySpec ?? m.CustomerMasterKeySpec ?? '',
+      keyUsage: m.KeyUsage ?? '',
+      keyManager: m.KeyManager ?? '',
+      multiRegion: m.MultiRegion === true,
+      ...(m.ValidTo ? { validTo: m.ValidTo } : {}),
+    };
   }
 
   async listTags(keyId: string): Promise<TagMap> {

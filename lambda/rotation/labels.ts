@@ -3,10 +3,26 @@
  */
 import { GenerationRecord } from './ledger-model';
 import { GroupSettings } from './settings';
-import { MANAGED_BY, TAG, TagMap } from './tags';
+import { MANAGED_BY, RESERVED_TAG_PREFIX, TAG, TagMap } from './tags';
 
 export function labelsFor(s: GroupSettings, g: GenerationRecord, nextDueAt: string | undefined, previousKeyId?: string): TagMap {
   const stage = g.stage === 'discarded' ? 'pending' : g.stage;
+  if (g.adopted) {
+    // Not made by the library: no wrapping or material labels, and a label that says it was adopted.
+    return {
+      ...s.userTags,
+      [TAG.group]: s.groupId,
+      [TAG.generation]: String(g.n),
+      [TAG.stage]: stage,
+      [TAG.managedBy]: MANAGED_BY,
+      [TAG.alias]: s.aliasName,
+      [TAG.createdAt]: g.kmsCreationDate,
+      [TAG.intervalMonths]: String(s.intervalMonths),
+      [TAG.adopted]: g.adopted.fence ? 'fence' : 'no-fence',
+      ...(g.stage === 'current' && nextDueAt ? { [TAG.nextDueAt]: nextDueAt } : {}),
+      ...(g.retiredAt ? { [TAG.retiredAt]: g.retiredAt } : {}),
+    };
+  }
   return {
     ...s.userTags,
     [TAG.group]: s.groupId,
@@ -27,9 +43,12 @@ export function labelsFor(s: GroupSettings, g: GenerationRecord, nextDueAt: stri
   };
 }
 
-/** Tag keys this library writes that the key carries but should not (e.g. next-due-at on a retired key). */
-export function staleLabelKeys(actual: TagMap, desired: TagMap): string[] {
-  return Object.keys(actual).filter((k) => !(k in desired) && k !== TAG.attempt);
+/**
+ * Tag keys this library writes that the key carries but should not (e.g. next-due-at on a retired key).
+ * `ownOnly`: only this library's labels (an adopted key's other tags are its owner's).
+ */
+export function staleLabelKeys(actual: TagMap, desired: TagMap, ownOnly = false): string[] {
+  return Object.keys(actual).filter((k) => !(k in desired) && k !== TAG.attempt && (!ownOnly || k.startsWith(RESERVED_TAG_PREFIX)));
 }
 
 /** The labels that differ between what a key carries and what the ledger says. */

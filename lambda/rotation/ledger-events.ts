@@ -14,6 +14,7 @@ export type EventType =
   | 'rotation-started'
   | 'emergency-requested'
   | 'generation-created'
+  | 'generation-adopted'
   | 'generation-recovered'
   | 'material-imported'
   | 'generation-tested'
@@ -89,7 +90,15 @@ export function eventsBetween(before: GroupRecord | undefined, after: Omit<Group
 function generationEvents(was: GenerationRecord | undefined, g: GenerationRecord): EventBody[] {
   const at = (type: EventType, detail?: EventBody['detail']): EventBody => ({ type, generation: g.n, keyArn: g.keyArn, ...(detail ? { detail } : {}) });
   const events: EventBody[] = [];
-  if (!was) events.push(at('generation-created', { createdAt: g.kmsCreationDate }));
+  if (!was && g.adopted) {
+    // A key this library did not make: its own creation date and origin, and whether its owner opted in to the fence.
+    events.push(at('generation-adopted', omitUndefined({
+      createdAt: g.kmsCreationDate, adoptedAt: g.adopted.at, origin: g.adopted.origin, fence: String(g.adopted.fence),
+      keyMaterialId: g.keyMaterialId, materialValidTo: g.materialValidTo,
+    })));
+  } else if (!was) {
+    events.push(at('generation-created', { createdAt: g.kmsCreationDate }));
+  }
   const became = (field: keyof GenerationRecord) => g[field] !== undefined && was?.[field] === undefined;
   if (became('importedAt')) {
     events.push(at('material-imported', omitUndefined({
@@ -147,7 +156,7 @@ function emergencyAsked(before: GroupRecord, after: Omit<GroupRecord, 'version'>
 const SETTING_FIELDS = [
   'aliasName', 'intervalMonths', 'description', 'policy', 'userTags', 'wrappingAlgorithm', 'wrappingKeySpec',
   'materialValidityDays', 'removalPolicy', 'pendingWindowDays', 'propagationSeconds', 'scheduleHour', 'scheduleTimeZone', 'policyContext', 'retention',
-  'materialSource',
+  'materialSource', 'adopt',
 ] as const;
 
 function changedSettings(before: GroupRecord, after: Omit<GroupRecord, 'version'>): string[] {

@@ -48,6 +48,22 @@ export interface GenerationRecord {
   readonly appliedPolicyDigest: string;
   /** When this function last wrote the key's tags (reads of tags may be stale for a while after). */
   readonly labelsWrittenAt?: string;
+  /** Set only on an adopted generation (generation 0): a key this library did not make (AdoptExisting.alias()). */
+  readonly adopted?: AdoptedKey;
+}
+
+/**
+ * What the ledger records of an adopted key. Its policy and description stay
+ * its own: only the labels are written, and the decrypt-only fence is added to
+ * its policy on retirement when `fence` is true. Never disabled or deleted.
+ */
+export interface AdoptedKey {
+  readonly at: string;
+  /** KMS's Origin of the key: AWS_KMS or EXTERNAL. */
+  readonly origin: 'AWS_KMS' | 'EXTERNAL';
+  readonly fence: boolean;
+  /** The key's tags before the adoption: what a failed Create restores. */
+  readonly tagsBefore: Readonly<Record<string, string>>;
 }
 
 export type Phase = 'create' | 'import' | 'test' | 'promote' | 'fence';

@@ -4,11 +4,13 @@
  * once). A failed Create cleans up what it made before it throws: the
  * framework answers the rollback Delete of a failed Create itself.
  */
+import { adoptedGeneration, adoptedOf, inspectAdoption, releaseAdopted } from './adopt';
 import { generationAlias } from './aliases';
 import { Deps, step } from './context';
 import { nextDueDate } from './due-date';
 import { InconsistentGroupError, InvalidRequestError } from './errors';
-import { currentGeneration, GenerationRecord, GroupRecord, highestGeneration, liveGenerations, withGeneration } from './ledger-model';
+import { desiredKeyState } from './key-state';
+import { currentGeneration, generation, GenerationRecord, GroupRecord, highestGeneration, liveGenerations, withGeneration } from './ledger-model';
 import { aliasTarget } from './phases/alias-target';
 import { applyKeyState } from './phases/apply-key-state';
 import { createPhase } from './phases/create';
@@ -54,7 +56,7 @@ function resultOf(rec: GroupRecord): CustomResourceResult {
 async function assertAliasUsable(d: Deps, aliasName: string, rec: GroupRecord | undefined): Promise<void> {
   const existing = await d.kms.describeKey(aliasName);
   if (existing && !rec?.generations.some((g) => g.keyId === existing.keyId)) {
-    throw new InvalidRequestError(`alias ${aliasName} already exists and points at key ${existing.arn}, which this key group did not create; adopting an existing alias is not supported`);
+    throw new InvalidRequestError(`alias ${aliasName} already exists and points at key ${existing.arn}, which this key group did not create; adopting an existing alias needs the adopt prop (AdoptExisting.alias())`);
   }
 }
 
@@ -64,9 +66,12 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
     // A repeated Create, or a group whose stack was deleted with RETAIN deployed again: its keys carry on.
     return updateGroup(d, settings, existing.settings.aliasName, settings.groupId);
   }
-  await assertAliasUsable(d, settings.aliasName, existing);
+  const resuming = existing?.status === 'creating';
+  // Adoption is checked (reads only) before any write; a Create that resumes one already recorded it.
+  const adoptable = settings.adopt && !(resuming && adoptedOf(existing!)) ? await inspectAdoption(d, settings) : undefined;
+  if (!adoptable) await assertAliasUsable(d, settings.aliasName, existing);
   let s: Session;
-  if (existing?.status === 'creating') {
+  if (resuming) {
     s = await Session.open(d, settings.groupId, 'create', lockWaitMs(d));
     if (s.record.status === 'active') {
       // Another invocation of the same Create finished it while this one waited.
@@ -75,13 +80,16 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
     }
   } else {
     const now = d.now();
+    // Generations of an earlier, failed or destroyed, incarnation stay as evidence; numbering carries on.
+    const earlier = existing?.generations ?? [];
+    const adoptedN = earlier.length > 0 ? highestGeneration(existing!) + 1 : 0;
+    const adopted = adoptable ? [adoptedGeneration(adoptedN, adoptable, settings.adopt!, now)] : [];
     const fresh: Omit<GroupRecord, 'version'> = {
       groupId: settings.groupId,
       status: 'creating',
       settings,
-      // Generations of an earlier, failed or destroyed, incarnation stay as evidence; numbering carries on.
-      generations: existing?.generations ?? [],
-      rotation: { n: existing ? highestGeneration(existing) + 1 : 1, reason: 'deploy', phase: 'create', startedAt: now.toISOString() },
+      generations: [...earlier, ...adopted],
+      rotation: { n: adoptable ? adoptedN + 1 : existing ? highestGeneration(existing) + 1 : 1, reason: 'deploy', phase: 'create', startedAt: now.toISOString() },
       lock: { owner: d.runId, purpose: 'create', until: new Date(now.getTime() + d.leaseMs).toISOString() },
       createdAt: existing?.createdAt ?? now.toISOString(),
       updatedAt: now.toISOString(),
@@ -90,8 +98,14 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
   }
   await d.ledger.registerAlias(settings.aliasName, settings.groupId);
   try {
+    const adopted = adoptedOf(s.record);
+    // The adopted key gets the group's labels (its policy and description stay its own) before its successor is made.
+    if (adopted) await applyKeyState(d, s, adopted.n, { full: false });
     while (s.record.rotation) {
-      const phase = s.record.rotation.phase;
+      const { phase, notBefore } = s.record.rotation;
+      // With an adopted key current, the alias moves only by the staged promotion: the rotation function's
+      // scheduled runs promote the new generation a propagation window after it was made, then fence.
+      if (phase === 'promote' && notBefore !== undefined && Date.parse(notBefore) > d.now().getTime()) break;
       if (phase === 'create') await createPhase(d, s);
       else if (phase === 'import') await importPhase(d, s);
       else if (phase === 'test') await testPhase(d, s);
@@ -99,6 +113,12 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
       else throw new InconsistentGroupError(`a Create found key group ${settings.groupId} in phase ${phase}`);
     }
     await s.save((r) => ({ ...r, status: 'active' }));
+    if (adopted && s.record.rotation) {
+      d.log.info('adopted the alias\'s key as the current generation; the rotation function promotes the new generation after the propagation window', {
+        group: settings.groupId, generation: adopted.n, keyArn: adopted.keyArn, origin: adopted.adopted!.origin, fence: adopted.adopted!.fence,
+        next: s.record.rotation.n, nextPhaseAt: s.record.rotation.notBefore,
+      });
+    }
   } catch (e) {
     await abandonCreate(d, s);
     await s.close();
@@ -123,6 +143,12 @@ async function abandonCreate(d: Deps, s: Session): Promise<void> {
       }
       await s.save((r) => withGeneration(r, { ...r.generations.find((x) => x.n === g.n)!, stage: 'discarded' }));
     }
+    const adopted = adoptedOf(s.record);
+    if (adopted) {
+      // Given back as it was found: never deleted; the labels this Create wrote are removed.
+      await releaseAdopted(d, adopted, desiredKeyState(s.record, adopted).tags);
+      await s.save((r) => withGeneration(r, { ...generation(r, adopted.n)!, stage: 'discarded' }));
+    }
     await s.save((r) => ({ ...r, status: 'failed', rotation: undefined }));
   }).catch((e: unknown) => {
     // The Create's own error is what CloudFormation must see; this one is in the log.
@@ -145,8 +171,12 @@ export async function updateGroup(
     }
     const fromAlias = before.settings.aliasName;
     const renamed = fromAlias !== settings.aliasName;
-    if (renamed) await assertAliasUsable(d, settings.aliasName, before);
     const current = currentGeneration(before)!;
+    if (renamed && current.adopted) {
+      // Renaming would delete the old alias, which still points at the adopted key (the owner's).
+      throw new InvalidRequestError(`aliasName cannot change while the adopted key ${current.keyArn} is the current generation; deploy the rename after generation ${current.n + 1} is promoted (about 20 minutes after the Create)`);
+    }
+    if (renamed) await assertAliasUsable(d, settings.aliasName, before);
     await s.save((r) => ({
       ...r,
       status: 'active',
@@ -232,13 +262,15 @@ async function destroy(d: Deps, s: Session): Promise<void> {
     // First: from here on no rotation runs, and a Delete that dies half-way is run again from the ledger.
     await s.save((r) => ({ ...r, status: 'destroying' }));
     await scheduleUnrecordedAttemptDeletion(d, s, window);
-    for (const g of [...liveGenerations(s.record)].reverse()) await scheduleGenerationDeletion(d, s, g, window);
+    // An adopted key is never deleted: it was not made by this library, and others may rely on it.
+    for (const g of [...liveGenerations(s.record)].reverse()) if (!g.adopted) await scheduleGenerationDeletion(d, s, g, window);
     const aliasName = s.record.settings.aliasName;
     const ours = s.record.generations.map((g) => g.keyId);
+    const made = s.record.generations.filter((g) => !g.adopted).map((g) => g.keyId);
     const target = await aliasTarget(d, aliasName, ours);
-    if (target && ours.includes(target.keyId)) await d.kms.deleteAlias(aliasName);
+    if (target && made.includes(target.keyId)) await d.kms.deleteAlias(aliasName);
     else if (target) d.log.warn('the user alias points at a key this group did not make; left alone', { group: s.record.groupId, alias: aliasName, keyArn: target.arn });
-    for (const g of [...s.record.generations].reverse()) await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
+    for (const g of [...s.record.generations].reverse()) if (!g.adopted) await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
     await s.save((r) => ({ ...r, status: 'destroyed', rotation: undefined }));
   });
 }

@@ -38,7 +38,9 @@ export async function reportedRotation(d: Deps, req: RotationRequest, reporting:
   }
   const rec = result.record;
   let announced = true;
-  if (result.completed) {
+  // The rotation away from an adopted key (reason deploy: the group's first) puts no event, as the Create of
+  // generation 1 puts none: the event's detail (version 1) names a fenced previous generation 1 or later.
+  if (result.completed && result.completed.reason !== 'deploy') {
     // After the ledger recorded the completion (and the lock was released): a consumer never hears of a
     // rotation the ledger does not show. A failure here is logged and counted, and the run does not throw:
     // the rotation is done, and a retried run would find nothing to announce.

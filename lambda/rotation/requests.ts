@@ -7,7 +7,7 @@ import { aliasNameProblems } from './aliases';
 import { InvalidRequestError } from './errors';
 import { buildKeyPolicy, PolicyContext, Statement, userStatementProblems } from './policy';
 import {
-  DEFAULT_PROPAGATION_SECONDS, GroupSettings, MaterialSourceSettings, parseGroupId, parseIntervalMonths, parseMaterialSource,
+  AdoptSettings, DEFAULT_PROPAGATION_SECONDS, GroupSettings, MaterialSourceSettings, parseAdopt, parseGroupId, parseIntervalMonths, parseMaterialSource,
   parsePendingWindow, parsePropagationSeconds, parseRetention, parseScheduleHour, parseTimeZone, parseValidityDays, parseWrappingAlgorithm,
   parseWrappingKeySpec,
 } from './settings';
@@ -49,7 +49,7 @@ const CFN_PROPERTIES = [
   'ServiceToken', 'GroupId', 'AliasName', 'IntervalMonths', 'Description', 'KeyPolicyStatements', 'Tags',
   'WrappingAlgorithm', 'WrappingKeySpec', 'MaterialValidityDays', 'RemovalPolicy', 'PendingWindowDays',
   'LifecycleRoleArn', 'RotationRoleArn', 'AccountId', 'Partition', 'PropagationWindowSeconds', 'ScheduleHour', 'ScheduleTimeZone',
-  'Retention', 'MaterialSource',
+  'Retention', 'MaterialSource', 'Adopt',
 ];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -197,6 +197,11 @@ function withMaterialSource(source: MaterialSourceSettings): { materialSource?: 
   return source.type === 'generated' ? {} : { materialSource: source };
 }
 
+/** Absent when nothing is adopted, so that ledgers of groups that do not adopt look as before. */
+function withAdopt(adopt: AdoptSettings | undefined): { adopt?: AdoptSettings } {
+  return adopt ? { adopt } : {};
+}
+
 export function parseGroupSettings(props: Record<string, unknown>): GroupSettings {
   const unknown = Object.keys(props).filter((k) => !CFN_PROPERTIES.includes(k));
   if (unknown.length > 0) throw new InvalidRequestError(`unexpected ResourceProperties ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; expected ${CFN_PROPERTIES.join(', ')}`);
@@ -226,5 +231,6 @@ export function parseGroupSettings(props: Record<string, unknown>): GroupSetting
     policyContext,
     retention: parseRetention(props.Retention, 'Retention'),
     ...withMaterialSource(parseMaterialSource(props.MaterialSource, 'MaterialSource')),
+    ...withAdopt(parseAdopt(props.Adopt, 'Adopt')),
   };
 }

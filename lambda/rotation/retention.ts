@@ -2,7 +2,7 @@
  * What the group's retention policy asks of its retired generations, from the
  * ledger alone. Pure. Never the current generation, never the previous one
  * (the newest retired: data written just before the last rotation), never a
- * generation an operator exempted, never while a rotation is under way.
+ * generation an operator exempted, never an adopted key, never while a rotation is under way.
  */
 import { GenerationRecord, GroupRecord } from './ledger-model';
 import { retentionOf } from './settings';
@@ -18,7 +18,8 @@ export type RetentionAction =
 /** Retired generations retention may act on: fenced, not exempt, not pending deletion, not the previous one. */
 export function retentionCandidates(rec: GroupRecord): GenerationRecord[] {
   const retired = rec.generations.filter((g) => g.stage === 'retired').sort((a, b) => b.n - a.n);
-  return retired.slice(1).filter((g) => g.fencedAt !== undefined && g.deletionScheduledAt === undefined && g.retentionExemptAt === undefined);
+  // An adopted key is never disabled or deleted: it was not made by this library, and others may rely on it.
+  return retired.slice(1).filter((g) => g.fencedAt !== undefined && g.deletionScheduledAt === undefined && g.retentionExemptAt === undefined && !g.adopted);
 }
 
 /** What is due now, oldest generation first. */

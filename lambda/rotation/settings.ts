@@ -53,6 +53,16 @@ export type MaterialSourceSettings =
 
 export const GENERATED: MaterialSourceSettings = { type: 'generated' };
 
+/**
+ * Adoption of the key the alias already points at (AdoptExisting.alias()):
+ * it becomes generation 0 at the group's Create. `fence`: the adopted key
+ * gets the decrypt-only fence statement added to its own policy when it is
+ * retired (otherwise its policy is never touched).
+ */
+export interface AdoptSettings {
+  readonly fence: boolean;
+}
+
 /** An unqualified or qualified Lambda function ARN. */
 const FUNCTION_ARN = /^arn:aws(-[a-z]+)*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
 
@@ -80,6 +90,8 @@ export interface GroupSettings {
   readonly retention?: RetentionSettings;
   /** Absent in ledgers written before material sources existed, and for `generated`: read as generated (materialSourceOf). */
   readonly materialSource?: MaterialSourceSettings;
+  /** Absent unless the stack adopts the alias's existing key (read by the Create only). */
+  readonly adopt?: AdoptSettings;
 }
 
 /** The group's material source; absent means generated. */
@@ -115,6 +127,18 @@ export function parseMaterialSource(v: unknown, field: string): MaterialSourceSe
     throw new InvalidRequestError(`${field}.functionArn must be a Lambda function ARN (got ${JSON.stringify(typeof m.functionArn === 'string' ? m.functionArn.slice(0, 160) : m.functionArn)})`);
   }
   return { type: 'function', functionArn: m.functionArn };
+}
+
+/** The `Adopt` property: a JSON object `{"fence":boolean}`, absent when nothing is adopted. */
+export function parseAdopt(v: unknown, field: string): AdoptSettings | undefined {
+  if (v === undefined || v === '') return undefined;
+  const a = jsonObjectProperty(v, field);
+  refuseOtherFields(a, ['fence'], field);
+  const fence = a.fence ?? false;
+  if (fence !== true && fence !== false && fence !== 'true' && fence !== 'false') {
+    throw new InvalidRequestError(`${field}.fence must be true or false (got ${JSON.stringify(fence)})`);
+  }
+  return { fence: fence === true || fence === 'true' };
 }
 
 /** The group's retention policy; ledgers written before it existed keep every generation. */

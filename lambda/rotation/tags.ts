@@ -18,6 +18,8 @@ export const TAG = {
   retiredAt: 'rotation:retired-at',
   /** What retention did to a retired generation: `disabled`, or `exempt` (enabled again by an operator). */
   retention: 'rotation:retention',
+  /** On an adopted generation only: `fence` (the fence is added to its policy on retirement) or `no-fence`. */
+  adopted: 'rotation:adopted',
   /** The rotation attempt that made the key: finds a key whose creator died before recording it. */
   attempt: 'rotation:attempt',
 } as const;

@@ -9,6 +9,7 @@ import { staleLabelKeys } from '../labels';
 import { generation, withGeneration } from '../ledger-model';
 import { eventually } from '../retry';
 import { Session } from '../session';
+import { isFenced, withRetiredFence } from '../policy';
 import { TAG } from '../tags';
 
 /** KMS may not show a key it has just made, or show it in the state before our last write. */
@@ -32,17 +33,26 @@ export async function applyKeyState(d: Deps, s: Session, n: number, o: ApplyOpti
     const fresh = <T>(run: () => Promise<T>) => eventually(d.sleep, FRESH, run);
     let stale: string[];
     if (o.full) {
-      const key = await fresh(() => d.kms.describeKey(g.keyId));
-      if (key && key.description !== desired.description) await fresh(() => d.kms.updateDescription(g.keyId, desired.description));
+      if (desired.description !== undefined) {
+        const key = await fresh(() => d.kms.describeKey(g.keyId));
+        if (key && key.description !== desired.description) await fresh(() => d.kms.updateDescription(g.keyId, desired.description!));
+      }
       // A read right after our own tag write may show older tags: at worst a tag is written or removed twice.
-      stale = staleLabelKeys(await fresh(() => d.kms.listTags(g.keyId)), desired.tags);
+      // An adopted key's other tags are its owner's: only this library's labels are removed from it.
+      stale = staleLabelKeys(await fresh(() => d.kms.listTags(g.keyId)), desired.tags, g.adopted !== undefined);
     } else {
       stale = g.stage === 'current' ? [] : [TAG.nextDueAt];
     }
     await fresh(() => d.kms.tag(g.keyId, desired.tags));
     await fresh(() => d.kms.untag(g.keyId, stale));
     const policyChanged = g.appliedPolicyDigest !== desired.policyDigest;
-    if (policyChanged) await fresh(() => d.kms.putPolicy(g.keyId, desired.policy));
+    if (policyChanged && desired.policy) await fresh(() => d.kms.putPolicy(g.keyId, desired.policy!));
+    // An adopted key keeps its own policy; with the fence opted in, the fence statement is added to it
+    // (every other statement is kept as it is: other principals may rely on them).
+    if (policyChanged && !desired.policy && g.adopted?.fence && g.fencedAt) {
+      const own = await fresh(() => d.kms.getPolicy(g.keyId));
+      if (!isFenced(own)) await fresh(() => d.kms.putPolicy(g.keyId, withRetiredFence(own)));
+    }
     const now = d.now().toISOString();
     await s.save((r) => withGeneration(r, {
       ...generation(r, n)!,

@@ -111,8 +111,8 @@ async function createKey(d: Deps, s: Session): Promise<KeyInfo> {
   // Retried only when KMS certainly did not make the key (throttled, or a policy principal not visible yet);
   // any other failure ends the run, and the next run finds a key that was made by its attempt id.
   return patientlyThrottled(d, () => eventually(d.sleep, ['MalformedPolicyDocumentException'], () => d.kms.createKey({
-    policy: state.policy,
-    description: state.description,
+    policy: state.policy!,
+    description: state.description!,
     tags: { ...state.tags, [TAG.attempt]: attemptId },
   })));
 }

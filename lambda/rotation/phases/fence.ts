@@ -16,7 +16,7 @@ export async function fencePhase(d: Deps, s: Session): Promise<void> {
   // Every retired generation whose key does not yet carry the fence (a run that died half-way left some).
   const retired = s.record.generations.filter((x) => x.stage === 'retired' && x.deletionScheduledAt === undefined);
   const aliasName = s.record.settings.aliasName;
-  await step(d, 'fence', { group: s.record.groupId, generation: r.n, fenced: retired.filter((x) => !x.fencedAt).map((x) => x.keyArn) }, async () => {
+  await step(d, 'fence', { group: s.record.groupId, generation: r.n, fenced: retired.filter((x) => !x.fencedAt && (!x.adopted || x.adopted.fence)).map((x) => x.keyArn) }, async () => {
     // The alias must be seen on the new generation (KMS reads may lag): fencing the key it resolves to would deny every writer.
     await eventually(d.sleep, ['AliasNotMovedYet'], async () => {
       const target = await d.kms.describeKey(aliasName);
@@ -25,7 +25,9 @@ export async function fencePhase(d: Deps, s: Session): Promise<void> {
       }
     });
     for (const g of retired) {
-      if (!g.fencedAt) await s.save((rec) => withGeneration(rec, { ...generation(rec, g.n)!, fencedAt: d.now().toISOString() }));
+      // An adopted key is fenced only when its owner opted in (AdoptExisting.alias({ fence: true })); it is relabelled either way.
+      const fences = !g.adopted || g.adopted.fence;
+      if (!g.fencedAt && fences) await s.save((rec) => withGeneration(rec, { ...generation(rec, g.n)!, fencedAt: d.now().toISOString() }));
       await applyKeyState(d, s, g.n, { full: false });
     }
     await s.save((rec) => ({ ...rec, rotation: undefined }));

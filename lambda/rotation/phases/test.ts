@@ -6,7 +6,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { Deps, step } from '../context';
 import { InconsistentGroupError } from '../errors';
-import { generation, withGeneration } from '../ledger-model';
+import { currentGeneration, generation, withGeneration } from '../ledger-model';
 import { afterWindow } from '../plan';
 import { eventually } from '../retry';
 import { Session } from '../session';
@@ -46,8 +46,8 @@ export async function testPhase(d: Deps, s: Session): Promise<void> {
       const latest = generation(rec, r.n)!;
       return {
         ...withGeneration(rec, { ...latest, testedAt: now, keyMaterialId: keyMaterialId ?? latest.keyMaterialId }),
-        // Generation 1 has no writer to protect: it is promoted at once.
-        rotation: { ...rec.rotation!, phase: 'promote', notBefore: r.reason === 'deploy' ? undefined : afterWindow(rec, latest.authorizableSince) },
+        // A first generation with no key before it (no adopted one) has no writer to protect: it is promoted at once.
+        rotation: { ...rec.rotation!, phase: 'promote', notBefore: currentGeneration(rec) === undefined ? undefined : afterWindow(rec, latest.authorizableSince) },
       };
     });
   });

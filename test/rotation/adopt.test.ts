@@ -1,0 +1,185 @@
+/**
+ * Adoption of an existing alias's key (AdoptExisting.alias()) through the real
+ * SDK clients, the KMS simulator and a local DynamoDB: the key becomes
+ * generation 0, generation 1 is made by the Create and promoted by the
+ * rotation function's staged promotion, and the adopted key is retired
+ * (fenced only when its owner opted in, by adding the fence statement to its
+ * own policy). Refusals happen before any write.
+ */
+import {
+  CreateAliasCommand, CreateKeyCommand, DecryptCommand, EncryptCommand, GetKeyPolicyCommand, GetParametersForImportCommand,
+  ImportKeyMaterialCommand, KMSClient, ListResourceTagsCommand, TagResourceCommand,
+} from '@aws-sdk/client-kms';
+import { adoptionProblems } from '../../lambda/rotation/adopt';
+import { AdoptionCandidate } from '../../lambda/rotation/kms-gateway';
+import { currentGeneration } from '../../lambda/rotation/ledger-model';
+import { SID } from '../../lambda/rotation/policy';
+import { TAG } from '../../lambda/rotation/tags';
+import { wrapKeyMaterial } from '../kms-simulator';
+import { ACCOUNT, cfnEvent, groupProps, rotateIfDue } from './fixtures';
+import { Functions, Harness } from './harness';
+
+const HOUR = 3_600_000;
+const ALIAS = 'alias/telemetry';
+
+/** A key policy as its owner wrote it: the account delegation and a statement of another team's. */
+export function ownersPolicy(account: string): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Id: 'owners-policy',
+    Statement: [
+      { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
+      { Sid: 'AnalyticsMayDecrypt', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:role/analytics` }, Action: ['kms:Decrypt'], Resource: '*' },
+    ],
+  };
+}
+
+/** The owner's key behind the alias, as it existed before the stack: AWS_KMS or EXTERNAL (with material imported). */
+export async function ownersKey(kms: KMSClient, origin: 'AWS_KMS' | 'EXTERNAL', account: string, aliasName = ALIAS): Promise<string> {
+  const created = await kms.send(new CreateKeyCommand({
+    Origin: origin, Description: 'the owner\'s key', Policy: JSON.stringify(ownersPolicy(account)), Tags: [{ TagKey: 'owner', TagValue: 'payments' }],
+  }));
+  const keyId = created.KeyMetadata!.KeyId!;
+  if (origin === 'EXTERNAL') {
+    const p = await kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+    const material = Buffer.alloc(32, 7);
+    await kms.send(new ImportKeyMaterialCommand({
+      KeyId: keyId, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapKeyMaterial(p.PublicKey!, 'RSAES_OAEP_SHA_256', material),
+      ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
+    }));
+  }
+  await kms.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: keyId }));
+  return keyId;
+}
+
+export function adoptProps(fence: boolean, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return groupProps({ Adopt: JSON.stringify({ fence }), ...overrides });
+}
+
+describe('adopting the key an existing alias points at', () => {
+  let h: Harness;
+  let f: Functions;
+  beforeEach(async () => {
+    h = await Harness.start();
+    f = h.functions();
+  });
+  afterEach(async () => h.stop());
+
+  for (const [origin, fence] of [['AWS_KMS', false], ['EXTERNAL', true]] as const) {
+    test(`an ${origin} key becomes generation 0${fence ? ' (fenced on opt-in)' : ''}; generation 1 is promoted by the staged promotion; old ciphertext still decrypts`, async () => {
+      const adoptedId = await ownersKey(h.kms, origin, ACCOUNT);
+      const before = await h.encrypt(ALIAS, 'written before the adoption');
+      const created = await f.lifecycle(cfnEvent('Create', adoptProps(fence)));
+      // The Create answers with the adopted key: it is current until generation 1 is promoted.
+      expect(created.Data).toMatchObject({ KeyId: adoptedId, Generation: '0' });
+      let rec = await h.group();
+      expect(rec.status).toBe('active');
+      expect(rec.generations.map((g) => [g.n, g.stage])).toEqual([[0, 'current'], [1, 'pending']]);
+      expect(rec.generations[0].adopted).toMatchObject({ origin, fence, tagsBefore: { owner: 'payments' } });
+      expect(rec.rotation).toMatchObject({ n: 1, phase: 'promote' });
+      // The Create never moves the alias: the staged promotion does, a window after generation 1 was made.
+      expect(h.aliasTarget(ALIAS)).toBe(adoptedId);
+      expect(h.sim.state.key(adoptedId)!.tags).toMatchObject({
+        owner: 'payments', team: 'platform', [TAG.group]: 'telemetry-group', [TAG.generation]: '0', [TAG.stage]: 'current', [TAG.adopted]: fence ? 'fence' : 'no-fence',
+      });
+      expect(h.sim.state.key(adoptedId)!.description).toBe('the owner\'s key');
+      const outcomes = await h.runSchedule(f, HOUR, rotateIfDue());
+      expect(outcomes.slice(0, 2).map((o) => o.outcome)).toEqual(['promoted', 'completed']);
+      rec = await h.group();
+      const g1 = currentGeneration(rec)!;
+      expect(g1.n).toBe(1);
+      expect(h.aliasTarget(ALIAS)).toBe(g1.keyId);
+      expect(Date.parse(g1.activatedAt!) - Date.parse(g1.authorizableSince)).toBeGreaterThanOrEqual(420_000);
+      const g0 = rec.generations[0];
+      expect([g0.stage, g0.fencedAt !== undefined]).toEqual(['retired', fence]);
+      expect(rec.nextDueAt).toBeDefined();
+      // The owner's policy keeps every statement; the fence is added only on opt-in.
+      const policy = JSON.parse((await h.kms.send(new GetKeyPolicyCommand({ KeyId: adoptedId, PolicyName: 'default' }))).Policy!);
+      const owners = ownersPolicy(ACCOUNT).Statement as unknown[];
+      expect(policy.Statement.slice(0, 2)).toEqual(owners);
+      expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(fence
+        ? ['Enable IAM User Permissions', 'AnalyticsMayDecrypt', SID.retiredFence] : ['Enable IAM User Permissions', 'AnalyticsMayDecrypt']);
+      expect(policy.Id).toBe('owners-policy');
+      expect(h.sim.state.key(adoptedId)!).toMatchObject({ state: 'Enabled', description: 'the owner\'s key' });
+      expect(h.sim.state.key(adoptedId)!.tags).toMatchObject({ [TAG.stage]: 'retired', owner: 'payments' });
+      // What was written under the adopted key still decrypts, and the alias encrypts with generation 1.
+      expect(await h.decrypt(before)).toBe('written before the adoption');
+      const after = await h.kms.send(new EncryptCommand({ KeyId: ALIAS, Plaintext: Buffer.from('x') }));
+      expect(after.KeyId).toBe(g1.keyArn);
+      const events = (await h.ledger.events('telemetry-group')).map((e) => [e.type, e.generation]);
+      expect(events).toContainEqual(['generation-adopted', 0]);
+      expect(events).not.toContainEqual(['generation-created', 0]);
+      expect(events).toContainEqual(['rotation-completed', 1]);
+      expect(h.log.errors()).toEqual([]);
+    });
+  }
+
+  test('refused before any write: no alias', async () => {
+    await expect(f.lifecycle(cfnEvent('Create', adoptProps(false)))).rejects.toThrow(/adopt: cannot adopt the key behind alias\/telemetry: the alias does not exist/);
+    expect(await h.ledger.get('telemetry-group')).toBeUndefined();
+    expect(h.sim.state.keys()).toEqual([]);
+  });
+
+  test('refused before any write: a key another key group manages (its group tag, or the ledger\'s alias index)', async () => {
+    const keyId = await ownersKey(h.kms, 'AWS_KMS', ACCOUNT);
+    await h.kms.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: TAG.group, TagValue: 'payments-group' }] }));
+    const tagsBefore = h.sim.state.key(keyId)!.tags;
+    await expect(f.lifecycle(cfnEvent('Create', adoptProps(false)))).rejects.toThrow(/already managed by key group payments-group/);
+    expect(await h.ledger.get('telemetry-group')).toBeUndefined();
+    expect(h.sim.state.key(keyId)!.tags).toEqual(tagsBefore);
+    expect(h.sim.state.keys()).toHaveLength(1);
+
+    await h.ledger.registerAlias('alias/other', 'payments-group');
+    await ownersKey(h.kms, 'AWS_KMS', ACCOUNT, 'alias/other');
+    await expect(f.lifecycle(cfnEvent('Create', adoptProps(false, { AliasName: 'alias/other' })))).rejects.toThrow(/the ledger says alias alias\/other belongs to key group payments-group/);
+    expect(await h.ledger.get('telemetry-group')).toBeUndefined();
+  });
+
+  test('without adopt, an existing alias is still refused', async () => {
+    await ownersKey(h.kms, 'AWS_KMS', ACCOUNT);
+    await expect(h.deploy(f)).rejects.toThrow(/adopting an existing alias needs the adopt prop/);
+  });
+
+  test('a failed Create gives the adopted key back as it was: tags restored, alias unmoved, policy untouched', async () => {
+    const keyId = await ownersKey(h.kms, 'EXTERNAL', ACCOUNT);
+    const tagsBefore = await h.kms.send(new ListResourceTagsCommand({ KeyId: keyId }));
+    // The material provider is unreachable: generation 1's import fails after generation 0 was labelled.
+    const provider = JSON.stringify({ type: 'function', functionArn: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:missing` });
+    await expect(f.lifecycle(cfnEvent('Create', adoptProps(true, { MaterialSource: provider })))).rejects.toThrow(/material provider/);
+    // Generation 0 had been labelled before the import failed: what follows is the give-back, not an untouched key.
+    expect(h.log.lines.some((l) => l.attributes.step === 'apply-key-state' && l.attributes.generation === 0 && l.attributes.outcome === 'ok')).toBe(true);
+    expect(h.aliasTarget(ALIAS)).toBe(keyId);
+    expect((await h.kms.send(new ListResourceTagsCommand({ KeyId: keyId }))).Tags).toEqual(tagsBefore.Tags);
+    expect(JSON.parse((await h.kms.send(new GetKeyPolicyCommand({ KeyId: keyId, PolicyName: 'default' }))).Policy!)).toEqual(ownersPolicy(ACCOUNT));
+    expect(h.sim.state.key(keyId)!.state).toBe('Enabled');
+    const rec = await h.group();
+    expect(rec.status).toBe('failed');
+    expect(rec.generations.map((g) => [g.n, g.stage])).toEqual([[0, 'discarded'], [1, 'discarded']]);
+    const d = await h.kms.send(new DecryptCommand({ CiphertextBlob: await h.encrypt(ALIAS, 'still mine') }));
+    expect(Buffer.from(d.Plaintext!).toString()).toBe('still mine');
+  });
+});
+
+describe('adoption checks (pure)', () => {
+  const key: AdoptionCandidate = {
+    keyId: 'k', arn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/k`, state: 'Enabled', origin: 'AWS_KMS', creationDate: new Date(0), description: '',
+    accountId: ACCOUNT, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', keyManager: 'CUSTOMER', multiRegion: false,
+  };
+  test('a symmetric customer managed key of the stack\'s account, enabled, single-Region, AWS_KMS or EXTERNAL, is adoptable', () => {
+    expect(adoptionProblems(key, ALIAS, ACCOUNT)).toEqual([]);
+    expect(adoptionProblems({ ...key, origin: 'EXTERNAL' }, ALIAS, ACCOUNT)).toEqual([]);
+  });
+  test.each([
+    ['another account (KMS aliases name keys of their own account only, so the simulator cannot make this case)', { accountId: '444455556666', arn: 'arn:aws:kms:us-east-1:444455556666:key/k' }, /in account 444455556666, not the stack's account/],
+    ['asymmetric', { keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' }, /not a symmetric encryption key \(KeySpec RSA_2048\).*KeyUsage SIGN_VERIFY/],
+    ['HMAC', { keySpec: 'HMAC_256', keyUsage: 'GENERATE_VERIFY_MAC' }, /KeySpec HMAC_256/],
+    ['AWS managed', { keyManager: 'AWS' }, /managed by AWS/],
+    ['in a custom key store', { origin: 'AWS_CLOUDHSM' }, /origin AWS_CLOUDHSM/],
+    ['multi-Region', { multiRegion: true }, /multi-Region/],
+    ['disabled', { state: 'Disabled' }, /is Disabled; only an Enabled key/],
+    ['pending deletion', { state: 'PendingDeletion' }, /is PendingDeletion/],
+  ] as const)('refused: %s', (_what, change, message) => {
+    const problems = adoptionProblems({ ...key, ...change } as AdoptionCandidate, ALIAS, ACCOUNT);
+    expect(problems.join('; ')).toMatch(message);
+  });
+});
