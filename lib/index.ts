@@ -1,3 +1,4 @@
+export * from './adopt-existing';
 export * from './key-material-source';
 export * from './key-usage-finding';
 export * from './material-expiration';

@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { AdoptExisting } from './adopt-existing';
 import { KeyMaterialSource } from './key-material-source';
 import { MaterialExpiration } from './material-expiration';
 import { Retention } from './retention';
@@ -175,6 +176,26 @@ export interface RotatingImportedKeyProps {
    * @default KeyMaterialSource.generated() - 32 random bytes made in the function
    */
   readonly material?: KeyMaterialSource;
+
+  /**
+   * Adopt the key `aliasName` already points at as generation 0 of the group,
+   * instead of creating the alias.
+   *
+   * The alias must exist when the group is created, and point at a symmetric
+   * `ENCRYPT_DECRYPT` customer managed key (origin `AWS_KMS` or `EXTERNAL`,
+   * single-Region, `Enabled`) of the stack's account that no other key group
+   * manages; anything else fails the deployment before any change. The key
+   * gets the group's tags, generation 1 is made at once and the rotation
+   * function moves the alias to it with the staged promotion (about 10 to 20
+   * minutes after the deployment). The adopted key keeps its policy and
+   * description (the decrypt-only fence is added to its policy only with
+   * `AdoptExisting.alias({ fence: true })`) and is never disabled or deleted
+   * by the library. Read only when the group is created. See "Adopting an
+   * existing key" in the README.
+   *
+   * @default - no adoption: the alias must not exist; it is created with generation 1
+   */
+  readonly adopt?: AdoptExisting;
 
   /**
    * Stable id of the key group: in tags, IAM conditions and generation alias

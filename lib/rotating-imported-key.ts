@@ -269,6 +269,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
       retentionActions: retention._actions(),
       retentionPendingWindowDays: retention._pendingWindowDays()?.toString(),
       materialFunctionArn: material._functionArn(),
+      ...(props.adopt ? { adopt: { aliasName: props.aliasName, fence: props.adopt.fence } } : {}),
     });
     this.rotationFunction = services.rotationFunction;
     this.lifecycleFunction = services.lifecycleFunction;
@@ -305,6 +306,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
         ScheduleTimeZone: timeZone.timezoneName,
         ...(retention._property() !== undefined ? { Retention: retention._property() } : {}),
         ...(material._property(this) !== undefined ? { MaterialSource: material._property(this) } : {}),
+        ...(props.adopt ? { Adopt: props.adopt._property(this) } : {}),
       },
     });
     // The lifecycle function needs its role's policy and the ledger for the
@@ -375,6 +377,11 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     if (material._crossAccount(this)) {
       Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:materialFunctionCrossAccount`,
         'material: the provider function is in another account; its resource policy must allow lambda:InvokeFunction to the lifecycle and rotation roles.');
+    }
+    if (props.adopt && destroy) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:adoptedKeyKept`,
+        'adopt: removalPolicy DESTROY schedules the deletion of the generations this library made, never of the adopted key (generation 0): '
+        + 'it existed before the stack and others may rely on it; delete it yourself if it is no longer needed.');
     }
     if (!destroy && props.pendingWindow !== undefined) {
       Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:pendingWindowIgnored`,
@@ -665,6 +672,11 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     });
     problems.push(...keyPolicy.problems);
     problems.push(...validation.validateLogEncryptionKey(props.logEncryptionKey));
+    if (props.adopt) {
+      problems.push(...validation.validateAdopt(props.aliasName));
+      // An alias CloudFormation manages elsewhere in the app would be moved back by its own stack's next deploy.
+      this.node.addValidation({ validate: () => validation.adoptedAliasConflicts(this, props.aliasName) });
+    }
     if (existing) {
       problems.push(...validation.validateSharedOptions(existing, props));
       const conflict = existing.findConflict(props.aliasName, resolved.groupId);

@@ -11,7 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from './private/event-contract';
-import { acknowledgeGroupFindings, acknowledgeStackFindings } from './private/nag-acknowledgements';
+import { acknowledgeAdoptionFindings, acknowledgeGroupFindings, acknowledgeStackFindings } from './private/nag-acknowledgements';
 import * as perms from './private/perms';
 import * as policies from './private/policies';
 import { AccountArns, KeyGroupPermissions, lifecycleStatements, rotationStatements } from './private/role-statements';
@@ -246,6 +246,7 @@ export class RotationServices extends Construct implements SharedOptions {
     this.lifecyclePolicy.add(group.groupId, lifecycleStatements(group, this.arns));
     this.rotationPolicy.add(group.groupId, rotationStatements(group, this.arns));
     acknowledgeGroupFindings([this.lifecycleRole, this.rotationRole], group.groupId);
+    if (group.adopt) acknowledgeAdoptionFindings([this.lifecycleRole, this.rotationRole], group.groupId, group.adopt.aliasName);
   }
 
   private newLogGroup(id: string): logs.LogGroup {

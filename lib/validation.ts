@@ -3,6 +3,7 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import { IConstruct } from 'constructs';
 
 // Pure checks of RotatingImportedKey props. Each returns one message per
 // problem; every message names the prop, the allowed values and what it got.
@@ -345,4 +346,25 @@ export function validateSharedOptions(shared: SharedOptions, props: {
       + `but the first key group, ${shared.decidedBy}, has ${retentionName(shared.logRetention)}${shared.logRetentionGiven ? '' : ' (the default)'}: set it there`);
   }
   return problems;
+}
+
+/** Checks the props of a key group that adopts the key its alias points at. */
+export function validateAdopt(aliasName: string): string[] {
+  if (Token.isUnresolved(aliasName)) {
+    return ['adopt: aliasName must be a literal string when adopting (the alias names the adopted key in the functions\' IAM conditions and is checked against the app\'s other aliases at synth time); received a token'];
+  }
+  return [];
+}
+
+/**
+ * Problems of an adopted alias that CloudFormation manages elsewhere in the
+ * app (a `kms.Alias`, the `alias` prop of a `kms.Key`, an `AWS::KMS::Alias`):
+ * that stack would move the alias back to its own key, or delete it.
+ */
+export function adoptedAliasConflicts(group: IConstruct, aliasName: string): string[] {
+  if (Token.isUnresolved(aliasName)) return [];
+  return group.node.root.node.findAll()
+    .filter((c): c is kms.CfnAlias => c instanceof kms.CfnAlias && !Token.isUnresolved(c.aliasName) && c.aliasName === aliasName)
+    .map((c) => `adopt: aliasName ${show(aliasName)} is also declared by ${c.node.path} (an AWS::KMS::Alias) in this app; `
+      + 'CloudFormation would move the adopted alias back to that key or delete it. Remove that alias from the app before adopting it (or remove adopt)');
 }

@@ -67,6 +67,17 @@ export function acknowledgeGroupFindings(roles: iam.IRole[], groupId: string): v
   }
 }
 
+/** Acknowledges, on both function roles, the key/* statement of a key group that adopts the key its alias points at. */
+export function acknowledgeAdoptionFindings(roles: iam.IRole[], groupId: string, aliasName: string): void {
+  for (const role of roles) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagKmsArn(role, 'key/*')}]`,
+      reason: `Key group ${groupId} adopts the key ${aliasName} points at, whose id is unknown at deploy time: its statement on key/* requires kms:ResourceAliases = ${aliasName} `
+        + '(the alias pointed at that key before the stack) and allows only reading it and (lifecycle) its tags, never its policy, state or deletion.',
+    });
+  }
+}
+
 function acknowledgeRoleWildcards(scopes: StackFindingScopes): void {
   const keys = nagKmsArn(scopes.lifecycleRole, 'key/*');
   Validations.of(scopes.lifecycleRole).acknowledge(

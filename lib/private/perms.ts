@@ -79,3 +79,16 @@ export const LOG_ENCRYPTION_ACTIONS = ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEn
 
 /** The label of the current generation's due date (the rotation role may remove only this one). */
 export const NEXT_DUE_AT_TAG = 'rotation:next-due-at';
+
+/**
+ * The lifecycle function's calls on an adopted key before its group tag reaches authorization: the Create's
+ * checks (DescribeKey through the alias, ListResourceTags), its labels (TagResource), and giving the labels
+ * back when the Create fails (UntagResource). Never its policy, description, state or deletion.
+ */
+export const LIFECYCLE_ADOPT_ACTIONS = ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource'];
+
+/** The rotation function's read of the adopted (current) key before its group tag reaches authorization. */
+export const ROTATION_ADOPT_ACTIONS = ['kms:DescribeKey'];
+
+/** The label of an adopted key: `fence` or `no-fence`. */
+export const ADOPTED_TAG = 'rotation:adopted';

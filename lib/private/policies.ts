@@ -116,11 +116,25 @@ export function untagDueDateStatement(keyArns: string, groupIds: string[]): iam.
   });
 }
 
-/** Key policy updates of the groups' own keys, never bypassing the lockout check. */
-export function putKeyPolicyStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
+/**
+ * Key policy updates of the groups' own keys, never bypassing the lockout check.
+ * `exceptUnfencedAdopted`: not of a key adopted without the fence (labelled
+ * `rotation:adopted` = `no-fence`; a key without the label matches).
+ */
+export function putKeyPolicyStatement(keyArns: string, groupIds: string[], o: { exceptUnfencedAdopted?: boolean } = {}): iam.PolicyStatement {
   return groupsOf(keyArns, groupIds, perms.PUT_KEY_POLICY_ACTIONS, {
     BoolIfExists: { 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
+    ...(o.exceptUnfencedAdopted ? { StringNotEquals: { [`aws:ResourceTag/${perms.ADOPTED_TAG}`]: 'no-fence' } } : {}),
   });
+}
+
+/**
+ * Calls on the key an adopting group's alias points at, before the group's
+ * tag on it reaches authorization: conditioned on the alias (kms:ResourceAliases),
+ * which pointed at the key long before the stack.
+ */
+export function adoptedKeyStatement(keyArns: string, aliasName: string, actions: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions, resources: [keyArns], conditions: currentGenerationConditions(aliasName) });
 }
 
 /** Encryption and decryption of the functions' own probes only (never of user data). */

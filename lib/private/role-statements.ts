@@ -19,6 +19,8 @@ export interface KeyGroupPermissions {
   readonly retentionPendingWindowDays?: string;
   /** The material provider function (KeyMaterialSource.fromFunction), which both roles invoke during the import phase. */
   readonly materialFunctionArn?: string;
+  /** Set only when the group adopts the key its alias points at (AdoptExisting.alias()). */
+  readonly adopt?: { readonly aliasName: string; readonly fence: boolean };
 }
 
 /** ARN patterns of the stack's account and Region. */
@@ -32,7 +34,7 @@ export interface AccountArns {
 /** The statements both functions need to make, import and test a generation. */
 function generationStatements(group: KeyGroupPermissions, keys: string): StatementShare[] {
   return [
-    { key: 'policy', build: (ids) => policies.putKeyPolicyStatement(keys, ids) },
+    putKeyPolicyShare(group, keys),
     { key: 'probe', build: (ids) => policies.probeStatement(keys, ids) },
     {
       key: `wrap:${group.wrappingAlgorithm}/${group.wrappingKeySpec}`,
@@ -45,6 +47,30 @@ function generationStatements(group: KeyGroupPermissions, keys: string): Stateme
     { key: 'discard', build: (ids) => policies.discardPendingKeyStatement(keys, ids) },
     ...materialStatements(group),
   ];
+}
+
+/**
+ * PutKeyPolicy on the group's keys. A group that adopted a key without the
+ * fence may not change that key's policy at all: its statement excludes keys
+ * labelled `rotation:adopted` = `no-fence`.
+ */
+function putKeyPolicyShare(group: KeyGroupPermissions, keys: string): StatementShare {
+  if (group.adopt && !group.adopt.fence) {
+    return { key: 'policy:not-adopted-unfenced', build: (ids) => policies.putKeyPolicyStatement(keys, ids, { exceptUnfencedAdopted: true }) };
+  }
+  return { key: 'policy', build: (ids) => policies.putKeyPolicyStatement(keys, ids) };
+}
+
+/**
+ * The adopted key is not tagged with the group yet when the Create first
+ * touches it (and tags reach authorization up to 5 minutes late): what each
+ * function needs on it before that, on the key the group's alias points at
+ * (`kms:ResourceAliases`), only for a group that adopts.
+ */
+function adoptionStatements(group: KeyGroupPermissions, keys: string, actions: string[]): StatementShare[] {
+  if (!group.adopt) return [];
+  const aliasName = group.adopt.aliasName;
+  return [{ key: `adopt:${aliasName}`, build: () => policies.adoptedKeyStatement(keys, aliasName, actions) }];
 }
 
 /** lambda:InvokeFunction on exactly the provider function, only for groups that have one. */
@@ -75,6 +101,7 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
     },
     { key: 'renamed-aliases', build: () => policies.deleteRenamedAliasStatement(arns.aliases) },
     { key: 'discovery', build: () => policies.discoveryStatement(perms.LIFECYCLE_DISCOVERY_ACTIONS) },
+    ...adoptionStatements(group, arns.keys, perms.LIFECYCLE_ADOPT_ACTIONS),
   ];
 }
 
@@ -103,6 +130,7 @@ export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns
     },
     { key: 'discovery', build: () => policies.discoveryStatement(perms.ROTATION_DISCOVERY_ACTIONS) },
     ...retentionStatements(group, arns.keys),
+    ...adoptionStatements(group, arns.keys, perms.ROTATION_ADOPT_ACTIONS),
   ];
 }
 
