@@ -6,55 +6,17 @@
  * (fenced only when its owner opted in, by adding the fence statement to its
  * own policy). Refusals happen before any write.
  */
-import {
-  CreateAliasCommand, CreateKeyCommand, DecryptCommand, EncryptCommand, GetKeyPolicyCommand, GetParametersForImportCommand,
-  ImportKeyMaterialCommand, KMSClient, ListResourceTagsCommand, TagResourceCommand,
-} from '@aws-sdk/client-kms';
+import { DecryptCommand, EncryptCommand, GetKeyPolicyCommand, ListResourceTagsCommand, TagResourceCommand } from '@aws-sdk/client-kms';
 import { adoptionProblems } from '../../lambda/rotation/adopt';
 import { AdoptionCandidate } from '../../lambda/rotation/kms-gateway';
 import { currentGeneration } from '../../lambda/rotation/ledger-model';
 import { SID } from '../../lambda/rotation/policy';
 import { TAG } from '../../lambda/rotation/tags';
-import { wrapKeyMaterial } from '../kms-simulator';
-import { ACCOUNT, cfnEvent, groupProps, rotateIfDue } from './fixtures';
+import { adoptProps, ALIAS, ownersKey, ownersPolicy } from './adopt-fixtures';
+import { ACCOUNT, cfnEvent, rotateIfDue } from './fixtures';
 import { Functions, Harness } from './harness';
 
 const HOUR = 3_600_000;
-const ALIAS = 'alias/telemetry';
-
-/** A key policy as its owner wrote it: the account delegation and a statement of another team's. */
-export function ownersPolicy(account: string): Record<string, unknown> {
-  return {
-    Version: '2012-10-17',
-    Id: 'owners-policy',
-    Statement: [
-      { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:root` }, Action: 'kms:*', Resource: '*' },
-      { Sid: 'AnalyticsMayDecrypt', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${account}:role/analytics` }, Action: ['kms:Decrypt'], Resource: '*' },
-    ],
-  };
-}
-
-/** The owner's key behind the alias, as it existed before the stack: AWS_KMS or EXTERNAL (with material imported). */
-export async function ownersKey(kms: KMSClient, origin: 'AWS_KMS' | 'EXTERNAL', account: string, aliasName = ALIAS): Promise<string> {
-  const created = await kms.send(new CreateKeyCommand({
-    Origin: origin, Description: 'the owner\'s key', Policy: JSON.stringify(ownersPolicy(account)), Tags: [{ TagKey: 'owner', TagValue: 'payments' }],
-  }));
-  const keyId = created.KeyMetadata!.KeyId!;
-  if (origin === 'EXTERNAL') {
-    const p = await kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
-    const material = Buffer.alloc(32, 7);
-    await kms.send(new ImportKeyMaterialCommand({
-      KeyId: keyId, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapKeyMaterial(p.PublicKey!, 'RSAES_OAEP_SHA_256', material),
-      ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
-    }));
-  }
-  await kms.send(new CreateAliasCommand({ AliasName: aliasName, TargetKeyId: keyId }));
-  return keyId;
-}
-
-export function adoptProps(fence: boolean, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return groupProps({ Adopt: JSON.stringify({ fence }), ...overrides });
-}
 
 describe('adopting the key an existing alias points at', () => {
   let h: Harness;
