@@ -2,6 +2,7 @@ import { App, Stack, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { CDK_JSON_CONTEXT, everyOptionStack } from './every-option-stack';
 import { ExampleStack } from '../../example/example-stack';
+import { AdoptExisting, RotatingImportedKey, RotationInterval } from '../../lib';
 
 // Every cdk-nag pack on the example app and on a stack that sets every option:
 // no unacknowledged finding, and every acknowledgement (each on the construct
@@ -44,6 +45,14 @@ const APPS: Array<[string, () => { app: App; stack: Stack }]> = [
     return { app, stack: new ExampleStack(app, 'RotatingImportedKeyExample') };
   }],
   ['stack with every option', everyOptionStack],
+  ['stack with adopting key groups (with and without the fence) beside a plain one', () => {
+    const app = new App({ context: CDK_JSON_CONTEXT });
+    const stack = new Stack(app, 'Adopting', { env: { account: '111122223333', region: 'us-east-1' } });
+    new RotatingImportedKey(stack, 'Adopted', { aliasName: 'alias/adopted', rotationInterval: RotationInterval.months(6), adopt: AdoptExisting.alias() });
+    new RotatingImportedKey(stack, 'Fenced', { aliasName: 'alias/fenced', rotationInterval: RotationInterval.months(6), adopt: AdoptExisting.alias({ fence: true }) });
+    new RotatingImportedKey(stack, 'Plain', { aliasName: 'alias/plain', rotationInterval: RotationInterval.months(6) });
+    return { app, stack };
+  }],
 ];
 
 describe.each(APPS)('cdk-nag on the %s', (_name, build) => {
