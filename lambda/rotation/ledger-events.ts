@@ -93,8 +93,12 @@ function generationEvents(was: GenerationRecord | undefined, g: GenerationRecord
   if (!was && g.adopted) {
     // A key this library did not make: its own creation date and origin, and whether its owner opted in to the fence.
     events.push(at('generation-adopted', omitUndefined({
-      createdAt: g.kmsCreationDate, adoptedAt: g.adopted.at, origin: g.adopted.origin, fence: String(g.adopted.fence),
-      keyMaterialId: g.keyMaterialId, materialValidTo: g.materialValidTo,
+      createdAt: g.kmsCreationDate,
+      adoptedAt: g.adopted.at,
+      origin: g.adopted.origin,
+      fence: String(g.adopted.fence),
+      keyMaterialId: g.keyMaterialId,
+      materialValidTo: g.materialValidTo,
     })));
   } else if (!was) {
     events.push(at('generation-created', { createdAt: g.kmsCreationDate }));

@@ -115,8 +115,13 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
     await s.save((r) => ({ ...r, status: 'active' }));
     if (adopted && s.record.rotation) {
       d.log.info('adopted the alias\'s key as the current generation; the rotation function promotes the new generation after the propagation window', {
-        group: settings.groupId, generation: adopted.n, keyArn: adopted.keyArn, origin: adopted.adopted!.origin, fence: adopted.adopted!.fence,
-        next: s.record.rotation.n, nextPhaseAt: s.record.rotation.notBefore,
+        group: settings.groupId,
+        generation: adopted.n,
+        keyArn: adopted.keyArn,
+        origin: adopted.adopted!.origin,
+        fence: adopted.adopted!.fence,
+        next: s.record.rotation.n,
+        nextPhaseAt: s.record.rotation.notBefore,
       });
     }
   } catch (e) {

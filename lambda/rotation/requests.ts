@@ -7,7 +7,8 @@ import { aliasNameProblems } from './aliases';
 import { InvalidRequestError } from './errors';
 import { buildKeyPolicy, PolicyContext, Statement, userStatementProblems } from './policy';
 import {
-  AdoptSettings, DEFAULT_PROPAGATION_SECONDS, GroupSettings, MaterialSourceSettings, parseAdopt, parseGroupId, parseIntervalMonths, parseMaterialSource,
+  AdoptSettings, DEFAULT_PROPAGATION_SECONDS, GroupSettings, MaterialSourceSettings, parseAdopt, parseGroupId, parseIntervalMonths,
+  parseMaterialSource,
   parsePendingWindow, parsePropagationSeconds, parseRetention, parseScheduleHour, parseTimeZone, parseValidityDays, parseWrappingAlgorithm,
   parseWrappingKeySpec,
 } from './settings';

@@ -19,7 +19,8 @@ export type RetentionAction =
 export function retentionCandidates(rec: GroupRecord): GenerationRecord[] {
   const retired = rec.generations.filter((g) => g.stage === 'retired').sort((a, b) => b.n - a.n);
   // An adopted key is never disabled or deleted: it was not made by this library, and others may rely on it.
-  return retired.slice(1).filter((g) => g.fencedAt !== undefined && g.deletionScheduledAt === undefined && g.retentionExemptAt === undefined && !g.adopted);
+  return retired.slice(1)
+    .filter((g) => g.fencedAt !== undefined && g.deletionScheduledAt === undefined && g.retentionExemptAt === undefined && !g.adopted);
 }
 
 /** What is due now, oldest generation first. */

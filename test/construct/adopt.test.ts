@@ -8,9 +8,9 @@
 import { App, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { roleStatements, Statement } from './helpers';
 import { customResourceProperties, TEST_ACCOUNT, TEST_REGION } from './synthesized-policies';
 import { AdoptExisting, RotatingImportedKey, RotatingImportedKeyProps, RotationInterval } from '../../lib';
-import { roleStatements, Statement } from './helpers';
 
 function synth(extra: Partial<RotatingImportedKeyProps> = {}) {
   const app = new App();

@@ -29,7 +29,9 @@ export async function ownersKey(kms: KMSClient, origin: 'AWS_KMS' | 'EXTERNAL', 
     const p = await kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
     const material = Buffer.alloc(32, 7);
     await kms.send(new ImportKeyMaterialCommand({
-      KeyId: keyId, ImportToken: p.ImportToken, EncryptedKeyMaterial: wrapKeyMaterial(p.PublicKey!, 'RSAES_OAEP_SHA_256', material),
+      KeyId: keyId,
+      ImportToken: p.ImportToken,
+      EncryptedKeyMaterial: wrapKeyMaterial(p.PublicKey!, 'RSAES_OAEP_SHA_256', material),
       ExpirationModel: 'KEY_MATERIAL_DOES_NOT_EXPIRE',
     }));
     settle();

@@ -7,14 +7,15 @@
  * own policy). Refusals happen before any write.
  */
 import { DecryptCommand, EncryptCommand, GetKeyPolicyCommand, ListResourceTagsCommand, TagResourceCommand } from '@aws-sdk/client-kms';
+import { adoptProps, ALIAS, ownersKey, ownersPolicy } from './adopt-fixtures';
+import { ACCOUNT, cfnEvent, rotateIfDue, rotateNow } from './fixtures';
+import { Functions, Harness } from './harness';
+import { reportGroup } from '../../lambda/report/gather';
 import { adoptionProblems } from '../../lambda/rotation/adopt';
 import { AdoptionCandidate } from '../../lambda/rotation/kms-gateway';
 import { currentGeneration } from '../../lambda/rotation/ledger-model';
 import { SID } from '../../lambda/rotation/policy';
 import { TAG } from '../../lambda/rotation/tags';
-import { adoptProps, ALIAS, ownersKey, ownersPolicy } from './adopt-fixtures';
-import { ACCOUNT, cfnEvent, rotateIfDue } from './fixtures';
-import { Functions, Harness } from './harness';
 
 const HOUR = 3_600_000;
 
@@ -26,6 +27,7 @@ describe('adopting the key an existing alias points at', () => {
     f = h.functions();
   });
   afterEach(async () => h.stop());
+  const report = () => reportGroup({ kms: h.kms, dynamodb: h.db.client(), tableName: h.tableName, aliasName: ALIAS, now: h.sim.clock.now() });
 
   for (const [origin, fence] of [['AWS_KMS', false], ['EXTERNAL', true]] as const) {
     test(`an ${origin} key becomes generation 0${fence ? ' (fenced on opt-in)' : ''}; generation 1 is promoted by the staged promotion; old ciphertext still decrypts`, async () => {
@@ -45,6 +47,9 @@ describe('adopting the key an existing alias points at', () => {
         owner: 'payments', team: 'platform', [TAG.group]: 'telemetry-group', [TAG.generation]: '0', [TAG.stage]: 'current', [TAG.adopted]: fence ? 'fence' : 'no-fence',
       });
       expect(h.sim.state.key(adoptedId)!.description).toBe('the owner\'s key');
+      // The report verifies the group as it stands: generation 0 current, generation 1 pending promotion.
+      const early = await report();
+      expect(early.findings.filter((x) => x.severity !== 'info')).toEqual([]);
       const outcomes = await h.runSchedule(f, HOUR, rotateIfDue());
       expect(outcomes.slice(0, 2).map((o) => o.outcome)).toEqual(['promoted', 'completed']);
       rec = await h.group();
@@ -68,6 +73,17 @@ describe('adopting the key an existing alias points at', () => {
       expect(await h.decrypt(before)).toBe('written before the adoption');
       const after = await h.kms.send(new EncryptCommand({ KeyId: ALIAS, Plaintext: Buffer.from('x') }));
       expect(after.KeyId).toBe(g1.keyArn);
+      // The report and its KMS cross-checks: nothing flagged; generation 0 shows as adopted, with material fields only for EXTERNAL.
+      h.sim.clock.advance(HOUR);
+      const r = await report();
+      expect(r.findings).toEqual([]);
+      expect(r.chain.verified).toBe(true);
+      const row0 = r.generations.find((x) => x.generation === 0)!;
+      expect(row0).toMatchObject({ source: `adopted:${origin}`, adopted: { origin, fence }, stage: 'retired', kmsState: 'Enabled' });
+      expect(row0.keyMaterialId !== undefined).toBe(origin === 'EXTERNAL');
+      expect(row0.importedAt).toBeUndefined();
+      expect(row0.fencedAt !== undefined).toBe(fence);
+      expect(r.generations.find((x) => x.generation === 1)!.source).toBe('generated');
       const events = (await h.ledger.events('telemetry-group')).map((e) => [e.type, e.generation]);
       expect(events).toContainEqual(['generation-adopted', 0]);
       expect(events).not.toContainEqual(['generation-created', 0]);
@@ -75,6 +91,39 @@ describe('adopting the key an existing alias points at', () => {
       expect(h.log.errors()).toEqual([]);
     });
   }
+
+  test('retention and DESTROY never disable or delete the adopted key; a Delete before the promotion leaves the alias on it', async () => {
+    const adoptedId = await ownersKey(h.kms, 'AWS_KMS', ACCOUNT);
+    const props = adoptProps(true, { RemovalPolicy: 'destroy', Retention: JSON.stringify({ policy: 'keep-latest', count: 1 }) });
+    await f.lifecycle(cfnEvent('Create', props));
+    await h.runSchedule(f, HOUR, rotateIfDue());
+    // Three emergency rotations: keep-latest(1) disables every retired generation but the newest, except the adopted one.
+    for (let i = 0; i < 3; i++) {
+      await f.rotation(rotateNow());
+      await h.runSchedule(f, HOUR, rotateIfDue());
+    }
+    const rec = await h.group();
+    expect(rec.generations.map((g) => [g.n, g.stage, g.disabledAt !== undefined])).toEqual([
+      [0, 'retired', false], [1, 'retired', true], [2, 'retired', true], [3, 'retired', false], [4, 'current', false],
+    ]);
+    expect(h.sim.state.key(adoptedId)!.state).toBe('Enabled');
+    expect(h.sim.state.key(rec.generations[1].keyId)!.state).toBe('Disabled');
+    await f.lifecycle(cfnEvent('Delete', props));
+    expect(rec.generations.map((g) => h.sim.state.key(g.keyId)!.state)).toEqual(['Enabled', 'PendingDeletion', 'PendingDeletion', 'PendingDeletion', 'PendingDeletion']);
+    expect(h.aliasTarget(ALIAS)).toBeUndefined();
+    expect(h.log.errors()).toEqual([]);
+  });
+
+  test('a DESTROY Delete before the promotion deletes generation 1 only and leaves the alias on the adopted key', async () => {
+    const adoptedId = await ownersKey(h.kms, 'EXTERNAL', ACCOUNT);
+    const props = adoptProps(false, { RemovalPolicy: 'destroy' });
+    await f.lifecycle(cfnEvent('Create', props));
+    const g1 = (await h.group()).generations[1];
+    await f.lifecycle(cfnEvent('Delete', props));
+    expect(h.aliasTarget(ALIAS)).toBe(adoptedId);
+    expect([h.sim.state.key(adoptedId)!.state, h.sim.state.key(g1.keyId)!.state]).toEqual(['Enabled', 'PendingDeletion']);
+    expect(Buffer.from((await h.kms.send(new DecryptCommand({ CiphertextBlob: await h.encrypt(ALIAS, 'mine') }))).Plaintext!).toString()).toBe('mine');
+  });
 
   test('refused before any write: no alias', async () => {
     await expect(f.lifecycle(cfnEvent('Create', adoptProps(false)))).rejects.toThrow(/adopt: cannot adopt the key behind alias\/telemetry: the alias does not exist/);
@@ -124,8 +173,17 @@ describe('adopting the key an existing alias points at', () => {
 
 describe('adoption checks (pure)', () => {
   const key: AdoptionCandidate = {
-    keyId: 'k', arn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/k`, state: 'Enabled', origin: 'AWS_KMS', creationDate: new Date(0), description: '',
-    accountId: ACCOUNT, keySpec: 'SYMMETRIC_DEFAULT', keyUsage: 'ENCRYPT_DECRYPT', keyManager: 'CUSTOMER', multiRegion: false,
+    keyId: 'k',
+    arn: `arn:aws:kms:us-east-1:${ACCOUNT}:key/k`,
+    state: 'Enabled',
+    origin: 'AWS_KMS',
+    creationDate: new Date(0),
+    description: '',
+    accountId: ACCOUNT,
+    keySpec: 'SYMMETRIC_DEFAULT',
+    keyUsage: 'ENCRYPT_DECRYPT',
+    keyManager: 'CUSTOMER',
+    multiRegion: false,
   };
   test('a symmetric customer managed key of the stack\'s account, enabled, single-Region, AWS_KMS or EXTERNAL, is adoptable', () => {
     expect(adoptionProblems(key, ALIAS, ACCOUNT)).toEqual([]);

@@ -7,9 +7,9 @@ import { Deps, step } from '../context';
 import { desiredKeyState } from '../key-state';
 import { staleLabelKeys } from '../labels';
 import { generation, withGeneration } from '../ledger-model';
+import { isFenced, withRetiredFence } from '../policy';
 import { eventually } from '../retry';
 import { Session } from '../session';
-import { isFenced, withRetiredFence } from '../policy';
 import { TAG } from '../tags';
 
 /** KMS may not show a key it has just made, or show it in the state before our last write. */
