@@ -44,3 +44,38 @@ export function adoptProps(fence: boolean, overrides: Record<string, unknown> = 
   return groupProps({ Adopt: JSON.stringify({ fence }), ...overrides });
 }
 
+
+type RequestHandler = { handle(request: any, options?: any): Promise<{ response: any }>; [k: string]: any };
+
+/**
+ * A request handler that passes every call to the simulator and rewrites the
+ * KeyMetadata of DescribeKey answers about `keyId` with `metadata` (the
+ * simulator models only symmetric keys: this is how a test sees what KMS
+ * answers for an asymmetric or HMAC key, through the SDK's own parsing).
+ */
+export function describingKeyAs(base: RequestHandler, keyId: string, metadata: Record<string, unknown>): RequestHandler {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { Readable } = require('node:stream') as typeof import('node:stream');
+  const handle = async (request: any, options?: any): Promise<{ response: any }> => {
+    const out = await base.handle(request, options);
+    const op = String(request.headers?.['x-amz-target'] ?? '').split('.').pop();
+    if (op !== 'DescribeKey' || Number(out.response?.statusCode) !== 200) return out;
+    const chunks: Buffer[] = [];
+    for await (const c of out.response.body) chunks.push(Buffer.from(c));
+    const answer = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    if (answer.KeyMetadata?.KeyId === keyId) Object.assign(answer.KeyMetadata, metadata);
+    const payload = Buffer.from(JSON.stringify(answer));
+    const response = Object.assign(Object.create(Object.getPrototypeOf(out.response)), out.response, {
+      headers: { ...out.response.headers, 'content-length': String(payload.length) },
+      body: Readable.from([payload]),
+    });
+    return { response };
+  };
+  return {
+    handle,
+    destroy: () => undefined,
+    updateHttpClientConfig: (...args: unknown[]) => base.updateHttpClientConfig?.(...args),
+    httpHandlerConfigs: () => base.httpHandlerConfigs?.() ?? {},
+    metadata: base.metadata,
+  };
+}

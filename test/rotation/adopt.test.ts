@@ -7,7 +7,7 @@
  * own policy). Refusals happen before any write.
  */
 import { DecryptCommand, EncryptCommand, GetKeyPolicyCommand, ListResourceTagsCommand, TagResourceCommand } from '@aws-sdk/client-kms';
-import { adoptProps, ALIAS, ownersKey, ownersPolicy } from './adopt-fixtures';
+import { adoptProps, ALIAS, describingKeyAs, ownersKey, ownersPolicy } from './adopt-fixtures';
 import { ACCOUNT, cfnEvent, rotateIfDue, rotateNow } from './fixtures';
 import { Functions, Harness } from './harness';
 import { reportGroup } from '../../lambda/report/gather';
@@ -144,6 +144,21 @@ describe('adopting the key an existing alias points at', () => {
     await ownersKey(h.kms, 'AWS_KMS', ACCOUNT, 'alias/other');
     await expect(f.lifecycle(cfnEvent('Create', adoptProps(false, { AliasName: 'alias/other' })))).rejects.toThrow(/the ledger says alias alias\/other belongs to key group payments-group/);
     expect(await h.ledger.get('telemetry-group')).toBeUndefined();
+  });
+
+  test.each([
+    ['an asymmetric (RSA signing) key', { KeySpec: 'RSA_2048', CustomerMasterKeySpec: 'RSA_2048', KeyUsage: 'SIGN_VERIFY' }, /not a symmetric encryption key \(KeySpec RSA_2048\)/],
+    ['an HMAC key', { KeySpec: 'HMAC_256', CustomerMasterKeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }, /KeySpec HMAC_256/],
+    ['a multi-Region key', { MultiRegion: true }, /is a multi-Region key/],
+  ])('refused before any write: %s (KMS\'s DescribeKey answer, as the SDK parses it)', async (_what, metadata, message) => {
+    const keyId = await ownersKey(h.kms, 'AWS_KMS', ACCOUNT);
+    const base = h.sim.client({ maxAttempts: 1 }).config.requestHandler as any;
+    const g = h.functions({ kmsConfig: { requestHandler: describingKeyAs(base, keyId, metadata) as any } });
+    const tags = h.sim.state.key(keyId)!.tags;
+    await expect(g.lifecycle(cfnEvent('Create', adoptProps(false)))).rejects.toThrow(message);
+    expect(await h.ledger.get('telemetry-group')).toBeUndefined();
+    expect(h.sim.state.keys()).toHaveLength(1);
+    expect(h.sim.state.key(keyId)!.tags).toEqual(tags);
   });
 
   test('without adopt, an existing alias is still refused', async () => {
