@@ -12,7 +12,7 @@ import { putRotationEvent } from './event-bus';
 import { observeLog } from './observed-log';
 import { RotationRequest } from './requests';
 import { rotateGroup, RotationOutcome } from './rotate';
-import { rotationEventId, rotationEventOf } from './rotation-event';
+import { announces, rotationEventId, rotationEventOf } from './rotation-event';
 import { countPoints, gaugePoints, MetricPoint } from './telemetry';
 
 export interface Reporting {
@@ -38,9 +38,8 @@ export async function reportedRotation(d: Deps, req: RotationRequest, reporting:
   }
   const rec = result.record;
   let announced = true;
-  // The rotation away from an adopted key (reason deploy: the group's first) puts no event, as the Create of
-  // generation 1 puts none: the event's detail (version 1) names a fenced previous generation 1 or later.
-  if (result.completed && result.completed.reason !== 'deploy') {
+  // The rotation away from an adopted key puts no event, as the Create of generation 1 puts none (see announces).
+  if (result.completed && announces(rec, result.completed)) {
     // After the ledger recorded the completion (and the lock was released): a consumer never hears of a
     // rotation the ledger does not show. A failure here is logged and counted, and the run does not throw:
     // the rotation is done, and a retried run would find nothing to announce.

@@ -49,6 +49,16 @@ export function rotationEventId(groupId: string, n: number): string {
 }
 
 /**
+ * Whether a completed rotation is announced: not the rotation away from an
+ * adopted key (generation 0, possibly unfenced), whose event the detail's
+ * version 1 cannot describe (it names a fenced previous generation of 1 or more).
+ */
+export function announces(rec: GroupRecord, completed: CompletedRotation): boolean {
+  const previous = rec.generations.filter((g) => g.n < completed.n && g.stage === 'retired').sort((a, b) => b.n - a.n)[0];
+  return previous?.adopted === undefined;
+}
+
+/**
  * The event of a completed rotation, from the record the run left. Throws when
  * the record does not show it completed (a bug: the caller saw the fence).
  */

@@ -125,6 +125,18 @@ describe('adopting the key an existing alias points at', () => {
     expect(Buffer.from((await h.kms.send(new DecryptCommand({ CiphertextBlob: await h.encrypt(ALIAS, 'mine') }))).Plaintext!).toString()).toBe('mine');
   });
 
+  test('rotate-now while the adoption waits for its promotion joins it; no event for the rotation away from the adopted key, one for the next', async () => {
+    await ownersKey(h.kms, 'AWS_KMS', ACCOUNT);
+    await f.lifecycle(cfnEvent('Create', adoptProps(false)));
+    expect((await f.rotation(rotateNow())).outcome).toBe('in-progress');
+    await h.runSchedule(f, HOUR, rotateIfDue());
+    expect(h.sim.eventBridge.events()).toEqual([]);
+    await f.rotation(rotateNow());
+    await h.runSchedule(f, HOUR, rotateIfDue());
+    expect(h.sim.eventBridge.events().map((e) => [e.detail.generation, e.detail.previousGeneration])).toEqual([[2, 1]]);
+    expect(h.log.errors()).toEqual([]);
+  });
+
   test('refused before any write: no alias', async () => {
     await expect(f.lifecycle(cfnEvent('Create', adoptProps(false)))).rejects.toThrow(/adopt: cannot adopt the key behind alias\/telemetry: the alias does not exist/);
     expect(await h.ledger.get('telemetry-group')).toBeUndefined();
