@@ -137,6 +137,26 @@ describe('adopting the key an existing alias points at', () => {
     expect(h.log.errors()).toEqual([]);
   });
 
+  test('a stack update during the adoption relabels the adopted key but keeps its policy, description and other tags; a rename waits for the promotion', async () => {
+    const adoptedId = await ownersKey(h.kms, 'AWS_KMS', ACCOUNT);
+    const props = adoptProps(false);
+    await f.lifecycle(cfnEvent('Create', props));
+    const updated = { ...props, Description: 'updated', Tags: JSON.stringify({ team: 'security' }) };
+    await f.lifecycle(cfnEvent('Update', updated, { OldResourceProperties: props }));
+    const key = h.sim.state.key(adoptedId)!;
+    expect(key.description).toBe('the owner\'s key');
+    expect(key.tags).toMatchObject({ owner: 'payments', team: 'security', [TAG.stage]: 'current' });
+    expect(JSON.parse((await h.kms.send(new GetKeyPolicyCommand({ KeyId: adoptedId, PolicyName: 'default' }))).Policy!)).toEqual(ownersPolicy(ACCOUNT));
+    const g1 = (await h.group()).generations[1];
+    expect(h.sim.state.key(g1.keyId)!.description).toBe('updated');
+    const renamed = { ...updated, AliasName: 'alias/renamed' };
+    await expect(f.lifecycle(cfnEvent('Update', renamed, { OldResourceProperties: updated }))).rejects.toThrow(/aliasName cannot change while the adopted key .* is the current generation/);
+    expect(h.aliasTarget(ALIAS)).toBe(adoptedId);
+    await h.runSchedule(f, HOUR, rotateIfDue());
+    expect((await h.group()).rotation).toBeUndefined();
+    expect(h.log.errors().filter((l) => l.attributes.errorName !== 'InvalidRequestError')).toEqual([]);
+  });
+
   test('refused before any write: no alias', async () => {
     await expect(f.lifecycle(cfnEvent('Create', adoptProps(false)))).rejects.toThrow(/adopt: cannot adopt the key behind alias\/telemetry: the alias does not exist/);
     expect(await h.ledger.get('telemetry-group')).toBeUndefined();
