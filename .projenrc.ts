@@ -13,6 +13,8 @@ const POWERTOOLS_METRICS = '@aws-lambda-powertools/metrics@2.36.0';
 // The CLI's rotate-now invokes the rotation function; the rotation function invokes material
 // provider functions (KeyMaterialSource.fromFunction) with it, from a file of its own (lambda-client.js).
 const LAMBDA_CLIENT = '@aws-sdk/client-lambda@3.1164.0';
+// The rotation function writes escrow objects (MaterialEscrow) with it, from a file of its own (s3-client.js).
+const S3_CLIENT = '@aws-sdk/client-s3@3.1164.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-rotating-imported-key',
@@ -77,6 +79,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     EVENTBRIDGE_CLIENT,
     POWERTOOLS_METRICS,
     LAMBDA_CLIENT,
+    S3_CLIENT,
     // A real DynamoDB implementation (LevelDB in memory) for the ledger's tests; never shipped.
     'dynalite@^4.0.0',
     '@types/aws-lambda',
