@@ -176,6 +176,8 @@ project.bundler.addBundle('lambda/rotation-function.ts', {
     '--alias:@aws-sdk/credential-provider-node': './lambda/env-credentials.ts',
     // The Lambda client is the file next to the bundle, loaded by the groups that invoke a material provider only.
     '--alias:@aws-sdk/client-lambda': './lambda/lambda-sdk-shipped.ts',
+    // The S3 client is the file next to the bundle too, loaded by the groups with escrow (MaterialEscrow) only.
+    '--alias:@aws-sdk/client-s3': './lambda/s3-sdk-shipped.ts',
     // What went into the bundle, for its third-party notices.
     '--metafile': 'assets/lambda/rotation-function.meta.json',
   },
@@ -190,6 +192,16 @@ project.bundler.addBundle('lambda/lambda-client.ts', {
     '--metafile': 'assets/lambda/lambda-client.meta.json',
   },
 });
+// The rotation function's S3 client (escrow of generated material): beside index.js in the same asset, required at the
+// first escrow write, so that a cold start of a group without escrow stays as small as before.
+project.bundler.addBundle('lambda/s3-client.ts', {
+  ...BUNDLE_OPTIONS,
+  outfile: '../rotation-function/s3-client.js',
+  esbuildArgs: {
+    '--alias:@aws-sdk/credential-provider-node': './lambda/env-credentials.ts',
+    '--metafile': 'assets/lambda/s3-client.meta.json',
+  },
+});
 // The operators' command-line tool, bundled the same way and shipped as the package's bin.
 project.bundler.addBundle('lambda/cli.ts', {
   ...BUNDLE_OPTIONS,
@@ -200,6 +212,7 @@ project.bundler.addBundle('lambda/cli.ts', {
 for (const [bundle, notices] of [
   ['rotation-function', 'rotation-function/THIRD-PARTY-NOTICES.txt'],
   ['lambda-client', 'rotation-function/THIRD-PARTY-NOTICES.lambda-client.txt'],
+  ['s3-client', 'rotation-function/THIRD-PARTY-NOTICES.s3-client.txt'],
   ['cli', 'cli/THIRD-PARTY-NOTICES.txt'],
 ]) {
   project.bundler.bundleTask.exec(

@@ -1,6 +1,7 @@
 export * from './adopt-existing';
 export * from './key-material-source';
 export * from './key-usage-finding';
+export * from './material-escrow';
 export * from './material-expiration';
 export * from './retention';
 export * from './rotating-imported-key';

@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { AdoptExisting } from './adopt-existing';
 import { KeyMaterialSource } from './key-material-source';
+import { MaterialEscrow } from './material-escrow';
 import { MaterialExpiration } from './material-expiration';
 import { Retention } from './retention';
 import { RotationInterval } from './rotation-interval';
@@ -196,6 +197,18 @@ export interface RotatingImportedKeyProps {
    * @default - no adoption: the alias must not exist; it is created with generation 1
    */
   readonly adopt?: AdoptExisting;
+
+  /**
+   * Escrow of each generation's generated material: wrapped to your offline
+   * RSA public key and written to S3 (with its group, generation, key ARN
+   * and, once imported, KMS key material id) before the import; a generation
+   * is promoted only after its escrow object was read back and checked. Only
+   * with `KeyMaterialSource.generated()`. See "Escrow of key material" in
+   * the README and docs/escrow-recovery.md.
+   *
+   * @default - no escrow: the material exists only inside KMS
+   */
+  readonly escrow?: MaterialEscrow;
 
   /**
    * Stable id of the key group: in tags, IAM conditions and generation alias

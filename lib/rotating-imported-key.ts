@@ -9,17 +9,19 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { aws_kms as kmsRefs } from 'aws-cdk-lib/interfaces';
 import { Construct } from 'constructs';
 import { KeyMaterialSource } from './key-material-source';
+import { MaterialEscrow } from './material-escrow';
 import { MaterialExpiration } from './material-expiration';
 import * as contract from './private/event-contract';
 import { createGroupAlarms } from './private/group-alarms';
 import { KeyGroupRegistry } from './private/key-usage-checks';
-import { acknowledgeAlarmActions } from './private/nag-acknowledgements';
+import { acknowledgeAlarmActions, acknowledgeEscrowFindings } from './private/nag-acknowledgements';
 import * as perms from './private/perms';
 import * as policies from './private/policies';
 import { Retention } from './retention';
@@ -217,6 +219,12 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   public readonly schedule: scheduler.ISchedule;
 
   /**
+   * The bucket escrow objects are written to (the `escrow` prop): the one the
+   * key group created (`MaterialEscrow.toNewBucket`) or the one passed.
+   */
+  public readonly escrowBucket?: s3.IBucket;
+
+  /**
    * Tags of every generation: the `tags` prop and tags added with `Tags.of()`.
    */
   public readonly cdkTagManager: TagManager;
@@ -241,6 +249,10 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     const material = props.material ?? KeyMaterialSource.generated();
     const materialProblems = material._problems(this);
     if (materialProblems.length > 0) throw new Error(materialProblems.join('; '));
+    const escrowProblems = escrowProblemsOf(props.escrow, material);
+    if (escrowProblems.length > 0) {
+      throw new Error(`RotatingImportedKey ${this.node.path} has invalid props:\n${escrowProblems.map((p) => `  - ${p}`).join('\n')}`);
+    }
 
     this.checkProps(props, {
       groupId, removalPolicy, pendingWindow, scheduleHour, scheduleMinute, timeZone, propagationWindow, statements, userTags,
@@ -254,6 +266,8 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     const services = RotationServices.of(this, {
       logEncryptionKey: props.logEncryptionKey, deadLetterAlarmActions: props.deadLetterAlarmActions, logRetention: props.logRetention,
     });
+    const escrow = props.escrow?._bind(this, groupId);
+    this.escrowBucket = escrow?.bucket;
     const destroy = removalPolicy === RemovalPolicy.DESTROY;
     const pendingWindowDays = Tokenization.stringifyNumber(pendingWindow.toDays());
     services.register({
@@ -270,7 +284,10 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
       retentionPendingWindowDays: retention._pendingWindowDays()?.toString(),
       materialFunctionArn: material._functionArn(),
       ...(props.adopt ? { adopt: { aliasName: props.aliasName, fence: props.adopt.fence } } : {}),
+      escrowObjectsArn: escrow?.objectsArn,
+      escrowBucketKeyArn: escrow?.bucket.encryptionKey?.keyArn,
     });
+    if (escrow) acknowledgeEscrowFindings([services.lifecycleRole, services.rotationRole], escrow.bucket, escrow.objectsArn, props.escrow!._createsBucket);
     this.rotationFunction = services.rotationFunction;
     this.lifecycleFunction = services.lifecycleFunction;
     this.ledgerTable = services.ledgerTable;
@@ -307,6 +324,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
         ...(retention._property() !== undefined ? { Retention: retention._property() } : {}),
         ...(material._property(this) !== undefined ? { MaterialSource: material._property(this) } : {}),
         ...(props.adopt ? { Adopt: props.adopt._property(this) } : {}),
+        ...(escrow ? { Escrow: escrow.property } : {}),
       },
     });
     // The lifecycle function needs its role's policy and the ledger for the
@@ -706,6 +724,17 @@ interface ResolvedProps {
   readonly propagationWindow: Duration;
   readonly statements: iam.PolicyStatement[];
   readonly userTags: { [key: string]: string };
+}
+
+/** The escrow prop's own problems, and escrow with a provider function (whose plaintext never enters the functions). */
+function escrowProblemsOf(escrow: MaterialEscrow | undefined, material: KeyMaterialSource): string[] {
+  if (!escrow) return [];
+  const problems = escrow._problems();
+  if (material._functionArn() !== undefined) {
+    problems.push('escrow and material: MaterialEscrow escrows generated material only (KeyMaterialSource.generated()); '
+      + 'with KeyMaterialSource.fromFunction() the plaintext never enters the functions, so escrow it where your provider makes it');
+  }
+  return problems;
 }
 
 function defaultGroupId(scope: Construct): string {

@@ -2,6 +2,7 @@
  * What every step needs: the KMS and ledger gateways, a clock, a logger, this
  * run's identity and lease, and a way to wait.
  */
+import type { EscrowGateway } from './escrow';
 import { KmsGateway } from './kms-gateway';
 import { Ledger } from './ledger';
 import { ProviderGateway } from './provider-gateway';
@@ -28,6 +29,8 @@ export interface Deps {
   readonly remainingMs: () => number;
   /** Invokes material provider functions (KeyMaterialSource.fromFunction); absent where no import runs (the CLI). */
   readonly provider?: ProviderGateway;
+  /** Writes and reads escrow objects (MaterialEscrow); absent where no import runs (the CLI). */
+  readonly escrow?: EscrowGateway;
 }
 
 /** A minute longer than each function's timeout (10 and 15 minutes), so a live run's lock is never taken. */

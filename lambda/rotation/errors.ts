@@ -46,3 +46,15 @@ export class MaterialProviderError extends Error {
     this.name = 'MaterialProviderError';
   }
 }
+
+/**
+ * Escrow of generated material (MaterialEscrow) could not be written or
+ * verified. The message names the bucket, the S3 operation and the object;
+ * the generation is not promoted (the rotation stays in its import phase).
+ */
+export class EscrowError extends Error {
+  constructor(readonly bucket: string, readonly operation: string, problem: string) {
+    super(`escrow bucket ${bucket}: ${operation} ${problem}; the generation is not promoted until its escrow is written and verified`);
+    this.name = 'EscrowError';
+  }
+}

@@ -9,9 +9,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import { Deps, LIFECYCLE_LEASE_MS, Log, ROTATION_LEASE_MS } from './context';
 import { defaultMetrics } from './emf-metrics';
+import { EscrowGateway } from './escrow';
 import { KmsGateway } from './kms-gateway';
 import { lambdaSdk } from './lambda-sdk';
 import { Ledger } from './ledger';
@@ -19,6 +21,7 @@ import { createGroup, CustomResourceResult, deleteGroup, updateGroup } from './l
 import { nameOperations } from './operation-names';
 import { ProviderGateway } from './provider-gateway';
 import { reportedRotation } from './reported-rotation';
+import { s3Sdk } from './s3-sdk';
 import { parseLifecycleRequest, parseRotationRequest } from './requests';
 import { RotationOutcome } from './rotate';
 
@@ -60,6 +63,11 @@ export interface HandlerOptions {
    * @default - 60 seconds (DEFAULT_PROVIDER_TIMEOUT_MS)
    */
   readonly providerTimeoutMs?: number;
+  /**
+   * The client that writes and reads escrow objects (MaterialEscrow).
+   * @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_S3 is honoured), made at its first use
+   */
+  readonly s3?: S3Client;
 }
 
 /** What Lambda passes as the second argument (only what the function uses). */
@@ -95,6 +103,11 @@ export function defaultLambdaClient(): LambdaClient {
   return new Client({ maxAttempts: 2 });
 }
 
+export function defaultS3Client(): S3Client {
+  const { S3Client: Client } = s3Sdk();
+  return new Client({ maxAttempts: 3 });
+}
+
 export function defaultEventBridgeClient(): EventBridgeClient {
   return new EventBridgeClient({ maxAttempts: 5 });
 }
@@ -117,6 +130,7 @@ function entryPoint<Q, R>(
     leaseMs: options.leaseMs ?? defaultLeaseMs,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
     provider: new ProviderGateway(() => nameOperations(options.lambda ?? defaultLambdaClient(), 'lambda'), options.providerTimeoutMs),
+    escrow: new EscrowGateway(() => options.s3 ?? defaultS3Client()),
   };
   return async (event, context) => {
     let request: Q;

@@ -17,6 +17,7 @@ export type EventType =
   | 'generation-adopted'
   | 'generation-recovered'
   | 'material-imported'
+  | 'material-escrowed'
   | 'generation-tested'
   | 'generation-activated'
   | 'generation-retired'
@@ -109,6 +110,13 @@ function generationEvents(was: GenerationRecord | undefined, g: GenerationRecord
       importedAt: g.importedAt!, materialValidTo: g.materialValidTo, keyMaterialDescription: g.keyMaterialDescription, source: g.materialSource,
     })));
   }
+  if (g.escrow?.verifiedAt !== undefined && was?.escrow?.verifiedAt === undefined) {
+    const e = g.escrow;
+    events.push(at('material-escrowed', omitUndefined({
+      bucket: e.bucket, key: e.key, versionId: e.versionId, sha256: e.sha256, keyMaterialId: e.keyMaterialId, escrowWrapping: e.wrapping,
+      escrowKeyFingerprint: e.fingerprint, writtenAt: e.writtenAt, verifiedAt: e.verifiedAt,
+    })));
+  }
   if (became('testedAt')) events.push(at('generation-tested', omitUndefined({ testedAt: g.testedAt!, keyMaterialId: g.keyMaterialId })));
   if (became('activatedAt')) events.push(at('generation-activated', { activatedAt: g.activatedAt! }));
   if (became('retiredAt')) events.push(at('generation-retired', { retiredAt: g.retiredAt! }));
@@ -160,7 +168,7 @@ function emergencyAsked(before: GroupRecord, after: Omit<GroupRecord, 'version'>
 const SETTING_FIELDS = [
   'aliasName', 'intervalMonths', 'description', 'policy', 'userTags', 'wrappingAlgorithm', 'wrappingKeySpec',
   'materialValidityDays', 'removalPolicy', 'pendingWindowDays', 'propagationSeconds', 'scheduleHour', 'scheduleTimeZone', 'policyContext', 'retention',
-  'materialSource', 'adopt',
+  'materialSource', 'adopt', 'escrow',
 ] as const;
 
 function changedSettings(before: GroupRecord, after: Omit<GroupRecord, 'version'>): string[] {

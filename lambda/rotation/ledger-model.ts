@@ -2,6 +2,7 @@
  * The ledger's records: the authoritative state of a key group (see
  * docs/consistency.md). Pure types and queries; no I/O.
  */
+import type { EscrowLocation } from './escrow';
 import { MaterialSource } from './material-description';
 import { GroupSettings } from './settings';
 
@@ -28,6 +29,8 @@ export interface GenerationRecord {
   readonly materialSource?: MaterialSource;
   /** The material id KMS reported: by the import, then confirmed by the probe's Decrypt. */
   readonly keyMaterialId?: string;
+  /** The escrow object of the material (MaterialEscrow): recorded before the import, verified (verifiedAt) before the test phase. */
+  readonly escrow?: EscrowLocation;
   readonly testedAt?: string;
   readonly activatedAt?: string;
   readonly retiredAt?: string;

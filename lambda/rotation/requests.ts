@@ -7,8 +7,8 @@ import { aliasNameProblems } from './aliases';
 import { InvalidRequestError } from './errors';
 import { buildKeyPolicy, PolicyContext, Statement, userStatementProblems } from './policy';
 import {
-  AdoptSettings, DEFAULT_PROPAGATION_SECONDS, GroupSettings, MaterialSourceSettings, parseAdopt, parseGroupId, parseIntervalMonths,
-  parseMaterialSource,
+  AdoptSettings, DEFAULT_PROPAGATION_SECONDS, EscrowSettings, GroupSettings, MaterialSourceSettings, parseAdopt, parseEscrow, parseGroupId,
+  parseIntervalMonths, parseMaterialSource,
   parsePendingWindow, parsePropagationSeconds, parseRetention, parseScheduleHour, parseTimeZone, parseValidityDays, parseWrappingAlgorithm,
   parseWrappingKeySpec,
 } from './settings';
@@ -50,7 +50,7 @@ const CFN_PROPERTIES = [
   'ServiceToken', 'GroupId', 'AliasName', 'IntervalMonths', 'Description', 'KeyPolicyStatements', 'Tags',
   'WrappingAlgorithm', 'WrappingKeySpec', 'MaterialValidityDays', 'RemovalPolicy', 'PendingWindowDays',
   'LifecycleRoleArn', 'RotationRoleArn', 'AccountId', 'Partition', 'PropagationWindowSeconds', 'ScheduleHour', 'ScheduleTimeZone',
-  'Retention', 'MaterialSource', 'Adopt',
+  'Retention', 'MaterialSource', 'Adopt', 'Escrow',
 ];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -203,6 +203,15 @@ function withAdopt(adopt: AdoptSettings | undefined): { adopt?: AdoptSettings } 
   return adopt ? { adopt } : {};
 }
 
+/** Escrow is of generated material only (a provider's plaintext never enters the functions); absent stays absent. */
+function withEscrow(escrow: EscrowSettings | undefined, materialSource: unknown): { escrow?: EscrowSettings } {
+  if (!escrow) return {};
+  if (parseMaterialSource(materialSource, 'MaterialSource').type !== 'generated') {
+    throw new InvalidRequestError('Escrow needs generated material: a provider function\'s material never enters the functions');
+  }
+  return { escrow };
+}
+
 export function parseGroupSettings(props: Record<string, unknown>): GroupSettings {
   const unknown = Object.keys(props).filter((k) => !CFN_PROPERTIES.includes(k));
   if (unknown.length > 0) throw new InvalidRequestError(`unexpected ResourceProperties ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; expected ${CFN_PROPERTIES.join(', ')}`);
@@ -233,5 +242,6 @@ export function parseGroupSettings(props: Record<string, unknown>): GroupSetting
     retention: parseRetention(props.Retention, 'Retention'),
     ...withMaterialSource(parseMaterialSource(props.MaterialSource, 'MaterialSource')),
     ...withAdopt(parseAdopt(props.Adopt, 'Adopt')),
+    ...withEscrow(parseEscrow(props.Escrow, 'Escrow'), props.MaterialSource),
   };
 }

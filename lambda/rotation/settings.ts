@@ -2,7 +2,7 @@
  * A key group's settings, as the stack declares them and the ledger stores
  * them, and the validation of each field. Pure.
  */
-import { createHash } from 'node:crypto';
+import { createHash, createPublicKey } from 'node:crypto';
 import { GROUP_ID_PATTERN } from './aliases';
 import { InvalidRequestError } from './errors';
 import { WRAPPING_ALGORITHMS, WRAPPING_KEY_SPECS, WrappingAlgorithm, WrappingKeySpec } from './material';
@@ -63,6 +63,28 @@ export interface AdoptSettings {
   readonly fence: boolean;
 }
 
+/** How generated material is wrapped to the escrow public key (lib/material-escrow.ts, EscrowWrapping). */
+export const ESCROW_WRAPPINGS = ['RSAES_OAEP_SHA_256', 'RSA_AES_KEY_WRAP_SHA_256'] as const;
+export type EscrowWrapping = typeof ESCROW_WRAPPINGS[number];
+
+/**
+ * Escrow of generated material (MaterialEscrow): before each import the
+ * material is wrapped to the customer's offline RSA public key and written
+ * to `bucket` under `<prefix><group>/generation-<n>/`.
+ */
+export interface EscrowSettings {
+  readonly bucket: string;
+  readonly prefix: string;
+  /** The escrow RSA public key, SubjectPublicKeyInfo DER, base64. */
+  readonly publicKey: string;
+  readonly wrapping: EscrowWrapping;
+}
+
+/** An S3 bucket name (general purpose buckets). */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** The escrow prefix: empty or ending in `/`, S3-safe characters. */
+const ESCROW_PREFIX = /^([A-Za-z0-9!_.*'()-]+\/)*$/;
+
 /** An unqualified or qualified Lambda function ARN. */
 const FUNCTION_ARN = /^arn:aws(-[a-z]+)*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[a-zA-Z0-9_-]{1,64}(:(\$LATEST|[a-zA-Z0-9_-]{1,128}))?$/;
 
@@ -92,6 +114,8 @@ export interface GroupSettings {
   readonly materialSource?: MaterialSourceSettings;
   /** Absent unless the stack adopts the alias's existing key (read by the Create only). */
   readonly adopt?: AdoptSettings;
+  /** Absent when the group has no escrow (MaterialEscrow); only with generated material. */
+  readonly escrow?: EscrowSettings;
 }
 
 /** The group's material source; absent means generated. */
@@ -139,6 +163,37 @@ export function parseAdopt(v: unknown, field: string): AdoptSettings | undefined
     throw new InvalidRequestError(`${field}.fence must be true or false (got ${JSON.stringify(fence)})`);
   }
   return { fence: fence === true || fence === 'true' };
+}
+
+/** The `Escrow` property: a JSON object, absent for no escrow. */
+export function parseEscrow(v: unknown, field: string): EscrowSettings | undefined {
+  if (v === undefined || v === '') return undefined;
+  const e = jsonObjectProperty(v, field);
+  refuseOtherFields(e, ['bucket', 'prefix', 'publicKey', 'wrapping'], field);
+  if (typeof e.bucket !== 'string' || !BUCKET_NAME.test(e.bucket)) {
+    throw new InvalidRequestError(`${field}.bucket must be an S3 bucket name (got ${JSON.stringify(typeof e.bucket === 'string' ? e.bucket.slice(0, 80) : e.bucket)})`);
+  }
+  const prefix = e.prefix ?? 'escrow/';
+  if (typeof prefix !== 'string' || prefix.length > 200 || !ESCROW_PREFIX.test(prefix)) {
+    throw new InvalidRequestError(`${field}.prefix must be empty or end in "/" (letters, digits, !_.*'()-) (got ${JSON.stringify(prefix)})`);
+  }
+  if (typeof e.wrapping !== 'string' || !(ESCROW_WRAPPINGS as readonly string[]).includes(e.wrapping)) {
+    throw new InvalidRequestError(`${field}.wrapping must be one of ${ESCROW_WRAPPINGS.join(', ')} (got ${JSON.stringify(e.wrapping)})`);
+  }
+  if (typeof e.publicKey !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(e.publicKey)) {
+    throw new InvalidRequestError(`${field}.publicKey must be a base64 SubjectPublicKeyInfo (DER)`);
+  }
+  let bits: number | undefined;
+  try {
+    const key = createPublicKey({ key: Buffer.from(e.publicKey, 'base64'), format: 'der', type: 'spki' });
+    bits = key.asymmetricKeyType === 'rsa' ? key.asymmetricKeyDetails?.modulusLength : undefined;
+  } catch {
+    bits = undefined;
+  }
+  if (bits === undefined || bits < 2048 || bits > 4096) {
+    throw new InvalidRequestError(`${field}.publicKey must be an RSA public key of 2048 to 4096 bits`);
+  }
+  return { bucket: e.bucket, prefix, publicKey: e.publicKey, wrapping: e.wrapping as EscrowWrapping };
 }
 
 /** The group's retention policy; ledgers written before it existed keep every generation. */

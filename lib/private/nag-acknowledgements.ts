@@ -1,6 +1,7 @@
 import { Stack, Token, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { IConstruct } from 'constructs';
 
 // cdk-nag findings (AwsSolutions, NIST 800-53 rev 5, HIPAA Security, PCI DSS
@@ -155,4 +156,37 @@ export function acknowledgeAlarmActions(alarms: IConstruct[], hasActions: boolea
   if (hasActions) return;
   acknowledgeInPacks(alarms, [NIST, HIPAA], 'CloudWatchAlarmAction',
     'Who is notified is the user\'s choice: pass alarmActions (or call addAlarmAction() on the alarm); the library cannot know the topic or pager to notify.');
+}
+
+/** Escrow (MaterialEscrow): the object-prefix wildcard on the roles, and the findings of a bucket the key group created. */
+export function acknowledgeEscrowFindings(roles: iam.IRole[], bucket: s3.IBucket, objectsArn: string, createdBucket: boolean): void {
+  for (const role of roles) {
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagString(Stack.of(role).resolve(objectsArn))}]`,
+      reason: 'Escrow objects of this key group are written as it rotates, one new key per import attempt (<prefix><group>/generation-<n>/<attempt>.json); '
+        + 'the wildcard covers exactly that group\'s prefix, and the actions are put, tag and read (no delete, no list).',
+    });
+  }
+  if (!createdBucket) return;
+  acknowledgeInPacks([bucket], ['AwsSolutions'], 'S1',
+    'The escrow bucket is written once per rotation by the functions alone (their logs record every write and read-back); server access logs would need a second bucket '
+    + 'with its own retention. Use CloudTrail S3 data events on the bucket, or MaterialEscrow.toBucket() with a bucket of your own that logs, if required.');
+  acknowledgeInPacks([bucket], [NIST, HIPAA, PCI], 'S3BucketLoggingEnabled',
+    'See AwsSolutions-S1: every escrow write and read-back is logged by the functions; CloudTrail S3 data events or a bucket of your own (toBucket) add server-side records.');
+  acknowledgeInPacks([bucket], [NIST, HIPAA, PCI], 'S3BucketReplicationEnabled',
+    'Versioning and Object Lock (COMPLIANCE) protect every escrow object from deletion; replication to another Region needs a destination bucket the library cannot choose: '
+    + 'pass a replicated bucket with MaterialEscrow.toBucket() for a second copy.');
+  acknowledgeInPacks([bucket], [NIST, HIPAA, PCI], 'S3DefaultEncryptionKMS',
+    'Escrow objects hold key material only wrapped to the customer\'s offline RSA key, never plaintext; SSE-S3 is used on purpose so that recovery, '
+    + 'which is for the day KMS material is lost, does not depend on a KMS key. Pass a bucket with SSE-KMS to MaterialEscrow.toBucket() if required.');
+}
+
+/** A resolved value as cdk-nag writes it in a finding id: `<Logical.Arn>` for Fn::GetAtt, `<Name>` for Ref, Fn::Join joined. */
+function nagString(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const v = value as Record<string, any>;
+  if (v['Fn::Join']) return (v['Fn::Join'][1] as unknown[]).map(nagString).join(v['Fn::Join'][0]);
+  if (v['Fn::GetAtt']) return `<${v['Fn::GetAtt'].join('.')}>`;
+  if (v.Ref) return `<${v.Ref}>`;
+  return JSON.stringify(value);
 }

@@ -263,3 +263,22 @@ export function putRotationEventStatement(defaultBusArn: string, source: string,
 export function invokeMaterialProviderStatement(): iam.PolicyStatement {
   return new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [] });
 }
+
+/** What the functions do with escrow objects: write them, tag the written version, read it back (no delete, no list). */
+export const ESCROW_OBJECT_ACTIONS = [
+  's3:PutObject', 's3:GetObject', 's3:GetObjectVersion', 's3:PutObjectTagging', 's3:PutObjectVersionTagging',
+  's3:GetObjectTagging', 's3:GetObjectVersionTagging',
+];
+
+/**
+ * Escrow (MaterialEscrow): the key groups' escrow object prefixes
+ * (`<bucket>/<prefix><groupId>/*`) are added as resources.
+ */
+export function escrowObjectsStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions: ESCROW_OBJECT_ACTIONS, resources: [] });
+}
+
+/** The KMS key of an escrow bucket encrypted with SSE-KMS: S3 asks it for data keys on PutObject and to decrypt them on GetObject. */
+export function escrowBucketKeyStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [] });
+}

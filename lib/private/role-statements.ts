@@ -21,6 +21,10 @@ export interface KeyGroupPermissions {
   readonly materialFunctionArn?: string;
   /** Set only when the group adopts the key its alias points at (AdoptExisting.alias()). */
   readonly adopt?: { readonly aliasName: string; readonly fence: boolean };
+  /** The group's escrow objects (`<bucket ARN>/<prefix><groupId>/*`, MaterialEscrow), which both roles write and read during the import phase. */
+  readonly escrowObjectsArn?: string;
+  /** The KMS key of the escrow bucket, when it has one. */
+  readonly escrowBucketKeyArn?: string;
 }
 
 /** ARN patterns of the stack's account and Region. */
@@ -46,6 +50,7 @@ function generationStatements(group: KeyGroupPermissions, keys: string): Stateme
     },
     { key: 'discard', build: (ids) => policies.discardPendingKeyStatement(keys, ids) },
     ...materialStatements(group),
+    ...escrowStatements(group),
   ];
 }
 
@@ -71,6 +76,15 @@ function adoptionStatements(group: KeyGroupPermissions, keys: string, actions: s
   if (!group.adopt) return [];
   const aliasName = group.adopt.aliasName;
   return [{ key: `adopt:${aliasName}`, build: () => policies.adoptedKeyStatement(keys, aliasName, actions) }];
+}
+
+/** The escrow object actions on exactly the group's prefix (and the bucket's KMS key), only for groups with escrow. */
+function escrowStatements(group: KeyGroupPermissions): StatementShare[] {
+  if (group.escrowObjectsArn === undefined) return [];
+  const key: StatementShare[] = group.escrowBucketKeyArn === undefined ? [] : [
+    { key: 'escrow-bucket-key', build: () => policies.escrowBucketKeyStatement(), resources: [group.escrowBucketKeyArn] },
+  ];
+  return [{ key: 'escrow-objects', build: () => policies.escrowObjectsStatement(), resources: [group.escrowObjectsArn] }, ...key];
 }
 
 /** lambda:InvokeFunction on exactly the provider function, only for groups that have one. */

@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { Acknowledgment, App, Duration, RemovalPolicy, Stack, TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,7 +7,10 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { TEST_ACCOUNT, TEST_REGION } from './synthesized-policies';
-import { KeyMaterialSource, MaterialExpiration, Retention, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
+import { EscrowWrapping, KeyMaterialSource, MaterialEscrow, MaterialExpiration, Retention, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
+
+/** A fixed 2048-bit RSA escrow public key (its private key is not kept: templates only need the public one). */
+export const ESCROW_PUBLIC_KEY_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
 
 /** The context of cdk.json, so tests render what `cdk synth` renders. */
 export const CDK_JSON_CONTEXT = {
@@ -62,6 +66,7 @@ export function everyOptionStack(): EveryOptionSetup {
     retention: Retention.keepLatest(4),
     logEncryptionKey: logKey,
     deadLetterAlarmActions: alarmActions,
+    escrow: MaterialEscrow.toNewBucket({ publicKeyPem: ESCROW_PUBLIC_KEY_PEM, lockRetention: Duration.days(3650), wrapping: EscrowWrapping.RSA_AES_KEY_WRAP_SHA_256 }),
   });
   const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
   key.grantRotateNow(operator);

@@ -5,7 +5,7 @@
  */
 import { Deps, step } from '../context';
 import { materialValidToAfter } from '../dates';
-import { isKmsError, MaterialProviderError } from '../errors';
+import { InconsistentGroupError, isKmsError, MaterialProviderError } from '../errors';
 import { ImportParameters } from '../kms-gateway';
 import { generation, GroupRecord, withGeneration } from '../ledger-model';
 import { withFreshMaterial, wrapMaterial } from '../material';
@@ -14,6 +14,7 @@ import { expectedWrappedLength, providerRequest } from '../provider-contract';
 import { eventually } from '../retry';
 import { Session } from '../session';
 import { materialSourceOf } from '../settings';
+import { completeEscrow, escrowBeforeImport } from './escrow';
 import { patientlyThrottled } from './patience';
 
 const FRESH = ['NotFoundException', 'KMSInvalidStateException'];
@@ -27,12 +28,17 @@ interface Wrapped {
 /** Wraps material for one set of import parameters and passes it to `use`; the plaintext (generated only) is zeroed afterwards. */
 async function withWrappedMaterial(
   d: Deps, rec: GroupRecord, n: number, params: ImportParameters, use: (w: Wrapped) => Promise<void>,
+  beforeImport?: (material: Buffer) => Promise<void>,
 ): Promise<void> {
   const settings = rec.settings;
   const source = materialSourceOf(settings);
   if (source.type === 'generated') {
     const description = materialDescription(rec.groupId, n, 'generated');
-    await withFreshMaterial((material) => use({ wrapped: wrapMaterial(params.publicKey, settings.wrappingAlgorithm, material), description }));
+    await withFreshMaterial(async (material) => {
+      // Escrow (MaterialEscrow): the same plaintext, wrapped to the escrow key and written, before KMS gets it.
+      await beforeImport?.(material);
+      await use({ wrapped: wrapMaterial(params.publicKey, settings.wrappingAlgorithm, material), description });
+    });
     return;
   }
   if (!d.provider) throw new MaterialProviderError(source.functionArn, 'cannot be invoked from here (no Lambda client)');
@@ -58,7 +64,14 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
     let validTo: Date | undefined;
     let keyMaterialId: string | undefined;
     let description: string | undefined;
-    for (let attempt = 1; ; attempt++) {
+    const escrow = settings.escrow;
+    // A run that died after importing an escrowed generation: the key holds the recorded escrow's material; complete it.
+    const resumed = escrow !== undefined && g.escrow !== undefined && g.escrow.verifiedAt === undefined && await holdsMaterial(d, g.keyId);
+    if (resumed) {
+      keyMaterialId = (await d.kms.describeKey(g.keyId))?.currentKeyMaterialId;
+      validTo = g.escrow!.materialValidTo ? new Date(g.escrow!.materialValidTo) : undefined;
+    }
+    for (let attempt = 1; !resumed; attempt++) {
       const ask = () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec);
       const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, ask));
       validTo = settings.materialValidityDays > 0 ? materialValidToAfter(d.now(), settings.materialValidityDays) : undefined;
@@ -67,9 +80,14 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
           description = w.description;
           const imported = () => d.kms.importMaterial(g.keyId, params.importToken, w.wrapped, validTo, w.description);
           keyMaterialId = await eventually(d.sleep, FRESH, imported);
-        });
+        }, escrow && ((material) => escrowBeforeImport(d, s, escrow, r.n, material, validTo).then(() => undefined)));
         break;
       } catch (e) {
+        if (escrow && isKmsError(e, 'IncorrectKeyMaterialException')) {
+          // The key holds material this run did not escrow: it cannot be escrowed now, so the generation is never promoted.
+          throw new InconsistentGroupError(`generation ${r.n} of key group ${s.record.groupId} (${g.keyArn}) holds key material that has no escrow object; `
+            + 'it cannot be promoted with escrow set');
+        }
         if (isKmsError(e, 'IncorrectKeyMaterialException')) {
           // A run that died after importing: the key holds other material already; the probe tells.
           if (source.type === 'generated' || await holdsMaterial(d, g.keyId)) break;
@@ -82,6 +100,8 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
         Buffer.from(params.importToken.buffer, params.importToken.byteOffset, params.importToken.byteLength).fill(0);
       }
     }
+    // Tagged with the material id and read back before the test phase: no generation is promoted without a verified escrow.
+    const escrowed = escrow ? await completeEscrow(d, s, escrow, r.n, keyMaterialId) : undefined;
     const now = d.now().toISOString();
     const recorded: MaterialSource = source.type;
     await s.save((rec) => ({
@@ -92,6 +112,7 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
         keyMaterialDescription: description ?? materialDescription(rec.groupId, r.n, recorded),
         keyMaterialId,
         materialSource: recorded,
+        ...(escrowed ? { escrow: escrowed } : {}),
       }),
       rotation: { ...rec.rotation!, phase: 'test' },
     }));
