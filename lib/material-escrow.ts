@@ -131,8 +131,7 @@ export class MaterialEscrow {
       problems.push('escrow.publicKeyPem must be a literal PEM string (it is checked and converted at synth); received a token');
     } else {
       const key = parsePublicKey(pem);
-      if (typeof key === 'string') problems.push(`escrow.publicKeyPem ${key}`);
-      else if (key.asymmetricKeyType !== 'rsa') {
+      if (typeof key === 'string') {problems.push(`escrow.publicKeyPem ${key}`);} else if (key.asymmetricKeyType !== 'rsa') {
         problems.push(`escrow.publicKeyPem must be an RSA public key of ${MIN_BITS} to ${MAX_BITS} bits; received a ${key.asymmetricKeyType} key`);
       } else {
         const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;

@@ -287,7 +287,9 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
       escrowObjectsArn: escrow?.objectsArn,
       escrowBucketKeyArn: escrow?.bucket.encryptionKey?.keyArn,
     });
-    if (escrow) acknowledgeEscrowFindings([services.lifecycleRole, services.rotationRole], escrow.bucket, escrow.objectsArn, props.escrow!._createsBucket);
+    if (escrow) {
+      acknowledgeEscrowFindings([services.lifecycleRole, services.rotationRole], escrow.bucket, escrow.objectsArn, props.escrow!._createsBucket);
+    }
     this.rotationFunction = services.rotationFunction;
     this.lifecycleFunction = services.lifecycleFunction;
     this.ledgerTable = services.ledgerTable;

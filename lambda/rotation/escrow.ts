@@ -197,8 +197,13 @@ export function escrowProblems(loc: EscrowLocation, subject: EscrowSubject, keyM
     problems.push('a body that is not JSON');
   }
   const expected: Record<string, unknown> = {
-    format: ESCROW_FORMAT, group: subject.group, generation: subject.generation, keyArn: subject.keyArn, keyId: subject.keyId,
-    escrowWrapping: loc.wrapping, escrowKeyFingerprint: loc.fingerprint,
+    format: ESCROW_FORMAT,
+    group: subject.group,
+    generation: subject.generation,
+    keyArn: subject.keyArn,
+    keyId: subject.keyId,
+    escrowWrapping: loc.wrapping,
+    escrowKeyFingerprint: loc.fingerprint,
   };
   for (const [field, value] of Object.entries(expected)) {
     if ((doc as Record<string, unknown>)[field] !== value) problems.push(`${field} ${JSON.stringify((doc as Record<string, unknown>)[field])} instead of ${JSON.stringify(value)}`);

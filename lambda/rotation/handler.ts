@@ -9,8 +9,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import type { S3Client } from '@aws-sdk/client-s3';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { S3Client } from '@aws-sdk/client-s3';
 import { Deps, LIFECYCLE_LEASE_MS, Log, ROTATION_LEASE_MS } from './context';
 import { defaultMetrics } from './emf-metrics';
 import { EscrowGateway } from './escrow';
@@ -21,9 +21,9 @@ import { createGroup, CustomResourceResult, deleteGroup, updateGroup } from './l
 import { nameOperations } from './operation-names';
 import { ProviderGateway } from './provider-gateway';
 import { reportedRotation } from './reported-rotation';
-import { s3Sdk } from './s3-sdk';
 import { parseLifecycleRequest, parseRotationRequest } from './requests';
 import { RotationOutcome } from './rotate';
+import { s3Sdk } from './s3-sdk';
 
 export interface HandlerOptions {
   /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_KMS is honoured) */

@@ -113,8 +113,15 @@ function generationEvents(was: GenerationRecord | undefined, g: GenerationRecord
   if (g.escrow?.verifiedAt !== undefined && was?.escrow?.verifiedAt === undefined) {
     const e = g.escrow;
     events.push(at('material-escrowed', omitUndefined({
-      bucket: e.bucket, key: e.key, versionId: e.versionId, sha256: e.sha256, keyMaterialId: e.keyMaterialId, escrowWrapping: e.wrapping,
-      escrowKeyFingerprint: e.fingerprint, writtenAt: e.writtenAt, verifiedAt: e.verifiedAt,
+      bucket: e.bucket,
+      key: e.key,
+      versionId: e.versionId,
+      sha256: e.sha256,
+      keyMaterialId: e.keyMaterialId,
+      escrowWrapping: e.wrapping,
+      escrowKeyFingerprint: e.fingerprint,
+      writtenAt: e.writtenAt,
+      verifiedAt: e.verifiedAt,
     })));
   }
   if (became('testedAt')) events.push(at('generation-tested', omitUndefined({ testedAt: g.testedAt!, keyMaterialId: g.keyMaterialId })));

@@ -66,7 +66,9 @@ export function everyOptionStack(): EveryOptionSetup {
     retention: Retention.keepLatest(4),
     logEncryptionKey: logKey,
     deadLetterAlarmActions: alarmActions,
-    escrow: MaterialEscrow.toNewBucket({ publicKeyPem: ESCROW_PUBLIC_KEY_PEM, lockRetention: Duration.days(3650), wrapping: EscrowWrapping.RSA_AES_KEY_WRAP_SHA_256 }),
+    escrow: MaterialEscrow.toNewBucket({
+      publicKeyPem: ESCROW_PUBLIC_KEY_PEM, lockRetention: Duration.days(3650), wrapping: EscrowWrapping.RSA_AES_KEY_WRAP_SHA_256,
+    }),
   });
   const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
   key.grantRotateNow(operator);

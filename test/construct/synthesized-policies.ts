@@ -103,6 +103,7 @@ function resolveGetAtt(template: Template, logicalId: string, attribute: string)
     // CloudFormation's Arn of a log group ends in ':*'.
     'AWS::Logs::LogGroup': { Arn: () => arn('logs', `log-group:${logicalId}:*`) },
     'AWS::S3::Bucket': { Arn: () => `arn:${TEST_PARTITION}:s3:::${logicalId}` },
+    'AWS::KMS::Key': { Arn: () => arn('kms', `key/${logicalId}`) },
     'AWS::CloudWatch::Alarm': { Arn: () => arn('cloudwatch', `alarm:${logicalId}`) },
     'AWS::Scheduler::Schedule': { Arn: () => arn('scheduler', `schedule/default/${logicalId}`) },
     'AWS::SNS::Topic': { TopicArn: () => arn('sns', logicalId) },

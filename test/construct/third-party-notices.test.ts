@@ -10,6 +10,8 @@ test.each([
   ['rotation-function', 'rotation-function/THIRD-PARTY-NOTICES.txt', '@aws-sdk/client-kms'],
   // The rotation function's Lambda client (material providers) is a file of its own in the same asset.
   ['lambda-client', 'rotation-function/THIRD-PARTY-NOTICES.lambda-client.txt', '@aws-sdk/client-lambda'],
+  // Its S3 client (escrow) too.
+  ['s3-client', 'rotation-function/THIRD-PARTY-NOTICES.s3-client.txt', '@aws-sdk/client-s3'],
   ['cli', 'cli/THIRD-PARTY-NOTICES.txt', '@aws-sdk/client-kms'],
 ])('the %s bundle\'s notices list every bundled package with its license', (bundle, noticesFile, client) => {
   const meta = JSON.parse(fs.readFileSync(path.join(ASSETS, `${bundle}.meta.json`), 'utf8'));

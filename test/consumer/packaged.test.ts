@@ -47,6 +47,8 @@ const REQUIRED = [
   'assets/lambda/rotation-function/index.js', 'assets/lambda/rotation-function/THIRD-PARTY-NOTICES.txt',
   // The rotation function's Lambda client (material providers), loaded at its first use.
   'assets/lambda/rotation-function/lambda-client.js', 'assets/lambda/rotation-function/THIRD-PARTY-NOTICES.lambda-client.txt',
+  // Its S3 client (escrow), loaded at its first use.
+  'assets/lambda/rotation-function/s3-client.js', 'assets/lambda/rotation-function/THIRD-PARTY-NOTICES.s3-client.txt',
   'assets/lambda/cli/index.js', 'assets/lambda/cli/THIRD-PARTY-NOTICES.txt',
   ...fs.readdirSync(path.join(REPO, 'docs'), { recursive: true, withFileTypes: true })
     .filter((f) => f.isFile()).map((f) => path.relative(REPO, path.join(f.parentPath, f.name)).split(path.sep).join('/')),
@@ -63,6 +65,7 @@ const ALLOWED = [
   /^build\/([\w-]+\/)*[\w-]+\.(js|d\.ts)$/,
   /^assets\/lambda\/(rotation-function|cli)\/(index\.js|THIRD-PARTY-NOTICES\.txt)$/,
   /^assets\/lambda\/rotation-function\/(lambda-client\.js|THIRD-PARTY-NOTICES\.lambda-client\.txt)$/,
+  /^assets\/lambda\/rotation-function\/(s3-client\.js|THIRD-PARTY-NOTICES\.s3-client\.txt)$/,
   // docs/api/: the API reference in each jsii language.
   /^docs\/(api\/)?[\w.-]+\.(md|json)$/,
   /^examples\/[\w-]+\.ts$/,

@@ -218,7 +218,7 @@ export class S3Sim {
         };
         const versions = bucket.objects.get(key) ?? [];
         bucket.objects.set(key, bucket.options.versioned ? [...versions, v] : [v]);
-        return { status: 200, headers: { 'etag': etag(body), ...versionHeader(v), ...(checksum ? { 'x-amz-checksum-sha256': checksum } : {}) } };
+        return { status: 200, headers: { etag: etag(body), ...versionHeader(v), ...(checksum ? { 'x-amz-checksum-sha256': checksum } : {}) } };
       }
       case 'GetObject':
       case 'HeadObject': {

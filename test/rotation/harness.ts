@@ -6,6 +6,7 @@
  */
 import { DecryptCommand, EncryptCommand, KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
+import { S3Client } from '@aws-sdk/client-s3';
 import { CallBudget } from './dying';
 import { capturingMetrics } from './emf-capture';
 import { cfnEvent, groupProps, rotateIfDue } from './fixtures';
@@ -53,6 +54,8 @@ export interface HarnessOptions {
   readonly lambdaEndpoint?: string;
   /** The longest a material provider may take (HandlerOptions.providerTimeoutMs). */
   readonly providerTimeoutMs?: number;
+  /** An S3 endpoint (test/kms-simulator/s3.ts) for the functions' escrow writes, signed with each function's credentials. */
+  readonly s3Endpoint?: string;
 }
 
 export interface Credentials { readonly accessKeyId: string; readonly secretAccessKey: string }
@@ -101,8 +104,14 @@ export class Harness {
       const lambda = o.lambdaEndpoint
         ? new LambdaClient({ region: REGION, endpoint: o.lambdaEndpoint, credentials: credentials ?? SIMULATOR_CREDENTIALS, maxAttempts: 1 })
         : undefined;
+      const s3 = o.s3Endpoint
+        ? new S3Client({
+          region: REGION, endpoint: o.s3Endpoint, forcePathStyle: true, credentials: credentials ?? SIMULATOR_CREDENTIALS, maxAttempts: 1,
+        })
+        : undefined;
       return {
         lambda,
+        s3,
         providerTimeoutMs: o.providerTimeoutMs,
         kms,
         tagging,

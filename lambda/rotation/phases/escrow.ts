@@ -60,7 +60,9 @@ export async function escrowBeforeImport(
  * reads it back and checks it. Returns the completed location; throws
  * EscrowError (the rotation stays in import) when anything disagrees.
  */
-export async function completeEscrow(d: Deps, s: Session, settings: EscrowSettings, n: number, keyMaterialId: string | undefined): Promise<EscrowLocation> {
+export async function completeEscrow(
+  d: Deps, s: Session, settings: EscrowSettings, n: number, keyMaterialId: string | undefined,
+): Promise<EscrowLocation> {
   const g = generation(s.record, n)!;
   const loc = g.escrow;
   if (!loc) throw new InconsistentGroupError(`generation ${n} of key group ${s.record.groupId} has no escrow object recorded before its import`);
