@@ -6,45 +6,21 @@
  * material id and read back. The reference private key unwraps what KMS
  * imported; no object holds the plaintext.
  */
-import { constants, createDecipheriv, generateKeyPairSync, KeyObject, privateDecrypt } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, PutObjectRetentionCommand, S3Client } from '@aws-sdk/client-s3';
-import * as s3 from 'aws-cdk-lib/aws-s3';
 import { BundleProcess } from './bundle-process';
-import { deployedStack, DeployedStack } from './deployed-stack';
+import { DeployedStack } from './deployed-stack';
+import { BUCKET, escrowStack, GROUP, reference, unwrapEscrow } from './escrow-fixtures';
 import { cfnEvent, rotateNow } from './fixtures';
 import { Functions, Harness, REGION, SIMULATOR_CREDENTIALS } from './harness';
 import { secretLeaks } from './secrets';
 import { ESCROW_FORMAT, EscrowDocument, escrowProblems, sha256Hex } from '../../lambda/rotation/escrow';
-import { EscrowWrapping, MaterialEscrow, WrappingKeySpec } from '../../lib';
+import { EscrowWrapping } from '../../lib';
 import { node24Binary } from '../construct/node24';
 import { S3Sim } from '../kms-simulator/s3';
 
-const GROUP = 'telemetry-group';
-const BUCKET = 'escrow-bucket';
 const LOCK_DAYS = 3650;
-
-const reference = generateKeyPairSync('rsa', { modulusLength: 3072 });
-const PUBLIC_PEM = reference.publicKey.export({ format: 'pem', type: 'spki' }).toString();
-
-/** Unwraps an escrow object's material with the private key (both wrappings). */
-export function unwrapEscrow(doc: EscrowDocument, privateKey: KeyObject): Buffer {
-  const wrapped = Buffer.from(doc.encryptedKeyMaterial, 'base64');
-  const oaep = (data: Buffer) => privateDecrypt({ key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, data);
-  if (doc.escrowWrapping === 'RSAES_OAEP_SHA_256') return oaep(wrapped);
-  const rsaBytes = privateKey.asymmetricKeyDetails!.modulusLength! / 8;
-  const kwp = createDecipheriv('id-aes256-wrap-pad', oaep(wrapped.subarray(0, rsaBytes)), Buffer.from('A65959A6', 'hex'));
-  return Buffer.concat([kwp.update(wrapped.subarray(rsaBytes)), kwp.final()]);
-}
-
-function escrowStack(wrapping?: EscrowWrapping): DeployedStack {
-  return deployedStack((stack) => ({
-    // RSA_2048 wrapping keys: the simulator makes them much faster than RSA_4096 (escrow does not depend on the wrapping key).
-    wrappingKeySpec: WrappingKeySpec.RSA_2048,
-    escrow: MaterialEscrow.toBucket(s3.Bucket.fromBucketName(stack, 'Escrow', BUCKET), { publicKeyPem: PUBLIC_PEM, wrapping }),
-  }));
-}
 
 describe('escrow of generated material', () => {
   let stack: DeployedStack;
