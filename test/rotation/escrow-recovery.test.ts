@@ -52,7 +52,8 @@ describe.each([EscrowWrapping.RSAES_OAEP_SHA_256, EscrowWrapping.RSA_AES_KEY_WRA
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'escrow-recovery-'));
     try {
       bucket.createBucket(BUCKET, { objectLock: { mode: 'COMPLIANCE', days: 30 } });
-      const f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials }, s3Endpoint: bucket.endpoint });
+      const credentials = { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials };
+      const f = h.functions({ credentials, s3Endpoint: bucket.endpoint });
       await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
       const g1 = (await h.group(GROUP)).generations[0];
       const before = await h.encrypt('alias/telemetry', 'written before the material was lost');
