@@ -130,7 +130,13 @@ export interface RotatingImportedKeyProps {
    * Whether imported material expires.
    *
    * Material that expires makes its generation unusable, including for
-   * decryption of old data, until the same material is imported again.
+   * decryption of old data, until the same material is imported again. So
+   * expiry is accepted only with a source that can supply it again: a
+   * provider function (`material: KeyMaterialSource.fromFunction()`; the
+   * rotation function re-imports every enabled generation's material before
+   * it expires, validity 14 to 365 days), or escrow (`escrow`; re-imported by
+   * hand, and the validity must outlast the rotation interval by 30 days).
+   * See "Safe expiry" in the README.
    *
    * @default MaterialExpiration.never()
    */

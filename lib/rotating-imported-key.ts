@@ -18,6 +18,7 @@ import { Construct } from 'constructs';
 import { KeyMaterialSource } from './key-material-source';
 import { MaterialEscrow } from './material-escrow';
 import { MaterialExpiration } from './material-expiration';
+import { materialExpiryWarningDays, validateMaterialExpiration } from './private/material-expiry';
 import * as contract from './private/event-contract';
 import { createGroupAlarms } from './private/group-alarms';
 import { KeyGroupRegistry } from './private/key-usage-checks';
@@ -191,8 +192,9 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   public readonly rotationOverdueAlarm: cloudwatch.Alarm;
 
   /**
-   * Fires when key material of a generation of this group expires within 30
-   * days. Only with `materialExpiration` set to expire.
+   * Fires when key material of a generation this group keeps enabled
+   * expires within 30 days (a third of the validity, for validities under 90
+   * days), or has expired. Only with `materialExpiration` set to expire.
    */
   public readonly materialExpiringAlarm?: cloudwatch.Alarm;
 
@@ -255,7 +257,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     }
 
     this.checkProps(props, {
-      groupId, removalPolicy, pendingWindow, scheduleHour, scheduleMinute, timeZone, propagationWindow, statements, userTags,
+      groupId, removalPolicy, pendingWindow, scheduleHour, scheduleMinute, timeZone, propagationWindow, statements, userTags, expiration, material,
     });
 
     this.groupId = groupId;
@@ -365,7 +367,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
       daysUntilDue: (o) => this.metricDaysUntilDue(o),
       daysUntilMaterialExpiry: (o) => this.metricDaysUntilMaterialExpiry(o),
       tamperingDetected: (o) => this.metricTamperingDetected(o),
-    }, expiration.expires);
+    }, expiration.expires ? materialExpiryWarningDays(expiration.validityDays) : undefined);
     this.rotationFailedAlarm = alarms.rotationFailed;
     this.rotationOverdueAlarm = alarms.rotationOverdue;
     this.materialExpiringAlarm = alarms.materialExpiring;
@@ -384,10 +386,11 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
         `rotationInterval: ${months} months is longer than the ${NIST_MAX_ORIGINATOR_MONTHS}-month originator-usage period NIST SP 800-57 Part 1 `
         + 'recommends for a symmetric data-encryption key (Rev. 5, Table 1); choose 24 months or less unless your cryptoperiod policy says otherwise.');
     }
-    if (expiration.expires) {
-      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:materialExpires`,
-        `materialExpiration: material of every generation expires ${expiration.validityDays} days after import; `
-        + 'data encrypted under a generation whose material expired cannot be decrypted until the same material is imported again.');
+    if (expiration.expires && material._functionArn() === undefined) {
+      Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:manualReimport`,
+        `materialExpiration: material of every generation expires ${expiration.validityDays} days after import, and generated material can only be `
+        + 'imported again by hand, from escrow (docs/escrow-recovery.md): the report lists each generation to re-import with its date, and the '
+        + `MaterialExpiringAlarm fires ${materialExpiryWarningDays(expiration.validityDays)} days before the earliest expiry.`);
     }
     if (wrappingAlgorithm === WrappingAlgorithm.RSA_AES_KEY_WRAP_SHA_256) {
       Annotations.of(this).addWarningV2(`${WARNING_PREFIX}:rsaAesWrapping`,
@@ -465,9 +468,9 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   }
 
   /**
-   * Days until the earliest expiry of key material among the group's
-   * generations whose material has not expired; written only when
-   * `materialExpiration` makes material expire.
+   * Days until the earliest expiry of key material among the generations
+   * the group keeps enabled (negative once expired, until it is imported
+   * again); written only while some generation's material expires.
    *
    * @default - minimum over 10 minutes
    */
@@ -683,6 +686,12 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     ];
     if (!props.rotationInterval) {
       problems.push('rotationInterval is required, e.g. RotationInterval.months(6)');
+    } else {
+      problems.push(...validateMaterialExpiration(resolved.expiration, {
+        intervalMonths: props.rotationInterval.toMonths(),
+        automaticReimport: resolved.material._functionArn() !== undefined,
+        escrowed: false,
+      }));
     }
     const keyPolicy = validation.validateKeyPolicyStatements(resolved.statements, {
       resolve: (x) => stack.resolve(x),
@@ -726,6 +735,8 @@ interface ResolvedProps {
   readonly propagationWindow: Duration;
   readonly statements: iam.PolicyStatement[];
   readonly userTags: { [key: string]: string };
+  readonly expiration: MaterialExpiration;
+  readonly material: KeyMaterialSource;
 }
 
 /** The escrow prop's own problems, and escrow with a provider function (whose plaintext never enters the functions). */

@@ -15,6 +15,7 @@ export interface GenerationEvidence {
   readonly origin?: string;
   readonly importedAt?: string;
   readonly materialValidTo?: string;
+  readonly reimportedAt?: string;
   readonly keyMaterialDescription?: string;
   readonly keyMaterialId?: string;
   readonly testedAt?: string;
@@ -78,6 +79,10 @@ export function evidenceOf(events: readonly LedgerEvent[]): Evidence {
         g.importedAt = text(e, 'importedAt') ?? e.at;
         g.materialValidTo = text(e, 'materialValidTo');
         g.keyMaterialDescription = text(e, 'keyMaterialDescription');
+        break;
+      case 'material-reimported':
+        g.reimportedAt = text(e, 'reimportedAt') ?? e.at;
+        g.materialValidTo = text(e, 'materialValidTo');
         break;
       case 'generation-tested': g.testedAt = text(e, 'testedAt') ?? e.at; g.keyMaterialId = text(e, 'keyMaterialId'); break;
       case 'generation-activated': g.activatedAt = text(e, 'activatedAt') ?? e.at; break;

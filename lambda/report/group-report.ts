@@ -11,6 +11,7 @@ import { LedgerEvent, verifyChain } from '../rotation/event-chain';
 import { desiredKeyState } from '../rotation/key-state';
 import { labelDrift } from '../rotation/labels';
 import { currentGeneration, GenerationRecord, GroupRecord } from '../rotation/ledger-model';
+import { expiringGenerations, materialExpiryWarningDays, reimportedAutomatically } from '../rotation/reimport';
 import { TagMap } from '../rotation/tags';
 
 /**
@@ -59,7 +60,8 @@ export type Severity = 'error' | 'warning' | 'info';
 
 export interface Finding {
   readonly severity: Severity;
-  readonly code: 'chain-broken' | 'overdue' | 'late-rotation' | 'ledger-disagrees-with-log' | 'kms-disagrees' | 'not-yet-visible' | 'events-outside-chain' | 'rotation-in-progress';
+  readonly code: 'chain-broken' | 'overdue' | 'late-rotation' | 'ledger-disagrees-with-log' | 'kms-disagrees' | 'not-yet-visible' | 'events-outside-chain' | 'rotation-in-progress'
+    | 'material-expired' | 'material-expiring' | 'manual-reimport';
   readonly message: string;
 }
 
@@ -83,6 +85,9 @@ export interface GenerationReport {
   /** The end of the recipient-usage period NIST allows (projected from the due date for the current generation). */
   readonly decryptUntil?: string;
   readonly materialExpiresAt?: string;
+  /** Who imports expiring material again: the function (`automatic`, from the provider) or an operator (`manual`, from escrow). */
+  readonly materialReimport?: 'automatic' | 'manual';
+  readonly reimportedAt?: string;
   readonly keyMaterialId?: string;
   readonly dueAt?: string;
   /** Whether the rotation away from this generation happened within its due period. */
@@ -140,6 +145,8 @@ export function buildGroupReport(input: ReportInput): GroupReport {
       fencedAt: g.fencedAt,
       decryptUntil: recipientDeadline(g, dueAt),
       materialExpiresAt: g.materialValidTo,
+      ...(g.materialValidTo ? { materialReimport: reimportedAutomatically(record, g) ? 'automatic' as const : 'manual' as const } : {}),
+      ...(g.reimportedAt ? { reimportedAt: g.reimportedAt } : {}),
       keyMaterialId: g.keyMaterialId,
       dueAt,
       rotation: timeliness(successor, dueAt, now, current?.n === g.n),
@@ -154,6 +161,7 @@ export function buildGroupReport(input: ReportInput): GroupReport {
   if (record.status === 'active' && record.nextDueAt && now.getTime() > Date.parse(record.nextDueAt) + LATE_AFTER_MS) {
     findings.push({ severity: 'error', code: 'overdue', message: `rotation is overdue: generation ${current?.n ?? '?'} was due ${record.nextDueAt}` });
   }
+  findings.push(...materialExpiry(record, now));
   if (record.rotation) {
     findings.push({ severity: 'info', code: 'rotation-in-progress', message: `rotation to generation ${record.rotation.n} (${record.rotation.reason}) is in phase ${record.rotation.phase}` });
   }
@@ -175,6 +183,32 @@ export function buildGroupReport(input: ReportInput): GroupReport {
     findings,
     generatedAt: now.toISOString(),
   };
+}
+
+/**
+ * Expiring material that is kept (not disabled, not pending deletion): expired
+ * is an error (the generation cannot decrypt until the same material is
+ * imported again); within the expiry alarm's warning days a warning; and each
+ * generation an operator must re-import by hand, with its date.
+ */
+function materialExpiry(record: GroupRecord, now: Date): Finding[] {
+  const findings: Finding[] = [];
+  const warningMs = materialExpiryWarningDays(record.settings.materialValidityDays) * 86_400_000;
+  for (const g of expiringGenerations(record)) {
+    const expires = Date.parse(g.materialValidTo!);
+    const automatic = reimportedAutomatically(record, g);
+    const how = automatic
+      ? 'the rotation function re-imports it from the material provider; check the provider and the function\'s reimport step'
+      : 'import the same material again from escrow (docs/escrow-recovery.md)';
+    if (expires <= now.getTime()) {
+      findings.push({ severity: 'error', code: 'material-expired', message: `generation ${g.n}'s key material expired at ${g.materialValidTo}: the generation cannot decrypt until ${how}` });
+    } else if (expires - now.getTime() <= warningMs) {
+      findings.push({ severity: 'warning', code: 'material-expiring', message: `generation ${g.n}'s key material expires at ${g.materialValidTo}: ${automatic ? 'the automatic re-import has not happened yet; ' : ''}${how}` });
+    } else if (!automatic) {
+      findings.push({ severity: 'info', code: 'manual-reimport', message: `generation ${g.n}'s key material expires at ${g.materialValidTo}; re-import it by then from escrow (docs/escrow-recovery.md)` });
+    }
+  }
+  return findings;
 }
 
 /** The stage, with what retention did to a retired generation. */

@@ -18,6 +18,7 @@ export type EventType =
   | 'generation-recovered'
   | 'material-imported'
   | 'material-escrowed'
+  | 'material-reimported'
   | 'generation-tested'
   | 'generation-activated'
   | 'generation-retired'
@@ -32,7 +33,7 @@ export type EventType =
   | 'rotation-abandoned';
 
 /** Why a change happened: the rotation it belongs to, or the stack operation. */
-export type EventReason = 'deploy' | 'scheduled' | 'emergency' | 'update' | 'delete' | 'recover';
+export type EventReason = 'deploy' | 'scheduled' | 'emergency' | 'update' | 'delete' | 'recover' | 'reimport';
 
 /** One event, before it is placed in the chain. */
 export interface EventBody {
@@ -123,6 +124,9 @@ function generationEvents(was: GenerationRecord | undefined, g: GenerationRecord
       writtenAt: e.writtenAt,
       verifiedAt: e.verifiedAt,
     })));
+  }
+  if (g.reimportedAt !== undefined && g.reimportedAt !== was?.reimportedAt) {
+    events.push({ ...at('material-reimported', omitUndefined({ reimportedAt: g.reimportedAt, materialValidTo: g.materialValidTo, keyMaterialId: g.keyMaterialId })), reason: 'reimport' });
   }
   if (became('testedAt')) events.push(at('generation-tested', omitUndefined({ testedAt: g.testedAt!, keyMaterialId: g.keyMaterialId })));
   if (became('activatedAt')) events.push(at('generation-activated', { activatedAt: g.activatedAt! }));

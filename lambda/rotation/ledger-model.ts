@@ -23,6 +23,8 @@ export interface GenerationRecord {
   readonly registeredAt?: string;
   readonly importedAt?: string;
   readonly materialValidTo?: string;
+  /** When the function last imported the same material again (automatic re-import of expiring material). */
+  readonly reimportedAt?: string;
   /** What the import stamped on the material in KMS (`KeyMaterialDescription`). */
   readonly keyMaterialDescription?: string;
   /** Where the material came from (absent in generations imported before sources were recorded: generated). */

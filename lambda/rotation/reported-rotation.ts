@@ -48,7 +48,12 @@ export async function reportedRotation(d: Deps, req: RotationRequest, reporting:
       () => putRotationEvent(reporting.events, rotationEventOf(rec, completed))).then(() => true, () => false);
   }
   emit(d, reporting, rec.groupId, rec.settings.aliasName, [
-    ...countPoints({ completedRotation: result.completed !== undefined, failed: !announced, tamperingReports: observed.tamperingReports() }),
+    // A failed re-import does not throw (the gauges must go on, for the expiry alarm) but counts as a failed run.
+    ...countPoints({
+      completedRotation: result.completed !== undefined,
+      failed: !announced || (result.outcome.reimport?.failed.length ?? 0) > 0,
+      tamperingReports: observed.tamperingReports(),
+    }),
     ...gaugePoints(rec, d.now()),
   ]);
   return result.outcome;

@@ -11,9 +11,11 @@ import { createPhase } from './phases/create';
 import { fencePhase } from './phases/fence';
 import { importPhase } from './phases/import';
 import { promotePhase } from './phases/promote';
+import { ReimportDone, reimportPhase } from './phases/reimport';
 import { RetentionDone, retentionPhase } from './phases/retention';
 import { testPhase } from './phases/test';
 import { nextWork } from './plan';
+import { reimportWork } from './reimport';
 import { RotationRequest } from './requests';
 import { retentionWork } from './retention';
 import { CompletedRotation } from './rotation-event';
@@ -45,6 +47,8 @@ export interface RotationOutcome {
   readonly throttled?: boolean;
   /** What the group's retention policy did in this run (only when it did something). */
   readonly retention?: RetentionDone;
+  /** The expiring material this run imported again, and what failed (only when it tried). */
+  readonly reimport?: ReimportDone;
 }
 
 /** What a run ended with, for the entry point's metrics and event. */
@@ -93,8 +97,8 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   if (idle) {
     await auditLabels(d, rec, current);
     d.log.info('not due', { group: rec.groupId, generation: current.n, keyArn: current.keyArn, nextDueAt: dueAt?.toISOString() });
-    // Retention is decided from the ledger alone: a run with nothing due takes no lock.
-    if (retentionWork(rec, d.now()).length === 0) return { outcome: outcomeOf(rec, 'not-due', []), record: rec };
+    // Retention and re-import are decided from the ledger alone: a run with nothing due takes no lock.
+    if (retentionWork(rec, d.now()).length === 0 && reimportWork(rec, d.now()).length === 0) return { outcome: outcomeOf(rec, 'not-due', []), record: rec };
   }
   if (work.kind === 'wait' && !force) return { outcome: outcomeOf(rec, 'in-progress', []), record: rec };
   if (work.kind === 'start' && work.reason === 'scheduled') {
@@ -105,7 +109,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
 
   let s: Session;
   try {
-    s = await Session.open(d, rec.groupId, force ? 'emergency rotation' : idle ? 'retention' : 'scheduled rotation');
+    s = await Session.open(d, rec.groupId, force ? 'emergency rotation' : idle ? 'maintenance' : 'scheduled rotation');
   } catch (e) {
     if (!(e instanceof GroupBusyError)) throw e;
     if (idle) return { outcome: { ...outcomeOf(rec, 'not-due', []), busy: true }, record: rec };
@@ -123,6 +127,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   let throttled = false;
   let completed: CompletedRotation | undefined;
   let retention: RetentionDone | undefined;
+  let reimport: ReimportDone | undefined;
   try {
     let emergency = force;
     for (;;) {
@@ -174,6 +179,14 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
         d.log.warn('request quota exhausted during retention; the next scheduled run continues', { group: s.record.groupId });
       }
     }
+    // Also while a rotation is under way: expiring material does not wait for it.
+    if (!throttled && d.remainingMs() >= PHASE_BUDGET_MS && reimportWork(s.record, d.now()).length > 0) {
+      reimport = await reimportPhase(d, s);
+      if (reimport.throttled) {
+        throttled = true;
+        d.log.warn('request quota exhausted during re-import; the next scheduled run continues', { group: s.record.groupId });
+      }
+    }
   } finally {
     await s.close();
   }
@@ -181,8 +194,9 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
     : done.includes('promote') ? 'promoted'
       : started ? 'started' : idle && done.length === 0 ? 'not-due' : 'in-progress';
   const acted = retention && (retention.disabled.length + retention.deletionScheduled.length + retention.inUse.length > 0);
+  const tried = reimport && (reimport.reimported.length + reimport.failed.length > 0);
   return {
-    outcome: { ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}), ...(acted ? { retention } : {}) },
+    outcome: { ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}), ...(acted ? { retention } : {}), ...(tried ? { reimport } : {}) },
     record: s.record,
     completed,
   };

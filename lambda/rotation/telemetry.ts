@@ -4,6 +4,7 @@
  * group's ledger record. Pure; the entry point emits them.
  */
 import { currentGeneration, GroupRecord, liveGenerations } from './ledger-model';
+import { expiringGenerations } from './reimport';
 import { effectiveDueAt } from './schedule-window';
 
 /** The CloudWatch namespace of every metric. */
@@ -14,7 +15,7 @@ export const GROUP_DIMENSION = 'KeyGroup';
 export const METRIC = {
   /** 1 when this run completed a rotation (the previous generation was fenced and recorded), else 0. */
   rotationSucceeded: 'RotationSucceeded',
-  /** 1 when this run failed (it threw, or it completed a rotation but could not put its event), else 0. */
+  /** 1 when this run failed (it threw, it completed a rotation but could not put its event, or a re-import failed), else 0. */
   rotationFailed: 'RotationFailed',
   /** ERROR lines `tampering detected` this run wrote. */
   tamperingDetected: 'TamperingDetected',
@@ -22,7 +23,7 @@ export const METRIC = {
   daysSinceActivation: 'DaysSinceActivation',
   /** Days until the current generation is due (negative: overdue). */
   daysUntilDue: 'DaysUntilDue',
-  /** Days until the earliest material expiry among the generations whose material has not expired. */
+  /** Days until the earliest material expiry among the generations the group keeps enabled (negative: expired, not yet re-imported). */
   daysUntilMaterialExpiry: 'DaysUntilMaterialExpiry',
   /** Keys the group keeps (current, retired, pending): not discarded, not pending deletion. */
   retainedGenerations: 'RetainedGenerations',
@@ -74,8 +75,8 @@ export function gaugePoints(rec: GroupRecord, now: Date): MetricPoint[] {
     const due = effectiveDueAt(new Date(rec.nextDueAt), new Date(current.kmsCreationDate), rec.settings.intervalMonths);
     points.push({ name: METRIC.daysUntilDue, unit: 'None', value: daysBetween(now, due) });
   }
-  const expiry = earliestMaterialExpiry(rec, now);
-  if (rec.settings.materialValidityDays > 0 && expiry) {
+  const expiry = earliestMaterialExpiry(rec);
+  if (expiry) {
     points.push({ name: METRIC.daysUntilMaterialExpiry, unit: 'None', value: daysBetween(now, expiry) });
   }
   points.push({ name: METRIC.retainedGenerations, unit: 'Count', value: liveGenerations(rec).length });
@@ -83,15 +84,12 @@ export function gaugePoints(rec: GroupRecord, now: Date): MetricPoint[] {
 }
 
 /**
- * The earliest expiry of material that has not expired yet. Once material
- * expired, KMS deleted it and the key is unusable (PendingImport): it no
- * longer counts as enabled, so it drops out.
+ * The earliest expiry of the material the group keeps (disabled and deleted
+ * generations aside). Material that already expired stays in, as a negative
+ * number of days: its generation cannot decrypt until the material is
+ * imported again, so the alarm must not clear.
  */
-export function earliestMaterialExpiry(rec: GroupRecord, now: Date): Date | undefined {
-  const expiries = liveGenerations(rec)
-    .map((g) => g.materialValidTo)
-    .filter((t): t is string => t !== undefined)
-    .map((t) => new Date(t))
-    .filter((t) => t.getTime() > now.getTime());
-  return expiries.length > 0 ? new Date(Math.min(...expiries.map((t) => t.getTime()))) : undefined;
+export function earliestMaterialExpiry(rec: GroupRecord): Date | undefined {
+  const expiries = expiringGenerations(rec).map((g) => Date.parse(g.materialValidTo!));
+  return expiries.length > 0 ? new Date(Math.min(...expiries)) : undefined;
 }

@@ -21,8 +21,6 @@ export interface GroupAlarms {
   readonly tamperingDetected: cloudwatch.Alarm;
 }
 
-/** Days before the earliest material expiry at which the expiry alarm fires. */
-export const MATERIAL_EXPIRY_WARNING_DAYS = 30;
 /** Days past the due date at which the overdue alarm fires (a due rotation starts at the latest a day late). */
 export const OVERDUE_DAYS = 1;
 /** Hours without evidence of a group on schedule (or without any metric) before the overdue alarm fires. */
@@ -30,7 +28,8 @@ export const OVERDUE_HOURS = 3;
 
 const SCHEDULE_PERIOD = Duration.minutes(10);
 
-export function createGroupAlarms(scope: Construct, groupId: string, metrics: GroupAlarmMetrics, materialExpires: boolean): GroupAlarms {
+/** `expiryWarningDays`: days before the earliest material expiry at which the expiry alarm fires; none when material never expires. */
+export function createGroupAlarms(scope: Construct, groupId: string, metrics: GroupAlarmMetrics, expiryWarningDays: number | undefined): GroupAlarms {
   const rotationFailed = new cloudwatch.Alarm(scope, 'RotationFailedAlarm', {
     alarmDescription: `A rotation run of key group ${groupId} failed (it threw, or it could not put its rotation event): see the ERROR line of the rotation function's log group.`,
     // One run per schedule period: each failed run is a data point of its own, and the next good run (0) clears it.
@@ -51,13 +50,16 @@ export function createGroupAlarms(scope: Construct, groupId: string, metrics: Gr
     datapointsToAlarm: OVERDUE_HOURS,
     treatMissingData: cloudwatch.TreatMissingData.BREACHING,
   });
-  const materialExpiring = materialExpires ? new cloudwatch.Alarm(scope, 'MaterialExpiringAlarm', {
-    alarmDescription: `Key material of a generation of key group ${groupId} expires within ${MATERIAL_EXPIRY_WARNING_DAYS} days; expired material makes the generation unusable, decryption included, until it is imported again.`,
+  const materialExpiring = expiryWarningDays !== undefined ? new cloudwatch.Alarm(scope, 'MaterialExpiringAlarm', {
+    alarmDescription: `Key material of a generation of key group ${groupId} expires within ${expiryWarningDays} days, or expired: `
+      + 'expired material makes the generation unusable, decryption included, until the same material is imported again. '
+      + 'The report (cdk-rotating-imported-key report) names each generation and its date; with a provider function, '
+      + "the rotation function's reimport step says why its re-import fails.",
     metric: metrics.daysUntilMaterialExpiry({ statistic: 'Minimum', period: Duration.hours(1) }),
-    threshold: MATERIAL_EXPIRY_WARNING_DAYS,
+    threshold: expiryWarningDays,
     comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
     evaluationPeriods: 1,
-    // No data: no unexpired material (or the function is not reporting, which the overdue alarm reports).
+    // No data: no kept generation's material expires (or the function is not reporting, which the overdue alarm reports).
     treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
   }) : undefined;
   const tamperingDetected = new cloudwatch.Alarm(scope, 'TamperingDetectedAlarm', {

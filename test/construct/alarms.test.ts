@@ -8,11 +8,13 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { CDK_JSON_CONTEXT } from './every-option-stack';
-import { BASE_PROPS, newStack, stackWithKey } from './helpers';
+import { BASE_PROPS, expiringProvidedMaterial, newStack, stackWithKey } from './helpers';
 import { ExampleStack } from '../../example/example-stack';
 import * as lambdaEvent from '../../lambda/rotation/rotation-event';
 import * as lambdaTelemetry from '../../lambda/rotation/telemetry';
-import { MaterialExpiration, RotatingImportedKey } from '../../lib';
+import { materialExpiryWarningDays as functionWarningDays, reimportLeadDays as functionLeadDays } from '../../lambda/rotation/reimport';
+import { RotatingImportedKey } from '../../lib';
+import { materialExpiryWarningDays, reimportLeadDays } from '../../lib/private/material-expiry';
 import * as contract from '../../lib/private/event-contract';
 
 const PAGER_ARN = 'arn:aws:sns:us-east-1:111122223333:pager';
@@ -24,7 +26,7 @@ function groupAlarm(template: Template, metricName: string): Record<string, any>
 }
 
 describe('alarms of a key group', () => {
-  const { stack, key, template } = stackWithKey({ groupId: 'telemetry', materialExpiration: MaterialExpiration.afterDays(90) });
+  const { stack, key, template } = stackWithKey((s) => ({ groupId: 'telemetry', ...expiringProvidedMaterial(s, 90) }));
   const t = template();
   const dimensions = [{ Name: 'KeyGroup', Value: 'telemetry' }];
 
@@ -93,6 +95,18 @@ describe('alarms of a key group', () => {
     expect(plain.key.materialExpiringAlarm).toBeUndefined();
     expect(plain.template().findResources('AWS::CloudWatch::Alarm', { Properties: { MetricName: 'DaysUntilMaterialExpiry' } })).toEqual({});
   });
+
+  test.each([[14, 4], [30, 10], [89, 29], [90, 30], [365, 30]])('material expiring: %d days of validity warn %d days ahead (the function re-imports twice as early)', (days, warning) => {
+    const short = stackWithKey((st) => expiringProvidedMaterial(st, days));
+    expect(groupAlarm(short.template(), 'DaysUntilMaterialExpiry').Threshold).toBe(warning);
+    expect(reimportLeadDays(days)).toBe(2 * warning);
+  });
+
+  test('the construct and the rotation function compute the same warning and re-import lead for every validity KMS accepts', () => {
+    for (let days = 1; days <= 365; days++) {
+      expect([materialExpiryWarningDays(days), reimportLeadDays(days)]).toEqual([functionWarningDays(days), functionLeadDays(days)]);
+    }
+  });
 });
 
 describe('alarm actions', () => {
@@ -100,7 +114,7 @@ describe('alarm actions', () => {
     const stack = newStack();
     const pager = sns.Topic.fromTopicArn(stack, 'Pager', PAGER_ARN);
     const key = new RotatingImportedKey(stack, 'Key', {
-      ...BASE_PROPS, materialExpiration: MaterialExpiration.afterDays(90), alarmActions: [new cloudwatchActions.SnsAction(pager)],
+      ...BASE_PROPS, ...expiringProvidedMaterial(stack, 90), alarmActions: [new cloudwatchActions.SnsAction(pager)],
     });
     const other = sns.Topic.fromTopicArn(stack, 'Other', 'arn:aws:sns:us-east-1:111122223333:other');
     key.deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(other));

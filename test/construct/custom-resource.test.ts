@@ -1,9 +1,9 @@
 import { Duration, RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { onlyLogicalId, stackWithKey } from './helpers';
+import { expiringProvidedMaterial, onlyLogicalId, stackWithKey } from './helpers';
 import { customResourceProperties, functionRoles, ledgerTableName, roleArnOf } from './synthesized-policies';
-import { MaterialExpiration, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
+import { RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 
 describe('the key group custom resource', () => {
   test('has the wire-contract properties, all strings once deployed, with their defaults', () => {
@@ -43,21 +43,21 @@ describe('the key group custom resource', () => {
   });
 
   test('renders every prop into its property', () => {
-    const { template } = stackWithKey({
+    const { template } = stackWithKey((stack) => ({
       aliasName: 'alias/payments/ledger',
       rotationInterval: RotationInterval.years(1),
       description: 'Ledger key',
       tags: { 'team': 'payments', 'cost-center': '42' },
       wrappingAlgorithm: WrappingAlgorithm.RSA_AES_KEY_WRAP_SHA_256,
       wrappingKeySpec: WrappingKeySpec.RSA_3072,
-      materialExpiration: MaterialExpiration.afterDays(365),
+      ...expiringProvidedMaterial(stack, 365),
       removalPolicy: RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
       groupId: 'ledger',
       propagationWindow: Duration.minutes(15),
       scheduleHour: 22,
       scheduleTimeZone: TimeZone.EUROPE_BERLIN,
-    });
+    }));
     template().hasResourceProperties('Custom::RotatingImportedKey', {
       GroupId: 'ledger',
       AliasName: 'alias/payments/ledger',

@@ -3,7 +3,6 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { aliasArn, KEY_ARNS, stackWithKey, statementsOfRole } from './helpers';
 import { functionArnOf, functionIds } from './synthesized-policies';
-import { MaterialExpiration } from '../../lib';
 
 function withRole() {
   const setup = stackWithKey({ groupId: 'telemetry' });
@@ -160,11 +159,6 @@ describe('IKey behaviour', () => {
     expect(key.stack).toBe(stack);
     expect(key.env).toEqual({ account: '111122223333', region: 'us-east-1' });
     expect(Stack.of(key).resolve(key.keyRef.keyId)).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^TelemetryKey/), 'AliasName'] });
-  });
-
-  test('warns when material expires, since retired generations then stop decrypting', () => {
-    const { stack } = stackWithKey({ materialExpiration: MaterialExpiration.afterDays(30) });
-    Annotations.fromStack(stack).hasWarning('/TestStack/TelemetryKey', Match.stringLikeRegexp('materialExpiration: material of every generation expires 30 days'));
   });
 
   test('does not warn with the defaults', () => {

@@ -1,7 +1,9 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
 import { functionRoles, identityStatementsOf, TEST_ACCOUNT, TEST_REGION } from './synthesized-policies';
-import { RotatingImportedKey, RotatingImportedKeyProps, RotationInterval } from '../../lib';
+import { KeyMaterialSource, MaterialExpiration, RotatingImportedKey, RotatingImportedKeyProps, RotationInterval } from '../../lib';
 
 /** The props every test starts from. */
 export const BASE_PROPS: RotatingImportedKeyProps = {
@@ -22,10 +24,11 @@ export interface KeySetup {
   readonly template: () => Template;
 }
 
-/** A stack with one key built from BASE_PROPS plus overrides. */
-export function stackWithKey(overrides: Partial<RotatingImportedKeyProps> = {}): KeySetup {
+/** A stack with one key built from BASE_PROPS plus overrides (made in the stack, for props that need a scope). */
+export function stackWithKey(overrides: Partial<RotatingImportedKeyProps> | ((stack: Stack) => Partial<RotatingImportedKeyProps>) = {}): KeySetup {
   const stack = newStack();
-  const key = new RotatingImportedKey(stack, 'TelemetryKey', { ...BASE_PROPS, ...overrides });
+  const props = typeof overrides === 'function' ? overrides(stack) : overrides;
+  const key = new RotatingImportedKey(stack, 'TelemetryKey', { ...BASE_PROPS, ...props });
   return { stack, key, template: () => Template.fromStack(stack) };
 }
 
@@ -98,4 +101,15 @@ export function onlyLogicalId(template: Template, type: string): string {
   const ids = Object.keys(template.findResources(type));
   if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}`);
   return ids[0];
+}
+
+/** The ARN of the material provider function the expiring-material stacks use. */
+export const PROVIDER_ARN = `arn:aws:lambda:${TEST_REGION}:${TEST_ACCOUNT}:function:hsm-provider`;
+
+/** Material that expires after `days`, from a provider function (the source expiry needs: it re-imports automatically). */
+export function expiringProvidedMaterial(scope: Construct, days: number, id = 'HsmProvider'): Partial<RotatingImportedKeyProps> {
+  return {
+    materialExpiration: MaterialExpiration.afterDays(days),
+    material: KeyMaterialSource.fromFunction(lambda.Function.fromFunctionArn(scope, id, PROVIDER_ARN)),
+  };
 }

@@ -2,9 +2,10 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
   actionsOf, aliasArn, BASE_PROPS, KEY_ARNS, kmsStatements, newStack, onlyStatementWith, roleStatements, stackWithKey, statementsWith,
+  expiringProvidedMaterial,
 } from './helpers';
 import { ledgerTableArn } from './synthesized-policies';
-import { MaterialExpiration, RotatingImportedKey, WrappingKeySpec } from '../../lib';
+import { RotatingImportedKey, WrappingKeySpec } from '../../lib';
 
 const GROUP = { 'aws:ResourceTag/rotation:group': ['telemetry'] };
 
@@ -125,7 +126,7 @@ describe('lifecycle role permissions', () => {
         aliasName: 'alias/b',
         groupId: 'group-b',
         wrappingKeySpec: WrappingKeySpec.RSA_3072,
-        materialExpiration: MaterialExpiration.afterDays(30),
+        ...expiringProvidedMaterial(stack, 30),
       });
       return roleStatements(Template.fromStack(stack), 'lifecycle');
     }

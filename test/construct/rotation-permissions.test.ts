@@ -2,10 +2,11 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
   actionsOf, aliasArn, BASE_PROPS, KEY_ARNS, kmsStatements, newStack, onlyStatementWith, roleStatements, stackWithKey, statementsWith,
+  expiringProvidedMaterial,
 } from './helpers';
 import { customResourceProperties, ledgerTableArn } from './synthesized-policies';
 import { parseRetention } from '../../lambda/rotation/settings';
-import { MaterialExpiration, Retention, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
+import { Retention, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 
 const GROUP = { 'aws:ResourceTag/rotation:group': ['telemetry'] };
 
@@ -139,11 +140,11 @@ describe('rotation role permissions', () => {
   });
 
   test('GetParametersForImport and ImportKeyMaterial are pinned to the group\'s settings', () => {
-    const { template } = stackWithKey({
+    const { template } = stackWithKey((stack) => ({
       wrappingAlgorithm: WrappingAlgorithm.RSAES_OAEP_SHA_1,
       wrappingKeySpec: WrappingKeySpec.RSA_2048,
-      materialExpiration: MaterialExpiration.afterDays(90),
-    });
+      ...expiringProvidedMaterial(stack, 90),
+    }));
     const statements = roleStatements(template(), 'rotation');
     expect(onlyStatementWith(statements, 'kms:GetParametersForImport').Condition?.StringEquals).toMatchObject({
       'kms:WrappingAlgorithm': 'RSAES_OAEP_SHA_1',

@@ -1,11 +1,14 @@
-import { Duration, Lazy, RemovalPolicy, TimeZone, Token } from 'aws-cdk-lib';
+import { Duration, Lazy, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import { BASE_PROPS, newStack } from './helpers';
+import { BASE_PROPS, expiringProvidedMaterial, newStack } from './helpers';
 import { MaterialExpiration, RotatingImportedKey, RotatingImportedKeyProps, RotationInterval } from '../../lib';
 
-function build(overrides: Partial<RotatingImportedKeyProps>): () => RotatingImportedKey {
-  return () => new RotatingImportedKey(newStack(), 'Key', { ...BASE_PROPS, ...overrides });
+function build(overrides: Partial<RotatingImportedKeyProps> | ((stack: Stack) => Partial<RotatingImportedKeyProps>)): () => RotatingImportedKey {
+  return () => {
+    const stack = newStack();
+    return new RotatingImportedKey(stack, 'Key', { ...BASE_PROPS, ...(typeof overrides === 'function' ? overrides(stack) : overrides) });
+  };
 }
 
 function denyStatement(principal: iam.IPrincipal, actions: string[], extra: Partial<iam.PolicyStatementProps> = {}): iam.PolicyStatement {
@@ -212,8 +215,26 @@ describe('synth-time validation', () => {
     })).not.toThrow();
   });
 
+  test('refuses expiring material that nothing can import again (generated, no escrow), naming the props and the ways out', () => {
+    expect(build({ materialExpiration: MaterialExpiration.afterDays(365) })).toThrow(
+      /materialExpiration: MaterialExpiration.afterDays\(365\) needs a material source that can import the same material again.*set material to KeyMaterialSource.fromFunction.*or escrow to a MaterialEscrow.*MaterialExpiration.never\(\)/);
+    expect(build({ materialExpiration: MaterialExpiration.never() })).not.toThrow();
+  });
+
+  test('with automatic re-import, accepts 14 to 365 days of validity whatever the interval, and refuses less', () => {
+    expect(build((stack) => ({ ...expiringProvidedMaterial(stack, 13), rotationInterval: RotationInterval.months(1) }))).toThrow(
+      /materialExpiration: MaterialExpiration.afterDays\(13\) is too short for automatic re-import: it takes 14 to 365 days/);
+    expect(build((stack) => ({ ...expiringProvidedMaterial(stack, 14), rotationInterval: RotationInterval.years(10) }))).not.toThrow();
+  });
+
+  test('warns of nothing when a provider re-imports expiring material', () => {
+    const stack = newStack();
+    new RotatingImportedKey(stack, 'Key', { ...BASE_PROPS, ...expiringProvidedMaterial(stack, 90) });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('materialExpiration'))).toEqual([]);
+  });
+
   test('accepts the edges of every range', () => {
-    expect(build({
+    expect(build((stack) => ({
       aliasName: `alias/${'a'.repeat(250)}`,
       scheduleHour: 23,
       scheduleMinute: 59,
@@ -221,11 +242,11 @@ describe('synth-time validation', () => {
       pendingWindow: Duration.days(7),
       groupId: 'g'.repeat(64),
       tags: Object.fromEntries(Array.from({ length: 35 }, (_, i) => [`k${i}`, i === 0 ? 'v'.repeat(256) : 'Ünïcødé @ 1.2/3=4+5-6:_'])),
-      materialExpiration: MaterialExpiration.afterDays(365),
+      ...expiringProvidedMaterial(stack, 365),
       rotationInterval: RotationInterval.months(120),
       scheduleTimeZone: TimeZone.of('US/Eastern'),
       propagationWindow: Duration.minutes(5),
-    })).not.toThrow();
+    }))).not.toThrow();
     expect(build({
       pendingWindow: Duration.days(30),
       rotationInterval: RotationInterval.months(1),

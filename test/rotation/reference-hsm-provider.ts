@@ -27,7 +27,9 @@ export type Misbehaviour =
   /** Answers only after `delayMs` (longer than the functions wait). */
   | 'time-out'
   /** The function fails (Lambda's FunctionError "Unhandled"). */
-  | 'error';
+  | 'error'
+  /** Asked to re-import, answers fresh material instead of the generation's (KMS refuses it). */
+  | 'forgetful';
 
 export interface ProviderEvent {
   readonly purpose: string;
@@ -63,8 +65,12 @@ export class ReferenceHsmProvider {
   async invoke(event: unknown): Promise<unknown> {
     const e = event as ProviderEvent;
     this.requests.push(e);
-    if (e.purpose !== 'new') throw Object.assign(new Error(`purpose ${e.purpose} is not supported by this provider`), { name: 'UnsupportedPurpose' });
-    const material = this.materialFor(e.group, e.generation);
+    if (e.purpose !== 'new' && e.purpose !== 'reimport') throw Object.assign(new Error(`purpose ${e.purpose} is not supported by this provider`), { name: 'UnsupportedPurpose' });
+    // An HSM finds a generation's material by its own label; a re-import of material it never made is an error, not new material.
+    if (e.purpose === 'reimport' && !this.held.has(`${e.group}/${e.generation}`)) {
+      throw Object.assign(new Error(`no material is held for ${e.group} generation ${e.generation}`), { name: 'MaterialNotHeld' });
+    }
+    const material = e.purpose === 'reimport' && this.misbehave === 'forgetful' ? randomBytes(32) : this.materialFor(e.group, e.generation);
     const publicKey = createPublicKey({ key: Buffer.from(e.publicKey, 'base64'), format: 'der', type: 'spki' });
     switch (this.misbehave) {
       case 'not-json':

@@ -1,0 +1,88 @@
+/**
+ * Re-import of expiring material (see reimport.ts for which generations and
+ * when): for each, a fresh GetParametersForImport, the provider's same
+ * material again (purpose "reimport", with the generation's KeyMaterialId),
+ * and ImportKeyMaterial with EXISTING_KEY_MATERIAL, so KMS refuses any other
+ * material. One generation's failure does not stop the others; the run
+ * reports every failure and the expiry alarm watches what is left.
+ */
+import { Deps, isThrottling, step } from '../context';
+import { materialValidToAfter } from '../dates';
+import { errorName, isKmsError, MaterialProviderError } from '../errors';
+import { generation, GenerationRecord, withGeneration } from '../ledger-model';
+import { materialDescription } from '../material-description';
+import { expectedWrappedLength, providerRequest } from '../provider-contract';
+import { reimportWork } from '../reimport';
+import { eventually } from '../retry';
+import { Session } from '../session';
+import { materialSourceOf } from '../settings';
+import { patientlyThrottled } from './patience';
+
+/** A re-import is not started with less time left than this. */
+const ACTION_BUDGET_MS = 30_000;
+const FRESH = ['NotFoundException', 'KMSInvalidStateException'];
+
+export interface ReimportDone {
+  readonly reimported: number[];
+  /** Generations whose re-import failed in this run, with why (the next run tries again). */
+  readonly failed: { readonly n: number; readonly error: string }[];
+  /** The account's request quota ran out: the next run continues. */
+  readonly throttled?: boolean;
+}
+
+export async function reimportPhase(d: Deps, s: Session): Promise<ReimportDone> {
+  const done: { reimported: number[]; failed: { n: number; error: string }[]; throttled?: boolean } = { reimported: [], failed: [] };
+  for (const n of reimportWork(s.record, d.now())) {
+    if (d.remainingMs() < ACTION_BUDGET_MS) break;
+    const g = generation(s.record, n)!;
+    try {
+      await reimport(d, s, g);
+      done.reimported.push(n);
+    } catch (e) {
+      if (isThrottling(e)) {
+        done.throttled = true;
+        break;
+      }
+      done.failed.push({ n, error: `${errorName(e)}: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+  return done;
+}
+
+async function reimport(d: Deps, s: Session, g: GenerationRecord): Promise<void> {
+  const settings = s.record.settings;
+  const source = materialSourceOf(settings);
+  if (source.type !== 'function') throw new Error('only material from a provider function is re-imported automatically');
+  const validityDays = settings.materialValidityDays;
+  await step(d, 'reimport', {
+    group: s.record.groupId, generation: g.n, keyArn: g.keyArn, provider: source.functionArn, keyMaterialId: g.keyMaterialId, materialValidTo: g.materialValidTo,
+  }, async () => {
+    if (!g.keyMaterialId) throw new MaterialProviderError(source.functionArn, `was not asked: generation ${g.n} has no recorded KeyMaterialId to re-import`);
+    if (!d.provider) throw new MaterialProviderError(source.functionArn, 'cannot be invoked from here (no Lambda client)');
+    const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec)));
+    const validTo = validityDays > 0 ? materialValidToAfter(d.now(), validityDays) : undefined;
+    try {
+      const request = providerRequest(
+        { group: s.record.groupId, generation: g.n, keyId: g.keyId, wrappingAlgorithm: settings.wrappingAlgorithm, wrappingKeySpec: settings.wrappingKeySpec },
+        params, d.now(), { keyMaterialId: g.keyMaterialId },
+      );
+      const answer = await d.provider.wrappedMaterial(source.functionArn, request, expectedWrappedLength(params.publicKey, settings.wrappingAlgorithm), d.remainingMs());
+      const description = g.keyMaterialDescription ?? materialDescription(s.record.groupId, g.n, 'function', answer.description);
+      try {
+        await d.kms.importMaterial(g.keyId, params.importToken, answer.encryptedKeyMaterial, validTo, description, g.keyMaterialId);
+      } catch (e) {
+        if (isKmsError(e, 'IncorrectKeyMaterialException', 'InvalidCiphertextException')) {
+          throw new MaterialProviderError(source.functionArn, `answered material KMS refused for the re-import of generation ${g.n} (${(e as Error).name}: it is not the material with KeyMaterialId ${g.keyMaterialId}, or not wrapped to this request's public key)`);
+        }
+        throw e;
+      }
+    } finally {
+      Buffer.from(params.importToken.buffer, params.importToken.byteOffset, params.importToken.byteLength).fill(0);
+    }
+    await s.save((rec) => withGeneration(rec, {
+      ...generation(rec, g.n)!,
+      materialValidTo: validTo?.toISOString(),
+      reimportedAt: d.now().toISOString(),
+    }));
+  });
+}
