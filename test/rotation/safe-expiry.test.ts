@@ -222,4 +222,27 @@ describe('safe expiry with a material provider', () => {
     expect(after.reimportedAt).toBeUndefined();
     expect(h.sim.state.key(before.keyId)?.state).toBe('Enabled');
   }, 60_000);
+
+  test('turning expiry off on an update: the next run re-imports every expiring generation without expiry, under the updated policies', async () => {
+    await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
+    h.sim.clock.set(new Date('2026-07-01T02:55:00Z'));
+    await h.runSchedule(f, 40 * 60_000);
+    const before = await h.group(GROUP);
+    expect(before.generations.map((g) => g.materialValidTo === undefined)).toEqual([false, false]);
+
+    const never = deployedStack((st) => ({ material: KeyMaterialSource.fromFunction(lambda.Function.fromFunctionArn(st, 'Hsm', PROVIDER_ARN)) }));
+    for (const p of [never.lifecycle, never.rotation]) h.sim.authorization.setPrincipal({ accessKeyId: p.accessKeyId, arn: p.arn, policies: p.policies });
+    await f.lifecycle(cfnEvent('Update', never.resourceProperties, { OldResourceProperties: stack.resourceProperties }));
+    const run = await runAt(new Date(h.sim.clock.now().getTime() + 10 * 60_000));
+    expect(run.outcome?.reimport).toEqual({ reimported: [1, 2], failed: [] });
+    const after = await h.group(GROUP);
+    for (const g of after.generations) {
+      expect(g.materialValidTo).toBeUndefined();
+      expect(h.sim.state.key(g.keyId)).toMatchObject({ state: 'Enabled' });
+      expect(h.sim.state.key(g.keyId)?.validTo).toBeUndefined();
+    }
+    // Nothing expires any more: no gauge, and the next run has nothing to re-import.
+    expect(run.daysUntilExpiry).toBeUndefined();
+    expect((await runAt(new Date(h.sim.clock.now().getTime() + 10 * 60_000))).outcome?.reimport).toBeUndefined();
+  }, 60_000);
 });
