@@ -196,7 +196,9 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   const acted = retention && (retention.disabled.length + retention.deletionScheduled.length + retention.inUse.length > 0);
   const tried = reimport && (reimport.reimported.length + reimport.failed.length > 0);
   return {
-    outcome: { ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}), ...(acted ? { retention } : {}), ...(tried ? { reimport } : {}) },
+    outcome: {
+      ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}), ...(acted ? { retention } : {}), ...(tried ? { reimport } : {}),
+    },
     record: s.record,
     completed,
   };

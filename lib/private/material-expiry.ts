@@ -38,7 +38,7 @@ export function validateMaterialExpiration(expiration: MaterialExpiration, c: Ex
   if (c.automaticReimport) {
     if (days < MIN_REIMPORTED_VALIDITY_DAYS) {
       return [`${afterDays} is too short for automatic re-import: it takes ${MIN_REIMPORTED_VALIDITY_DAYS} to ${MaterialExpiration.MAX_VALIDITY_DAYS} days, `
-        + `so that the rotation function re-imports with days to spare and the expiry alarm leaves days, not hours, to fix a provider that stops answering`];
+        + 'so that the rotation function re-imports with days to spare and the expiry alarm leaves days, not hours, to fix a provider that stops answering'];
     }
     return [];
   }

@@ -10,12 +10,12 @@ import { HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { CDK_JSON_CONTEXT } from './every-option-stack';
 import { BASE_PROPS, expiringProvidedMaterial, newStack, stackWithKey } from './helpers';
 import { ExampleStack } from '../../example/example-stack';
+import { materialExpiryWarningDays as functionWarningDays, reimportLeadDays as functionLeadDays } from '../../lambda/rotation/reimport';
 import * as lambdaEvent from '../../lambda/rotation/rotation-event';
 import * as lambdaTelemetry from '../../lambda/rotation/telemetry';
-import { materialExpiryWarningDays as functionWarningDays, reimportLeadDays as functionLeadDays } from '../../lambda/rotation/reimport';
 import { RotatingImportedKey } from '../../lib';
-import { materialExpiryWarningDays, reimportLeadDays } from '../../lib/private/material-expiry';
 import * as contract from '../../lib/private/event-contract';
+import { materialExpiryWarningDays, reimportLeadDays } from '../../lib/private/material-expiry';
 
 const PAGER_ARN = 'arn:aws:sns:us-east-1:111122223333:pager';
 

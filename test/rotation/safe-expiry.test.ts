@@ -231,7 +231,9 @@ describe('safe expiry with a material provider', () => {
     expect(before.generations.map((g) => g.materialValidTo === undefined)).toEqual([false, false]);
 
     const never = deployedStack((st) => ({ material: KeyMaterialSource.fromFunction(lambda.Function.fromFunctionArn(st, 'Hsm', PROVIDER_ARN)) }));
-    for (const p of [never.lifecycle, never.rotation]) h.sim.authorization.setPrincipal({ accessKeyId: p.accessKeyId, arn: p.arn, policies: p.policies });
+    for (const p of [never.lifecycle, never.rotation]) {
+      h.sim.authorization.setPrincipal({ accessKeyId: p.accessKeyId, arn: p.arn, policies: p.policies });
+    }
     await f.lifecycle(cfnEvent('Update', never.resourceProperties, { OldResourceProperties: stack.resourceProperties }));
     const run = await runAt(new Date(h.sim.clock.now().getTime() + 10 * 60_000));
     expect(run.outcome?.reimport).toEqual({ reimported: [1, 2], failed: [] });

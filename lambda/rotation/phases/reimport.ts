@@ -54,25 +54,29 @@ async function reimport(d: Deps, s: Session, g: GenerationRecord): Promise<void>
   const source = materialSourceOf(settings);
   if (source.type !== 'function') throw new Error('only material from a provider function is re-imported automatically');
   const validityDays = settings.materialValidityDays;
+  const { wrappingAlgorithm, wrappingKeySpec } = settings;
+  const provider = source.functionArn;
   await step(d, 'reimport', {
-    group: s.record.groupId, generation: g.n, keyArn: g.keyArn, provider: source.functionArn, keyMaterialId: g.keyMaterialId, materialValidTo: g.materialValidTo,
+    group: s.record.groupId, generation: g.n, keyArn: g.keyArn, provider, keyMaterialId: g.keyMaterialId, materialValidTo: g.materialValidTo,
   }, async () => {
-    if (!g.keyMaterialId) throw new MaterialProviderError(source.functionArn, `was not asked: generation ${g.n} has no recorded KeyMaterialId to re-import`);
-    if (!d.provider) throw new MaterialProviderError(source.functionArn, 'cannot be invoked from here (no Lambda client)');
-    const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec)));
+    if (!g.keyMaterialId) throw new MaterialProviderError(provider, `was not asked: generation ${g.n} has no recorded KeyMaterialId to re-import`);
+    if (!d.provider) throw new MaterialProviderError(provider, 'cannot be invoked from here (no Lambda client)');
+    const ask = () => d.kms.importParameters(g.keyId, wrappingAlgorithm, wrappingKeySpec);
+    const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, ask));
     const validTo = validityDays > 0 ? materialValidToAfter(d.now(), validityDays) : undefined;
     try {
       const request = providerRequest(
-        { group: s.record.groupId, generation: g.n, keyId: g.keyId, wrappingAlgorithm: settings.wrappingAlgorithm, wrappingKeySpec: settings.wrappingKeySpec },
+        { group: s.record.groupId, generation: g.n, keyId: g.keyId, wrappingAlgorithm, wrappingKeySpec },
         params, d.now(), { keyMaterialId: g.keyMaterialId },
       );
-      const answer = await d.provider.wrappedMaterial(source.functionArn, request, expectedWrappedLength(params.publicKey, settings.wrappingAlgorithm), d.remainingMs());
+      const answer = await d.provider.wrappedMaterial(provider, request, expectedWrappedLength(params.publicKey, wrappingAlgorithm), d.remainingMs());
       const description = g.keyMaterialDescription ?? materialDescription(s.record.groupId, g.n, 'function', answer.description);
       try {
         await d.kms.importMaterial(g.keyId, params.importToken, answer.encryptedKeyMaterial, validTo, description, g.keyMaterialId);
       } catch (e) {
         if (isKmsError(e, 'IncorrectKeyMaterialException', 'InvalidCiphertextException')) {
-          throw new MaterialProviderError(source.functionArn, `answered material KMS refused for the re-import of generation ${g.n} (${(e as Error).name}: it is not the material with KeyMaterialId ${g.keyMaterialId}, or not wrapped to this request's public key)`);
+          throw new MaterialProviderError(provider, `answered material KMS refused for the re-import of generation ${g.n} `
+            + `(${(e as Error).name}: it is not the material with KeyMaterialId ${g.keyMaterialId}, or not wrapped to this request's public key)`);
         }
         throw e;
       }
