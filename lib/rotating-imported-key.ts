@@ -690,7 +690,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
       problems.push(...validateMaterialExpiration(resolved.expiration, {
         intervalMonths: props.rotationInterval.toMonths(),
         automaticReimport: resolved.material._functionArn() !== undefined,
-        escrowed: false,
+        escrowed: props.escrow !== undefined,
       }));
     }
     const keyPolicy = validation.validateKeyPolicyStatements(resolved.statements, {

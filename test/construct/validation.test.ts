@@ -1,8 +1,11 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { Duration, Lazy, RemovalPolicy, Stack, TimeZone, Token } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { BASE_PROPS, expiringProvidedMaterial, newStack } from './helpers';
-import { MaterialExpiration, RotatingImportedKey, RotatingImportedKeyProps, RotationInterval } from '../../lib';
+import { MaterialEscrow, MaterialExpiration, RotatingImportedKey, RotatingImportedKeyProps, RotationInterval } from '../../lib';
+
+const ESCROW_PEM = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'pem', type: 'spki' }).toString();
 
 function build(overrides: Partial<RotatingImportedKeyProps> | ((stack: Stack) => Partial<RotatingImportedKeyProps>)): () => RotatingImportedKey {
   return () => {
@@ -225,6 +228,18 @@ describe('synth-time validation', () => {
     expect(build((stack) => ({ ...expiringProvidedMaterial(stack, 13), rotationInterval: RotationInterval.months(1) }))).toThrow(
       /materialExpiration: MaterialExpiration.afterDays\(13\) is too short for automatic re-import: it takes 14 to 365 days/);
     expect(build((stack) => ({ ...expiringProvidedMaterial(stack, 14), rotationInterval: RotationInterval.years(10) }))).not.toThrow();
+  });
+
+  test('with escrow (manual re-import), the validity must outlast the interval by 30 days; accepted ones warn who re-imports', () => {
+    const escrow = MaterialEscrow.toNewBucket({ publicKeyPem: ESCROW_PEM, lockRetention: Duration.days(3650) });
+    expect(build({ escrow, rotationInterval: RotationInterval.months(6), materialExpiration: MaterialExpiration.afterDays(215) })).toThrow(
+      /materialExpiration: MaterialExpiration.afterDays\(215\) is shorter than rotationInterval \(6 month\(s\), up to 186 days\) plus a 30-day margin.*choose at least 216 days \(up to 365\), or set material to KeyMaterialSource.fromFunction/);
+    expect(build({ escrow, rotationInterval: RotationInterval.years(1), materialExpiration: MaterialExpiration.afterDays(365) })).toThrow(
+      /afterDays\(365\) is shorter than rotationInterval \(12 month\(s\), up to 372 days\).*no validity KMS accepts \(at most 365 days\) is that long: use MaterialExpiration.never\(\) or a shorter rotationInterval/);
+    const stack = newStack();
+    new RotatingImportedKey(stack, 'Key', { ...BASE_PROPS, escrow, materialExpiration: MaterialExpiration.afterDays(216) });
+    expect(Annotations.fromStack(stack).findWarning('/TestStack/Key', Match.stringLikeRegexp(
+      'materialExpiration: material of every generation expires 216 days after import, and generated material can only be imported again by hand, from escrow.*fires 30 days before'))).toHaveLength(1);
   });
 
   test('warns of nothing when a provider re-imports expiring material', () => {
