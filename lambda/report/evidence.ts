@@ -24,6 +24,9 @@ export interface GenerationEvidence {
   readonly fencedAt?: string;
   readonly discarded: boolean;
   readonly deletionScheduledAt?: string;
+  /** The escrow object (material-escrowed): `<bucket>/<key>` and its version. */
+  readonly escrowObject?: string;
+  readonly escrowVersionId?: string;
 }
 
 export interface RotationEvidence {
@@ -83,6 +86,10 @@ export function evidenceOf(events: readonly LedgerEvent[]): Evidence {
       case 'material-reimported':
         g.reimportedAt = text(e, 'reimportedAt') ?? e.at;
         g.materialValidTo = text(e, 'materialValidTo');
+        break;
+      case 'material-escrowed':
+        g.escrowObject = `${text(e, 'bucket')}/${text(e, 'key')}`;
+        g.escrowVersionId = text(e, 'versionId');
         break;
       case 'generation-tested': g.testedAt = text(e, 'testedAt') ?? e.at; g.keyMaterialId = text(e, 'keyMaterialId'); break;
       case 'generation-activated': g.activatedAt = text(e, 'activatedAt') ?? e.at; break;

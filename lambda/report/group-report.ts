@@ -94,6 +94,16 @@ export interface GenerationReport {
   readonly rotation: Timeliness;
   readonly rotatedAt?: string;
   readonly lastUsage?: KeyUsage;
+  /** Where the generation's material is escrowed (MaterialEscrow), once the object was verified. */
+  readonly escrow?: EscrowReport;
+}
+
+export interface EscrowReport {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+  readonly keyMaterialId?: string;
+  readonly verifiedAt?: string;
 }
 
 export interface GroupReport {
@@ -152,6 +162,11 @@ export function buildGroupReport(input: ReportInput): GroupReport {
       rotation: timeliness(successor, dueAt, now, current?.n === g.n),
       rotatedAt: successor?.activatedAt,
       lastUsage: input.keys.get(g.n)?.lastUsage,
+      ...(g.escrow ? {
+        escrow: {
+          bucket: g.escrow.bucket, key: g.escrow.key, versionId: g.escrow.versionId, keyMaterialId: g.escrow.keyMaterialId, verifiedAt: g.escrow.verifiedAt,
+        },
+      } : {}),
     };
   });
 
@@ -253,6 +268,12 @@ function ledgerAgainstLog(record: GroupRecord, logged: ReadonlyMap<number, Gener
       if ((g[field] ?? undefined) !== (e[field] ?? undefined)) {
         disagree(`generation ${g.n}: the ledger entry says ${field} ${g[field] ?? '(none)'}, its event log says ${e[field] ?? '(none)'}`);
       }
+    }
+    // A verified escrow is in the log (material-escrowed) with the same object and version.
+    const escrowed = g.escrow?.verifiedAt ? `${g.escrow.bucket}/${g.escrow.key}` : undefined;
+    if (escrowed !== e.escrowObject || (escrowed && (g.escrow!.versionId ?? undefined) !== (e.escrowVersionId ?? undefined))) {
+      disagree(`generation ${g.n}: the ledger entry says escrow ${escrowed ?? '(none)'} ${g.escrow?.versionId ?? ''}`.trimEnd()
+        + `, its event log says ${e.escrowObject ?? '(none)'} ${e.escrowVersionId ?? ''}`.trimEnd());
     }
   }
   for (const n of logged.keys()) {

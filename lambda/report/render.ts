@@ -18,7 +18,7 @@ export function renderReports(reports: readonly GroupReport[], format: ReportFor
   }
 }
 
-const COLUMNS = ['Gen', 'Stage', 'Key', 'Source', 'Imported', 'Activated', 'Retired', 'Due', 'Rotation', 'Decrypt until', 'Material expires', 'Material id', 'Last use'];
+const COLUMNS = ['Gen', 'Stage', 'Key', 'Source', 'Imported', 'Activated', 'Retired', 'Due', 'Rotation', 'Decrypt until', 'Material expires', 'Material id', 'Escrow', 'Last use'];
 
 function day(iso: string | undefined): string {
   return iso ? iso.slice(0, 10) : '-';
@@ -42,8 +42,16 @@ function row(g: GenerationReport): string[] {
     day(g.decryptUntil),
     g.materialExpiresAt ? `${day(g.materialExpiresAt)}${g.materialReimport ? ` (${g.materialReimport === 'automatic' ? 'auto' : 'manual'})` : ''}` : 'never',
     g.keyMaterialId ? g.keyMaterialId.slice(0, 12) : '-',
+    escrowCell(g),
     g.lastUsage?.at ? `${day(g.lastUsage.at)} ${g.lastUsage.operation ?? ''}`.trim() : '-',
   ];
+}
+
+/** `s3://<bucket>/<key>` and its version; `unverified` until it was read back (a rotation under way). */
+function escrowCell(g: GenerationReport): string {
+  const e = g.escrow;
+  if (!e) return '-';
+  return `s3://${e.bucket}/${e.key}${e.versionId ? ` (version ${e.versionId})` : ''}${e.verifiedAt ? '' : ' unverified'}`;
 }
 
 function heading(r: GroupReport): string[] {
@@ -85,14 +93,16 @@ function markdown(r: GroupReport): string {
 const CSV_COLUMNS = [
   'group', 'alias', 'interval_months', 'group_status', 'chain_verified', 'generation', 'key_arn', 'stage', 'kms_state', 'source',
   'created_at', 'imported_at', 'activated_at', 'retired_at', 'fenced_at', 'due_at', 'rotation', 'rotated_at', 'decrypt_until',
-  'material_expires_at', 'material_reimport', 'material_reimported_at', 'key_material_id', 'last_used_at', 'last_used_operation', 'last_used_cloudtrail_event_id', 'group_result',
+  'material_expires_at', 'material_reimport', 'material_reimported_at', 'key_material_id', 'escrow_bucket', 'escrow_key', 'escrow_version_id',
+  'escrow_verified_at', 'last_used_at', 'last_used_operation', 'last_used_cloudtrail_event_id', 'group_result',
 ];
 
 function csv(reports: readonly GroupReport[]): string {
   const rows = reports.flatMap((r) => r.generations.map((g) => [
     r.groupId, r.alias, r.intervalMonths, r.status, r.chain.verified, g.generation, g.keyArn, g.stage, g.kmsState ?? '', g.source ?? '',
     g.createdAt, g.importedAt ?? '', g.activatedAt ?? '', g.retiredAt ?? '', g.fencedAt ?? '', g.dueAt ?? '', g.rotation, g.rotatedAt ?? '',
-    g.decryptUntil ?? '', g.materialExpiresAt ?? '', g.materialReimport ?? '', g.reimportedAt ?? '', g.keyMaterialId ?? '', g.lastUsage?.at ?? '', g.lastUsage?.operation ?? '',
+    g.decryptUntil ?? '', g.materialExpiresAt ?? '', g.materialReimport ?? '', g.reimportedAt ?? '', g.keyMaterialId ?? '',
+    g.escrow?.bucket ?? '', g.escrow?.key ?? '', g.escrow?.versionId ?? '', g.escrow?.verifiedAt ?? '', g.lastUsage?.at ?? '', g.lastUsage?.operation ?? '',
     g.lastUsage?.cloudTrailEventId ?? '', reportFailed(r) ? 'fail' : 'pass',
   ]));
   return stringify(rows, { header: true, columns: CSV_COLUMNS, cast: { boolean: (v) => String(v) } });

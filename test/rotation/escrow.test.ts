@@ -15,6 +15,7 @@ import { BUCKET, escrowStack, GROUP, reference, unwrapEscrow } from './escrow-fi
 import { cfnEvent, rotateNow } from './fixtures';
 import { Functions, Harness, REGION, SIMULATOR_CREDENTIALS } from './harness';
 import { secretLeaks } from './secrets';
+import { reportGroup, renderReports } from '../../lambda/report';
 import { ESCROW_FORMAT, EscrowDocument, escrowProblems, sha256Hex } from '../../lambda/rotation/escrow';
 import { EscrowWrapping } from '../../lib';
 import { node24Binary } from '../construct/node24';
@@ -114,6 +115,16 @@ describe('escrow of generated material', () => {
       ]),
     ]);
     expect(secretLeaks(h, h.log.text())).toEqual([]);
+
+    // The report shows each generation's escrow location, and the ledger agrees with its event log about it.
+    const report = await reportGroup({ kms: h.kms, dynamodb: h.db.client(), tableName: h.tableName, aliasName: 'alias/telemetry', now: h.sim.clock.now() });
+    expect(report.findings.filter((x) => x.severity === 'error')).toEqual([]);
+    expect(report.generations.map((g) => g.escrow)).toEqual(objects().map((o, i) => ({
+      bucket: BUCKET, key: o.key, versionId: o.versionId, keyMaterialId: rec.generations[i].keyMaterialId, verifiedAt: rec.generations[i].escrow!.verifiedAt,
+    })));
+    expect(renderReports([report], 'md')).toContain(`s3://${BUCKET}/${objects()[1].key} (version ${objects()[1].versionId})`);
+    expect(renderReports([report], 'csv').split('\n')[0]).toContain('escrow_bucket,escrow_key,escrow_version_id,escrow_verified_at');
+    expect(renderReports([report], 'table')).toContain(`s3://${BUCKET}/escrow/`);
   });
 
   test('the roles may not delete or list escrow, nor write outside their group\'s prefix; a locked version cannot be deleted or its retention shortened', async () => {
