@@ -164,7 +164,11 @@ export function buildGroupReport(input: ReportInput): GroupReport {
       lastUsage: input.keys.get(g.n)?.lastUsage,
       ...(g.escrow ? {
         escrow: {
-          bucket: g.escrow.bucket, key: g.escrow.key, versionId: g.escrow.versionId, keyMaterialId: g.escrow.keyMaterialId, verifiedAt: g.escrow.verifiedAt,
+          bucket: g.escrow.bucket,
+          key: g.escrow.key,
+          versionId: g.escrow.versionId,
+          keyMaterialId: g.escrow.keyMaterialId,
+          verifiedAt: g.escrow.verifiedAt,
         },
       } : {}),
     };

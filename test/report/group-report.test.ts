@@ -54,8 +54,15 @@ const g1 = gen(1, { activatedAt: '2026-01-01T03:00:00.000Z', importedAt: '2026-0
 describe('the report\'s verdicts', () => {
   test('a ledger entry whose escrow location is not the one its event log recorded is an error; the logged one is reported as it is', () => {
     const escrow = {
-      bucket: 'escrow-bucket', key: 'escrow/g/generation-1/a.json', versionId: 'v1', sha256: 'x', writtenAt: g1.claimedAt,
-      wrapping: 'RSAES_OAEP_SHA_256' as const, fingerprint: 'f', keyMaterialId: 'm1', verifiedAt: '2026-01-01T03:00:00.000Z',
+      bucket: 'escrow-bucket',
+      key: 'escrow/g/generation-1/a.json',
+      versionId: 'v1',
+      sha256: 'x',
+      writtenAt: g1.claimedAt,
+      wrapping: 'RSAES_OAEP_SHA_256' as const,
+      fingerprint: 'f',
+      keyMaterialId: 'm1',
+      verifiedAt: '2026-01-01T03:00:00.000Z',
     };
     const written = { ...base, generations: [{ ...g1, escrow }], nextDueAt: '2026-07-01T03:00:00.000Z', updatedAt: '2026-01-01T03:00:00.000Z' };
     const { record, events } = history([{ ...base, generations: [g1], nextDueAt: written.nextDueAt, updatedAt: written.updatedAt }, written]);
@@ -66,7 +73,8 @@ describe('the report\'s verdicts', () => {
     const edited = { ...record, generations: [{ ...record.generations[0], escrow: { ...escrow, versionId: 'v2' } }] };
     const bad = buildGroupReport({ record: edited, events, keys: facts(edited), aliasTargetKeyId: 'key-1', now: new Date('2026-02-01T00:00:00Z') });
     expect(bad.findings).toEqual([{
-      severity: 'error', code: 'ledger-disagrees-with-log',
+      severity: 'error',
+      code: 'ledger-disagrees-with-log',
       message: `generation 1: the ledger entry says escrow escrow-bucket/${escrow.key} v2, its event log says escrow-bucket/${escrow.key} v1`,
     }]);
   });
