@@ -120,7 +120,11 @@ describe('escrow of generated material', () => {
     const report = await reportGroup({ kms: h.kms, dynamodb: h.db.client(), tableName: h.tableName, aliasName: 'alias/telemetry', now: h.sim.clock.now() });
     expect(report.findings.filter((x) => x.severity === 'error')).toEqual([]);
     expect(report.generations.map((g) => g.escrow)).toEqual(objects().map((o, i) => ({
-      bucket: BUCKET, key: o.key, versionId: o.versionId, keyMaterialId: rec.generations[i].keyMaterialId, verifiedAt: rec.generations[i].escrow!.verifiedAt,
+      bucket: BUCKET,
+      key: o.key,
+      versionId: o.versionId,
+      keyMaterialId: rec.generations[i].keyMaterialId,
+      verifiedAt: rec.generations[i].escrow!.verifiedAt,
     })));
     expect(renderReports([report], 'md')).toContain(`s3://${BUCKET}/${objects()[1].key} (version ${objects()[1].versionId})`);
     expect(renderReports([report], 'csv').split('\n')[0]).toContain('escrow_bucket,escrow_key,escrow_version_id,escrow_verified_at');
@@ -146,8 +150,15 @@ describe('escrow of generated material', () => {
     await expect(admin.send(new PutObjectRetentionCommand({
       Bucket: BUCKET, Key: o.key, VersionId: o.versionId, Retention: { Mode: 'COMPLIANCE', RetainUntilDate: new Date('2027-01-01T00:00:00Z') },
     }))).rejects.toThrow('object protected by object lock');
-    expect(objects()).toHaveLength(1);
-    for (const c of [rotation, admin]) c.destroy();
+    // A PUT of the same key makes a new version; the locked one stays as it was.
+    await admin.send(new PutObjectCommand({ Bucket: BUCKET, Key: o.key, Body: '{}', ChecksumAlgorithm: 'SHA256' }));
+    expect(objects().map((v) => [v.key, v.versionId === o.versionId, v.body.length])).toEqual([[o.key, true, o.body.length], [o.key, false, 2]]);
+    // Object Lock needs an integrity checksum on every PUT (the functions send SHA-256).
+    const bare = new S3Client({
+      region: REGION, endpoint: bucket.endpoint, forcePathStyle: true, credentials: SIMULATOR_CREDENTIALS, maxAttempts: 1, requestChecksumCalculation: 'WHEN_REQUIRED',
+    });
+    await expect(bare.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'escrow/x.json', Body: 'x' }))).rejects.toThrow(/Content-MD5 OR x-amz-checksum- HTTP header is required/);
+    for (const c of [rotation, admin, bare]) c.destroy();
   });
 
   test('a refused escrow write stops the rotation before the import: no material, alias and keys as they were; the next run completes', async () => {
