@@ -85,7 +85,8 @@ export function evidenceOf(events: readonly LedgerEvent[]): Evidence {
         break;
       case 'material-reimported':
         g.reimportedAt = text(e, 'reimportedAt') ?? e.at;
-        g.materialValidTo = text(e, 'materialValidTo');
+        // 'never': re-imported without expiry.
+        g.materialValidTo = text(e, 'materialValidTo') === 'never' ? undefined : text(e, 'materialValidTo');
         break;
       case 'material-escrowed':
         g.escrowObject = `${text(e, 'bucket')}/${text(e, 'key')}`;

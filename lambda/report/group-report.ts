@@ -216,13 +216,16 @@ function materialExpiry(record: GroupRecord, now: Date): Finding[] {
   for (const g of expiringGenerations(record)) {
     const expires = Date.parse(g.materialValidTo!);
     const automatic = reimportedAutomatically(record, g);
-    const how = automatic
-      ? 'the rotation function re-imports it from the material provider; check the provider and the function\'s reimport step'
-      : 'import the same material again from escrow (docs/escrow-recovery.md)';
     if (expires <= now.getTime()) {
-      findings.push({ severity: 'error', code: 'material-expired', message: `generation ${g.n}'s key material expired at ${g.materialValidTo}: the generation cannot decrypt until ${how}` });
+      const until = automatic
+        ? 'the rotation function re-imports it from the material provider (check the provider and the function\'s reimport step)'
+        : 'the same material is imported again from escrow (docs/escrow-recovery.md)';
+      findings.push({ severity: 'error', code: 'material-expired', message: `generation ${g.n}'s key material expired at ${g.materialValidTo}: the generation cannot decrypt until ${until}` });
     } else if (expires - now.getTime() <= warningMs) {
-      findings.push({ severity: 'warning', code: 'material-expiring', message: `generation ${g.n}'s key material expires at ${g.materialValidTo}: ${automatic ? 'the automatic re-import has not happened yet; ' : ''}${how}` });
+      const what = automatic
+        ? 'the automatic re-import has not happened yet; check the provider and the function\'s reimport step'
+        : 'import the same material again from escrow by then (docs/escrow-recovery.md)';
+      findings.push({ severity: 'warning', code: 'material-expiring', message: `generation ${g.n}'s key material expires at ${g.materialValidTo}: ${what}` });
     } else if (!automatic) {
       findings.push({ severity: 'info', code: 'manual-reimport', message: `generation ${g.n}'s key material expires at ${g.materialValidTo}; re-import it by then from escrow (docs/escrow-recovery.md)` });
     }

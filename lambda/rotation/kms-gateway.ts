@@ -27,6 +27,8 @@ export interface KeyInfo {
   readonly creationDate: Date;
   readonly description: string;
   readonly currentKeyMaterialId?: string;
+  /** When the key's imported material expires (only when it does). */
+  readonly materialValidTo?: Date;
 }
 
 /** What adoption needs to know of the key an alias points at (DescribeKey's metadata). */
@@ -75,6 +77,7 @@ function toKeyInfo(m: KeyMetadata | undefined, operation: string): KeyInfo {
     creationDate: required(meta.CreationDate, `KeyMetadata.CreationDate in ${operation}`),
     description: meta.Description ?? '',
     ...(meta.CurrentKeyMaterialId ? { currentKeyMaterialId: meta.CurrentKeyMaterialId } : {}),
+    ...(meta.ValidTo ? { materialValidTo: meta.ValidTo } : {}),
   };
 }
 

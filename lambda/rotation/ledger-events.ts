@@ -126,7 +126,12 @@ function generationEvents(was: GenerationRecord | undefined, g: GenerationRecord
     })));
   }
   if (g.reimportedAt !== undefined && g.reimportedAt !== was?.reimportedAt) {
-    events.push({ ...at('material-reimported', omitUndefined({ reimportedAt: g.reimportedAt, materialValidTo: g.materialValidTo, keyMaterialId: g.keyMaterialId })), reason: 'reimport' });
+    events.push({
+      ...at('material-reimported', omitUndefined({
+        reimportedAt: g.reimportedAt, reimportedBy: g.reimportedBy, materialValidTo: g.materialValidTo ?? 'never', keyMaterialId: g.keyMaterialId,
+      })),
+      reason: 'reimport',
+    });
   }
   if (became('testedAt')) events.push(at('generation-tested', omitUndefined({ testedAt: g.testedAt!, keyMaterialId: g.keyMaterialId })));
   if (became('activatedAt')) events.push(at('generation-activated', { activatedAt: g.activatedAt! }));

@@ -23,8 +23,9 @@ export interface GenerationRecord {
   readonly registeredAt?: string;
   readonly importedAt?: string;
   readonly materialValidTo?: string;
-  /** When the function last imported the same material again (automatic re-import of expiring material). */
+  /** When the same material was last imported again: by the function (from the provider), or by an operator (from escrow, seen in KMS). */
   readonly reimportedAt?: string;
+  readonly reimportedBy?: 'function' | 'operator';
   /** What the import stamped on the material in KMS (`KeyMaterialDescription`). */
   readonly keyMaterialDescription?: string;
   /** Where the material came from (absent in generations imported before sources were recorded: generated). */

@@ -49,6 +49,19 @@ export function reimportedAutomatically(rec: GroupRecord, g: GenerationRecord): 
 }
 
 /**
+ * Generations an operator must re-import by hand (from escrow) whose material
+ * expires within the alarm's warning days, or expired: each run asks KMS
+ * whether it was re-imported, so the ledger, the gauge and the report follow.
+ */
+export function manualReimportWatch(rec: GroupRecord, now: Date): number[] {
+  if (rec.status !== 'active') return [];
+  const warningMs = materialExpiryWarningDays(rec.settings.materialValidityDays) * DAY_MS;
+  return expiringGenerations(rec)
+    .filter((g) => !reimportedAutomatically(rec, g) && Date.parse(g.materialValidTo!) - now.getTime() <= warningMs)
+    .map((g) => g.n);
+}
+
+/**
  * The generations to re-import now, earliest expiry first: those with fewer
  * than the lead days left (expired ones included: a re-import restores them),
  * and, when the group no longer lets material expire, every one that still

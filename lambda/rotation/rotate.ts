@@ -15,7 +15,7 @@ import { ReimportDone, reimportPhase } from './phases/reimport';
 import { RetentionDone, retentionPhase } from './phases/retention';
 import { testPhase } from './phases/test';
 import { nextWork } from './plan';
-import { reimportWork } from './reimport';
+import { manualReimportWatch, reimportWork } from './reimport';
 import { RotationRequest } from './requests';
 import { retentionWork } from './retention';
 import { CompletedRotation } from './rotation-event';
@@ -98,7 +98,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
     await auditLabels(d, rec, current);
     d.log.info('not due', { group: rec.groupId, generation: current.n, keyArn: current.keyArn, nextDueAt: dueAt?.toISOString() });
     // Retention and re-import are decided from the ledger alone: a run with nothing due takes no lock.
-    if (retentionWork(rec, d.now()).length === 0 && reimportWork(rec, d.now()).length === 0) return { outcome: outcomeOf(rec, 'not-due', []), record: rec };
+    if (retentionWork(rec, d.now()).length === 0 && !reimportDue(rec, d.now())) return { outcome: outcomeOf(rec, 'not-due', []), record: rec };
   }
   if (work.kind === 'wait' && !force) return { outcome: outcomeOf(rec, 'in-progress', []), record: rec };
   if (work.kind === 'start' && work.reason === 'scheduled') {
@@ -180,7 +180,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
       }
     }
     // Also while a rotation is under way: expiring material does not wait for it.
-    if (!throttled && d.remainingMs() >= PHASE_BUDGET_MS && reimportWork(s.record, d.now()).length > 0) {
+    if (!throttled && d.remainingMs() >= PHASE_BUDGET_MS && reimportDue(s.record, d.now())) {
       reimport = await reimportPhase(d, s);
       if (reimport.throttled) {
         throttled = true;
@@ -194,7 +194,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
     : done.includes('promote') ? 'promoted'
       : started ? 'started' : idle && done.length === 0 ? 'not-due' : 'in-progress';
   const acted = retention && (retention.disabled.length + retention.deletionScheduled.length + retention.inUse.length > 0);
-  const tried = reimport && (reimport.reimported.length + reimport.failed.length > 0);
+  const tried = reimport && (reimport.reimported.length + reimport.failed.length + (reimport.observed?.length ?? 0) > 0);
   return {
     outcome: {
       ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}), ...(acted ? { retention } : {}), ...(tried ? { reimport } : {}),
@@ -202,6 +202,11 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
     record: s.record,
     completed,
   };
+}
+
+/** Expiring material to import again, or (escrowed material) to look for in KMS. */
+function reimportDue(rec: GroupRecord, now: Date): boolean {
+  return reimportWork(rec, now).length > 0 || manualReimportWatch(rec, now).length > 0;
 }
 
 function outcomeOf(rec: GroupRecord, outcome: RotationOutcomeKind, phasesDone: Phase[]): RotationOutcome {

@@ -12,7 +12,7 @@ import { errorName, isKmsError, MaterialProviderError } from '../errors';
 import { generation, GenerationRecord, withGeneration } from '../ledger-model';
 import { materialDescription } from '../material-description';
 import { expectedWrappedLength, providerRequest } from '../provider-contract';
-import { reimportWork } from '../reimport';
+import { manualReimportWatch, reimportWork } from '../reimport';
 import { eventually } from '../retry';
 import { Session } from '../session';
 import { materialSourceOf } from '../settings';
@@ -24,14 +24,22 @@ const FRESH = ['NotFoundException', 'KMSInvalidStateException'];
 
 export interface ReimportDone {
   readonly reimported: number[];
+  /** Generations an operator re-imported (from escrow), seen in KMS in this run. */
+  readonly observed?: number[];
   /** Generations whose re-import failed in this run, with why (the next run tries again). */
   readonly failed: { readonly n: number; readonly error: string }[];
   /** The account's request quota ran out: the next run continues. */
   readonly throttled?: boolean;
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export async function reimportPhase(d: Deps, s: Session): Promise<ReimportDone> {
-  const done: { reimported: number[]; failed: { n: number; error: string }[]; throttled?: boolean } = { reimported: [], failed: [] };
+  const done: Mutable<ReimportDone> = { reimported: [], failed: [] };
+  for (const n of manualReimportWatch(s.record, d.now())) {
+    if (d.remainingMs() < ACTION_BUDGET_MS) break;
+    if (await observeManualReimport(d, s, generation(s.record, n)!)) (done.observed ??= []).push(n);
+  }
   for (const n of reimportWork(s.record, d.now())) {
     if (d.remainingMs() < ACTION_BUDGET_MS) break;
     const g = generation(s.record, n)!;
@@ -47,6 +55,23 @@ export async function reimportPhase(d: Deps, s: Session): Promise<ReimportDone> 
     }
   }
   return done;
+}
+
+/** Whether KMS shows the generation's material valid beyond what the ledger recorded (an operator re-imported it); recorded if so. */
+async function observeManualReimport(d: Deps, s: Session, g: GenerationRecord): Promise<boolean> {
+  const key = await d.kms.describeKey(g.keyId);
+  const kmsValidTo = key?.state === 'Enabled' ? key.materialValidTo : undefined;
+  const recorded = Date.parse(g.materialValidTo!);
+  // DescribeKey may lag a re-import: only a later date counts; without one, the next run looks again.
+  if (!key || key.state !== 'Enabled' || (kmsValidTo !== undefined && kmsValidTo.getTime() <= recorded)) return false;
+  await s.save((rec) => withGeneration(rec, {
+    ...generation(rec, g.n)!,
+    materialValidTo: kmsValidTo?.toISOString(),
+    reimportedAt: d.now().toISOString(),
+    reimportedBy: 'operator',
+  }));
+  d.log.info('material re-imported by an operator', { group: s.record.groupId, generation: g.n, keyArn: g.keyArn, materialValidTo: kmsValidTo?.toISOString() ?? 'never' });
+  return true;
 }
 
 async function reimport(d: Deps, s: Session, g: GenerationRecord): Promise<void> {
@@ -87,6 +112,7 @@ async function reimport(d: Deps, s: Session, g: GenerationRecord): Promise<void>
       ...generation(rec, g.n)!,
       materialValidTo: validTo?.toISOString(),
       reimportedAt: d.now().toISOString(),
+      reimportedBy: 'function',
     }));
   });
 }
