@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, PutObjectRetentionCommand, S3Client } from '@aws-sdk/client-s3';
 import { BundleProcess } from './bundle-process';
 import { DeployedStack } from './deployed-stack';
+import { CallBudget, Death } from './dying';
 import { BUCKET, escrowStack, GROUP, reference, unwrapEscrow } from './escrow-fixtures';
 import { cfnEvent, rotateNow } from './fixtures';
 import { Functions, Harness, REGION, SIMULATOR_CREDENTIALS } from './harness';
@@ -22,6 +23,21 @@ import { node24Binary } from '../construct/node24';
 import { S3Sim } from '../kms-simulator/s3';
 
 const LOCK_DAYS = 3650;
+
+/** A function that dies just before its first `command` call: that call and every later AWS call of it fail unsent. */
+class DieBefore extends CallBudget {
+  died = false;
+  constructor(private readonly command: string) {
+    super(Number.MAX_SAFE_INTEGER);
+  }
+  attach(client: { middlewareStack: { add(m: unknown, o: unknown): void } }): void {
+    client.middlewareStack.add((next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+      if (context.commandName === this.command) this.died = true;
+      if (this.died) throw new Death(0);
+      return next(args);
+    }, { step: 'initialize', name: 'dieBefore', priority: 'high' });
+  }
+}
 
 describe('escrow of generated material', () => {
   let stack: DeployedStack;
@@ -226,6 +242,34 @@ describe('escrow of generated material', () => {
     expect(h.sim.state.importedMaterials()).toHaveLength(2);
     expect(unwrapEscrow(doc(1), reference.privateKey).equals(h.sim.state.importedMaterials()[1])).toBe(true);
     expect(objects()[1].tags).toEqual({ 'key-material-id': g2done.keyMaterialId });
+  });
+
+  test('a function that dies just after the import (before the escrow is tagged) is completed by the next run once its lock lapses', async () => {
+    await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
+    const death = new DieBefore('PutObjectTaggingCommand');
+    const dying = h.functions({
+      credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials },
+      s3Endpoint: bucket.endpoint,
+      budget: death,
+      leaseMs: 60_000,
+    });
+    await expect(dying.rotation(rotateNow())).rejects.toThrow();
+    expect(death.died).toBe(true);
+    const rec = await h.group(GROUP);
+    const g2 = rec.generations.find((g) => g.n === 2)!;
+    // Died holding the lock, with the material imported and the escrow object recorded, untagged.
+    expect(rec.lock).toBeDefined();
+    expect(h.sim.state.key(g2.keyId)).toMatchObject({ hasMaterial: true });
+    expect(g2.escrow?.verifiedAt).toBeUndefined();
+    expect(objects()[1].tags).toEqual({});
+    h.sim.clock.advance(2 * 60_000);
+    const done = await f.rotation(rotateNow());
+    expect(done.phasesDone).toEqual(['import', 'test']);
+    const g2done = (await h.group(GROUP)).generations.find((g) => g.n === 2)!;
+    expect(g2done.escrow).toMatchObject({ key: objects()[1].key, keyMaterialId: g2done.keyMaterialId, verifiedAt: expect.any(String) });
+    expect(objects()).toHaveLength(2);
+    expect(h.sim.state.importedMaterials()).toHaveLength(2);
+    expect(unwrapEscrow(doc(1), reference.privateKey).equals(h.sim.state.importedMaterials()[1])).toBe(true);
   });
 
   test('the shipped bundle loads its S3 client (s3-client.js, not part of index.js) at the first escrow write, under Node.js 24', async () => {

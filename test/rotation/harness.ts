@@ -109,6 +109,7 @@ export class Harness {
           region: REGION, endpoint: o.s3Endpoint, forcePathStyle: true, credentials: credentials ?? SIMULATOR_CREDENTIALS, maxAttempts: 1,
         })
         : undefined;
+      if (s3) o.budget?.attach(s3);
       return {
         lambda,
         s3,
