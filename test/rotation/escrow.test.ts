@@ -272,6 +272,22 @@ describe('escrow of generated material', () => {
     expect(unwrapEscrow(doc(1), reference.privateKey).equals(h.sim.state.importedMaterials()[1])).toBe(true);
   });
 
+  test('a key that holds material with no escrow recorded is refused before anything is written: that generation is never promoted', async () => {
+    await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
+    const death = new DieBefore('PutObjectTaggingCommand');
+    const credentials = { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials };
+    await expect(h.functions({ credentials, s3Endpoint: bucket.endpoint, budget: death, leaseMs: 60_000 }).rotation(rotateNow())).rejects.toThrow();
+    // As if the material had been imported before escrow was set: the entry has no escrow for generation 2.
+    const rec = await h.group(GROUP);
+    const edited = { ...rec, lock: undefined, generations: rec.generations.map((g) => (g.n === 2 ? { ...g, escrow: undefined } : g)) };
+    await h.ledger.write(edited, rec, h.sim.clock.now(), { runId: 'test-edit' });
+    const puts = bucket.calls.filter((c) => c.operation === 'PutObject').length;
+    await expect(f.rotation(rotateNow())).rejects.toThrow(/generation 2 of key group telemetry-group \(\S+\) holds key material that has no escrow object/);
+    expect(bucket.calls.filter((c) => c.operation === 'PutObject')).toHaveLength(puts);
+    expect((await h.group(GROUP)).rotation).toMatchObject({ n: 2, phase: 'import' });
+    expect(h.aliasTarget('alias/telemetry')).toBe(rec.generations[0].keyId);
+  });
+
   test('the shipped bundle loads its S3 client (s3-client.js, not part of index.js) at the first escrow write, under Node.js 24', async () => {
     const meta = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'assets', 'lambda', 'rotation-function.meta.json'), 'utf8'));
     expect(Object.keys(Object.values<any>(meta.outputs)[0].inputs).filter((i) => i.includes('client-s3'))).toEqual([]);

@@ -65,10 +65,14 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
     let keyMaterialId: string | undefined;
     let description: string | undefined;
     const escrow = settings.escrow;
-    // A run that died after importing an escrowed generation: the key holds the recorded escrow's material; complete it.
-    const resumed = escrow !== undefined && g.escrow !== undefined && g.escrow.verifiedAt === undefined && await holdsMaterial(d, g.keyId);
+    // With escrow, the key is probed first: a run that died after importing left it holding the recorded escrow's material
+    // (complete it); material with no escrow recorded can never be escrowed (refuse it before writing anything).
+    const probed = escrow ? await d.kms.describeKey(g.keyId) : undefined;
+    const holds = probed !== undefined && probed.state !== 'PendingImport';
+    if (escrow && holds && g.escrow === undefined) throw unescrowedMaterial(s, r.n, g.keyArn);
+    const resumed = holds;
     if (resumed) {
-      keyMaterialId = (await d.kms.describeKey(g.keyId))?.currentKeyMaterialId;
+      keyMaterialId = probed.currentKeyMaterialId;
       validTo = g.escrow!.materialValidTo ? new Date(g.escrow!.materialValidTo) : undefined;
     }
     for (let attempt = 1; !resumed; attempt++) {
@@ -84,9 +88,10 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
         break;
       } catch (e) {
         if (escrow && isKmsError(e, 'IncorrectKeyMaterialException')) {
-          // The key holds material this run did not escrow: it cannot be escrowed now, so the generation is never promoted.
-          throw new InconsistentGroupError(`generation ${r.n} of key group ${s.record.groupId} (${g.keyArn}) holds key material that has no escrow object; `
-            + 'it cannot be promoted with escrow set');
+          // Material arrived between the probe and this import: the object just recorded holds other material, so it is
+          // unrecorded again (a later run must never verify it), and the generation is never promoted.
+          await s.save((rec) => withGeneration(rec, { ...generation(rec, r.n)!, escrow: undefined }));
+          throw unescrowedMaterial(s, r.n, g.keyArn);
         }
         if (isKmsError(e, 'IncorrectKeyMaterialException')) {
           // A run that died after importing: the key holds other material already; the probe tells.
@@ -117,6 +122,11 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
       rotation: { ...rec.rotation!, phase: 'test' },
     }));
   });
+}
+
+function unescrowedMaterial(s: Session, n: number, keyArn: string): InconsistentGroupError {
+  return new InconsistentGroupError(`generation ${n} of key group ${s.record.groupId} (${keyArn}) holds key material that has no escrow object `
+    + '(imported before escrow was set); it cannot be escrowed, so it is not promoted');
 }
 
 /** Whether the key has material already (an earlier run imported it), as opposed to KMS refusing this material. */
