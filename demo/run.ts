@@ -26,6 +26,7 @@ import { addCalendarMonths } from '../lambda/rotation/dates';
 import { CustomResourceResult } from '../lambda/rotation/lifecycle';
 import { RotationOutcome } from '../lambda/rotation/rotate';
 import { node24Binary } from '../test/construct/node24';
+import { S3Sim } from '../test/kms-simulator/s3';
 import { BUNDLE, BundleProcess } from '../test/rotation/bundle-process';
 import { Harness, REGION } from '../test/rotation/harness';
 
@@ -56,8 +57,8 @@ function intro(d: ExampleDeployment): void {
   out('What happens:');
   out(`  1. Synthesize example/app.ts (stack ${d.stackName}): key group ${d.aliasName},`);
   out(`     rotated every ${d.intervalMonths} months.`);
-  out('  2. Start a local KMS (test/kms-simulator, which evaluates the synthesized IAM policies) and a');
-  out('     local DynamoDB (dynalite) with the stack\'s ledger table.');
+  out('  2. Start a local KMS and S3 (test/kms-simulator, which evaluate the synthesized IAM policies), the');
+  out('     escrow bucket (Object Lock) and a local DynamoDB (dynalite) with the stack\'s ledger table.');
   out(`  3. Play CloudFormation: send the Create event of ${d.keyGroupLogicalId} to the shipped lifecycle function`);
   out(`     (${path.relative(process.cwd(), BUNDLE)} under Node.js 24, signed as its synthesized role).`);
   out(`  4. Play EventBridge Scheduler: fire ${d.schedule.expression} (${d.schedule.timeZone ?? 'UTC'}) at the rotation function`);
@@ -66,7 +67,7 @@ function intro(d: ExampleDeployment): void {
   out('  6. After each rotation, print the report of the shipped command-line tool:');
   out(`     ${reportCommandLine(d)}`);
   out('  7. Finally, prove with the application role that every reading decrypts and retired generations');
-  out('     refuse encryption.');
+  out('     refuse encryption, and that each generation\'s escrow object is verified, tagged and holds no plaintext.');
   out();
   out('Timeline (simulated, UTC):');
 }
@@ -84,11 +85,16 @@ async function main(): Promise<void> {
     // One RSA-4096 wrapping key pair per generation is plenty (a fresh clone generates the pool once).
     wrappingKeyPoolSize: 2,
   }, d.tableName);
+  // The escrow bucket the example creates, as it deploys: versioned, Object Lock COMPLIANCE for the synthesized retention.
+  const escrow = JSON.parse(d.resourceProperties.Escrow) as { bucket: string };
+  const bucket = await S3Sim.start(d.principals, () => h.sim.clock.now());
+  bucket.createBucket(escrow.bucket, { objectLock: { mode: 'COMPLIANCE', days: escrowLockDays(d) } });
   const endpoints = {
     AWS_ENDPOINT_URL_KMS: h.sim.endpoint,
     AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: h.sim.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: h.db.endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: h.sim.endpoint,
+    AWS_ENDPOINT_URL_S3: bucket.endpoint,
     AWS_REGION: REGION,
   };
   const fn = (env: Record<string, string>, credentials: { accessKeyId: string; secretAccessKey: string }) => new BundleProcess({
@@ -144,6 +150,7 @@ async function main(): Promise<void> {
     if (rotations !== expected) failures.push(`expected ${expected} rotations in ${MONTHS} months at ${d.intervalMonths} months, saw ${rotations}`);
     out();
     failures.push(...await proveGenerations({ h, d, readings, appClient, out }));
+    failures.push(...await proveEscrow(h, d, bucket, escrow.bucket));
     const errors = h.log.errors();
     out(`Function logs: ${h.log.lines.length} lines, ${errors.length} errors.`);
     for (const e of errors.slice(0, 5)) failures.push(`function logged an error: ${e.message} ${JSON.stringify(e.attributes)}`);
@@ -153,6 +160,7 @@ async function main(): Promise<void> {
     lifecycle.stop();
     rotation.stop();
     appClient.destroy();
+    await bucket.stop();
     await h.stop();
   }
   const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -163,6 +171,34 @@ async function main(): Promise<void> {
   } else {
     out('OK: every check passed.');
   }
+}
+
+/** The Object Lock days of the example's escrow bucket, from the template. */
+function escrowLockDays(d: ExampleDeployment): number {
+  const buckets = Object.values<any>(d.template.Resources).filter((r) => r.Type === 'AWS::S3::Bucket' && r.Properties?.ObjectLockEnabled);
+  if (buckets.length !== 1) throw new Error(`the example app should have one escrow bucket, found ${buckets.length}`);
+  return buckets[0].Properties.ObjectLockConfiguration.Rule.DefaultRetention.Days;
+}
+
+/** Every generation has its verified escrow object, locked, tagged with its material id, and none holds the plaintext. */
+async function proveEscrow(h: Harness, d: ExampleDeployment, bucket: S3Sim, name: string): Promise<string[]> {
+  const failures: string[] = [];
+  const rec = await h.group(d.groupId);
+  const versions = bucket.versions(name);
+  const plaintexts = h.sim.state.importedMaterials().flatMap((m) => [m.toString('hex'), m.toString('base64')]);
+  for (const g of rec.generations) {
+    const object = versions.find((v) => v.versionId === g.escrow?.versionId);
+    if (!g.escrow?.verifiedAt || !object) {
+      failures.push(`generation ${g.n} has no verified escrow object`);
+      continue;
+    }
+    if (object.tags['key-material-id'] !== g.keyMaterialId) failures.push(`generation ${g.n}'s escrow object is not tagged with its material id`);
+    const text = `${object.body.toString()} ${JSON.stringify(object.metadata)} ${JSON.stringify(object.tags)}`;
+    if (plaintexts.some((p) => text.includes(p))) failures.push(`generation ${g.n}'s escrow object holds plaintext material`);
+  }
+  out(`Escrow: ${rec.generations.length} generations' material in s3://${name}/${rec.generations[0]?.escrow?.key.replace(/generation-.*$/, '')}, `
+    + `each read back and verified before its promotion, wrapped to the offline key (no plaintext), locked (COMPLIANCE) for ${escrowLockDays(d)} days.`);
+  return failures;
 }
 
 /** The key of a generation, from the ledger. */

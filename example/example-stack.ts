@@ -1,3 +1,5 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { Acknowledgment, CfnOutput, Duration, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -6,7 +8,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { RotatingImportedKey, RotationInterval } from '../lib';
+import { MaterialEscrow, RotatingImportedKey, RotationInterval } from '../lib';
 
 /**
  * A key with imported material rotated every 6 months, used by a bucket, a
@@ -41,6 +43,12 @@ export class ExampleStack extends Stack {
       tags: { 'data-classification': 'confidential' },
       alarmActions: [new cloudwatchActions.SnsAction(pager)],
       deadLetterAlarmActions: [new cloudwatchActions.SnsAction(pager)],
+      // A copy of each generation's material, wrapped to the security team's offline RSA key (only its public half is here),
+      // in a bucket nobody can delete from for 7 years: docs/escrow-recovery.md brings a generation back from it.
+      escrow: MaterialEscrow.toNewBucket({
+        publicKeyPem: fs.readFileSync(path.join(__dirname, 'escrow-public-key.pem'), 'utf8'),
+        lockRetention: Duration.days(7 * 365),
+      }),
     });
 
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {

@@ -74,13 +74,13 @@ describe('material escrow', () => {
     expect(Stack.of(key).resolve(key.escrowBucket!.bucketName)).toEqual({ Ref: id });
     const property = JSON.parse(customResourceProperties(template).Escrow);
     expect(property).toEqual({
-      bucket: id,
+      bucket: id.toLowerCase(),
       prefix: 'escrow/',
       publicKey: expect.stringMatching(/^MII[A-Za-z0-9+/]+=*$/),
       wrapping: 'RSAES_OAEP_SHA_256',
     });
     // Both roles: the object actions on exactly this group's prefix; no delete, no list, nothing on the bucket itself.
-    const expected = [{ Action: OBJECT_ACTIONS, Resource: `arn:aws:s3:::${id}/escrow/telemetry-group/*` }];
+    const expected = [{ Action: OBJECT_ACTIONS, Resource: `arn:aws:s3:::${id.toLowerCase()}/escrow/telemetry-group/*` }];
     expect(escrowStatements(template)).toEqual({ lifecycle: expected, rotation: expected, scheduler: [] });
   });
 
@@ -93,9 +93,9 @@ describe('material escrow', () => {
     const bucketId = ids.find(([t]) => t === 'AWS::S3::Bucket')![1];
     const keyId = ids.find(([t]) => t === 'AWS::KMS::Key')![1];
     expect(ids).toHaveLength(2);
-    expect(JSON.parse(customResourceProperties(template).Escrow)).toMatchObject({ bucket: bucketId, prefix: 'kms/escrow/', wrapping: 'RSA_AES_KEY_WRAP_SHA_256' });
+    expect(JSON.parse(customResourceProperties(template).Escrow)).toMatchObject({ bucket: bucketId.toLowerCase(), prefix: 'kms/escrow/', wrapping: 'RSA_AES_KEY_WRAP_SHA_256' });
     const expected = [
-      { Action: OBJECT_ACTIONS, Resource: `arn:aws:s3:::${bucketId}/kms/escrow/telemetry-group/*` },
+      { Action: OBJECT_ACTIONS, Resource: `arn:aws:s3:::${bucketId.toLowerCase()}/kms/escrow/telemetry-group/*` },
       { Action: ['kms:GenerateDataKey', 'kms:Decrypt'], Resource: `arn:aws:kms:${TEST_REGION}:${TEST_ACCOUNT}:key/${keyId}` },
     ];
     expect(escrowStatements(template)).toEqual({ lifecycle: expected, rotation: expected, scheduler: [] });

@@ -83,7 +83,13 @@ function resolveRef(template: Template, name: string): unknown {
   if (isCustomResource(resource.Type)) return { unresolved: { Ref: name } };
   // Ref of a queue is its URL; of other resources, their physical name (here, the logical id).
   if (resource.Type === 'AWS::SQS::Queue') return `https://sqs.${TEST_REGION}.${TEST_URL_SUFFIX}/${TEST_ACCOUNT}/${name}`;
+  if (resource.Type === 'AWS::S3::Bucket') return bucketName(name);
   return name;
+}
+
+/** A bucket's physical name: S3 names are lower case (CloudFormation's generated ones too). */
+function bucketName(logicalId: string): string {
+  return logicalId.toLowerCase();
 }
 
 function isCustomResource(type: string): boolean {
@@ -102,7 +108,7 @@ function resolveGetAtt(template: Template, logicalId: string, attribute: string)
     'AWS::SQS::Queue': { Arn: () => arn('sqs', logicalId), QueueName: () => logicalId },
     // CloudFormation's Arn of a log group ends in ':*'.
     'AWS::Logs::LogGroup': { Arn: () => arn('logs', `log-group:${logicalId}:*`) },
-    'AWS::S3::Bucket': { Arn: () => `arn:${TEST_PARTITION}:s3:::${logicalId}` },
+    'AWS::S3::Bucket': { Arn: () => `arn:${TEST_PARTITION}:s3:::${bucketName(logicalId)}` },
     'AWS::KMS::Key': { Arn: () => arn('kms', `key/${logicalId}`) },
     'AWS::CloudWatch::Alarm': { Arn: () => arn('cloudwatch', `alarm:${logicalId}`) },
     'AWS::Scheduler::Schedule': { Arn: () => arn('scheduler', `schedule/default/${logicalId}`) },

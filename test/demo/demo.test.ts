@@ -65,6 +65,9 @@ describe('npm run demo', () => {
     expect(generationRows.map((l) => l.split('│')[2].trim())).toEqual([
       ...Array(ROTATIONS).fill('retired (decrypt-only)'), 'current',
     ]);
+    // Each row shows its generation's source, material expiry and escrow object.
+    expect(generationRows.map((l) => l.split('│').map((c) => c.trim())).map((c) => [c[4], c[11], c[13].startsWith('s3://telemetrykeyescrowbucket')]))
+      .toEqual(generationRows.map(() => ['generated', 'never', true]));
   });
 
   test(`proves ${ROTATIONS + 1} generations: every reading decrypts, retired ones refuse encryption by their key policy`, () => {
@@ -82,6 +85,8 @@ describe('npm run demo', () => {
   });
 
   test('is short enough to read and reports its wall time', () => {
+    // The proof checked every escrow object.
+    expect(lines.filter((l) => /^Escrow: 5 generations' material in s3:\/\/\S+\/escrow\/\S+\/, each read back and verified before its promotion/.test(l))).toHaveLength(1);
     expect(lines.length).toBeLessThan(150);
     expect(lines.find((l) => l.startsWith('Wall time:'))).toMatch(/^Wall time: \d+\.\d s /);
     expect(lines.find((l) => l.startsWith('Function logs:'))).toMatch(/, 0 errors\.$/);
