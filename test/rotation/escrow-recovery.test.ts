@@ -29,7 +29,10 @@ function step(name: string): string {
 }
 
 function run(dir: string, script: string, env: Record<string, string> = {}): string {
-  return execFileSync('bash', ['-euo', 'pipefail', '-c', script], { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8' });
+  // No startup files, and no socket on stdin: bash would take a socket for a remote shell and read /etc/bash.bashrc.
+  return execFileSync('bash', ['--norc', '--noprofile', '-euo', 'pipefail', '-c', script], {
+    cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'],
+  });
 }
 
 test('the page\'s aws lines are the calls the test makes through the SDK', () => {
