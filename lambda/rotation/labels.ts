@@ -7,23 +7,7 @@ import { MANAGED_BY, RESERVED_TAG_PREFIX, TAG, TagMap } from './tags';
 
 export function labelsFor(s: GroupSettings, g: GenerationRecord, nextDueAt: string | undefined, previousKeyId?: string): TagMap {
   const stage = g.stage === 'discarded' ? 'pending' : g.stage;
-  if (g.adopted) {
-    // Not made by the library: no wrapping or material labels, and a label that says it was adopted.
-    return {
-      ...s.userTags,
-      [TAG.group]: s.groupId,
-      [TAG.generation]: String(g.n),
-      [TAG.stage]: stage,
-      [TAG.managedBy]: MANAGED_BY,
-      [TAG.alias]: s.aliasName,
-      [TAG.createdAt]: g.kmsCreationDate,
-      [TAG.intervalMonths]: String(s.intervalMonths),
-      [TAG.adopted]: g.adopted.fence ? 'fence' : 'no-fence',
-      ...(g.stage === 'current' && nextDueAt ? { [TAG.nextDueAt]: nextDueAt } : {}),
-      ...(g.retiredAt ? { [TAG.retiredAt]: g.retiredAt } : {}),
-    };
-  }
-  return {
+  const identity = {
     ...s.userTags,
     [TAG.group]: s.groupId,
     [TAG.generation]: String(g.n),
@@ -32,12 +16,20 @@ export function labelsFor(s: GroupSettings, g: GenerationRecord, nextDueAt: stri
     [TAG.alias]: s.aliasName,
     [TAG.createdAt]: g.kmsCreationDate,
     [TAG.intervalMonths]: String(s.intervalMonths),
+  };
+  const dates = {
+    ...(g.stage === 'current' && nextDueAt ? { [TAG.nextDueAt]: nextDueAt } : {}),
+    ...(g.retiredAt ? { [TAG.retiredAt]: g.retiredAt } : {}),
+  };
+  // Not made by the library: no wrapping or material labels, and a label that says it was adopted.
+  if (g.adopted) return { ...identity, [TAG.adopted]: g.adopted.fence ? 'fence' : 'no-fence', ...dates };
+  return {
+    ...identity,
     [TAG.wrapping]: `${s.wrappingAlgorithm}/${s.wrappingKeySpec}`,
     [TAG.validityDays]: String(s.materialValidityDays),
     ...(previousKeyId ? { [TAG.previousKey]: previousKeyId } : {}),
     ...(g.activatedAt ? { [TAG.activatedAt]: g.activatedAt } : {}),
-    ...(g.stage === 'current' && nextDueAt ? { [TAG.nextDueAt]: nextDueAt } : {}),
-    ...(g.retiredAt ? { [TAG.retiredAt]: g.retiredAt } : {}),
+    ...dates,
     // A disabled generation keeps its stage (`retired`: the IAM conditions of retention name it); this label says why it is off.
     ...(g.disabledAt ? { [TAG.retention]: 'disabled' } : g.retentionExemptAt ? { [TAG.retention]: 'exempt' } : {}),
   };
