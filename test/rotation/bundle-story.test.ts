@@ -6,7 +6,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { BundleProcess } from './bundle-process';
-import { Harness, REGION } from './harness';
+import { Harness, SIMULATOR_CREDENTIALS } from './harness';
 import { runStory, STORY_GROUP } from './story';
 import { node24Binary } from '../construct/node24';
 
@@ -15,16 +15,7 @@ describe('24-month story, N = 6 (shipped bundle)', () => {
   let bundle: BundleProcess;
   beforeAll(async () => {
     h = await Harness.start();
-    bundle = new BundleProcess({
-      AWS_ENDPOINT_URL_KMS: h.sim.endpoint,
-      AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: h.sim.endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: h.db.endpoint,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: h.sim.endpoint,
-      LEDGER_TABLE_NAME: h.tableName,
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-      AWS_SECRET_ACCESS_KEY: 'simulator-secret-access-key',
-    }, h.log, node24Binary());
+    bundle = new BundleProcess(h.bundleEnvironment(SIMULATOR_CREDENTIALS), h.log, node24Binary());
   });
   afterAll(async () => {
     bundle.stop();

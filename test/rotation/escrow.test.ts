@@ -291,17 +291,8 @@ describe('escrow of generated material', () => {
   test('the shipped bundle loads its S3 client (s3-client.js, not part of index.js) at the first escrow write, under Node.js 24', async () => {
     const meta = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'assets', 'lambda', 'rotation-function.meta.json'), 'utf8'));
     expect(Object.keys(Object.values<any>(meta.outputs)[0].inputs).filter((i) => i.includes('client-s3'))).toEqual([]);
-    const process = new BundleProcess({
-      AWS_ENDPOINT_URL_KMS: h.sim.endpoint,
-      AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: h.sim.endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: h.db.endpoint,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: h.sim.endpoint,
-      AWS_ENDPOINT_URL_S3: bucket.endpoint,
-      LEDGER_TABLE_NAME: h.tableName,
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: stack.lifecycle.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: stack.lifecycle.credentials.secretAccessKey,
-    }, h.log, node24Binary());
+    const env = h.bundleEnvironment(stack.lifecycle.credentials, { AWS_ENDPOINT_URL_S3: bucket.endpoint });
+    const process = new BundleProcess(env, h.log, node24Binary());
     try {
       await process.invoke('lifecycle', cfnEvent('Create', stack.resourceProperties), h.sim.clock.now());
     } finally {

@@ -199,6 +199,24 @@ export class Harness {
       .sort((a, b) => Number(a.tags[TAG.generation]) - Number(b.tags[TAG.generation]));
   }
 
+  /**
+   * The environment of the shipped bundle run against this harness (BundleProcess): the standard SDK
+   * endpoints of the simulators and the ledger, signed with `credentials`, plus `extra` (e.g. the S3 or Lambda endpoint).
+   */
+  bundleEnvironment(credentials: { accessKeyId: string; secretAccessKey: string }, extra: Record<string, string> = {}): Record<string, string> {
+    return {
+      AWS_ENDPOINT_URL_KMS: this.sim.endpoint,
+      AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: this.sim.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: this.db.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: this.sim.endpoint,
+      ...extra,
+      LEDGER_TABLE_NAME: this.tableName,
+      AWS_REGION: REGION,
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+    };
+  }
+
   aliasTarget(aliasName: string): string | undefined {
     return this.sim.state.aliases().find((a) => a.AliasName === aliasName)?.TargetKeyId;
   }

@@ -10,22 +10,19 @@ import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, rando
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { BundleProcess } from './bundle-process';
-import { deployedStack, DeployedStack } from './deployed-stack';
+import { DeployedStack } from './deployed-stack';
 import { cfnEvent, rotateNow } from './fixtures';
-import { Functions, Harness, REGION } from './harness';
+import { Functions, Harness } from './harness';
 import { schemaViolations } from './json-schema-check';
 import { LambdaEndpoint } from './lambda-endpoint';
+import { PROVIDER_ARN, providerStack, ProviderWorld, startProviderWorld } from './provider-world';
 import { Misbehaviour, ReferenceHsmProvider, wrap } from './reference-hsm-provider';
 import { secretLeaks } from './secrets';
 import { expectedWrappedLength } from '../../lambda/rotation/provider-contract';
-import { KeyMaterialSource } from '../../lib';
 import { node24Binary } from '../construct/node24';
-import { TEST_ACCOUNT, TEST_REGION } from '../construct/synthesized-policies';
 import { decryptBlob, parseBlob } from '../kms-simulator/ciphertext';
 
-const PROVIDER_ARN = `arn:aws:lambda:${TEST_REGION}:${TEST_ACCOUNT}:function:reference-hsm`;
 const GROUP = 'telemetry-group';
 const schema = (name: string) => JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'docs', `material-provider-${name}.schema.json`), 'utf8'));
 
@@ -35,22 +32,16 @@ describe('material from a provider function', () => {
   let f: Functions;
   let hsm: ReferenceHsmProvider;
   let endpoint: LambdaEndpoint;
+  let world: ProviderWorld;
   beforeAll(() => {
-    stack = deployedStack((s) => ({ material: KeyMaterialSource.fromFunction(lambda.Function.fromFunctionArn(s, 'Hsm', PROVIDER_ARN)) }));
+    stack = providerStack();
   });
   beforeEach(async () => {
-    h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName);
-    hsm = new ReferenceHsmProvider();
-    endpoint = await LambdaEndpoint.start([{ name: 'reference-hsm', arn: PROVIDER_ARN, invoke: (e) => hsm.invoke(e) }], stack.principals);
-    f = h.functions({
-      credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials },
-      lambdaEndpoint: endpoint.url,
-      providerTimeoutMs: 300,
-    });
+    world = await startProviderWorld(stack);
+    ({ h, f, hsm, endpoint } = world);
   });
   afterEach(async () => {
-    await endpoint.stop();
-    await h.stop();
+    await world.stop();
   });
 
   test('deploy and a scheduled rotation import the material the provider holds; the functions never see it', async () => {
@@ -168,17 +159,8 @@ describe('material from a provider function', () => {
   test('the shipped bundle loads its Lambda client (lambda-client.js, not part of index.js) at the first provider call, under Node.js 24', async () => {
     const meta = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'assets', 'lambda', 'rotation-function.meta.json'), 'utf8'));
     expect(Object.keys(Object.values<any>(meta.outputs)[0].inputs).filter((i) => i.includes('client-lambda'))).toEqual([]);
-    const bundle = new BundleProcess({
-      AWS_ENDPOINT_URL_KMS: h.sim.endpoint,
-      AWS_ENDPOINT_URL_RESOURCE_GROUPS_TAGGING_API: h.sim.endpoint,
-      AWS_ENDPOINT_URL_DYNAMODB: h.db.endpoint,
-      AWS_ENDPOINT_URL_EVENTBRIDGE: h.sim.endpoint,
-      AWS_ENDPOINT_URL_LAMBDA: endpoint.url,
-      LEDGER_TABLE_NAME: h.tableName,
-      AWS_REGION: REGION,
-      AWS_ACCESS_KEY_ID: stack.lifecycle.credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: stack.lifecycle.credentials.secretAccessKey,
-    }, h.log, node24Binary());
+    const env = h.bundleEnvironment(stack.lifecycle.credentials, { AWS_ENDPOINT_URL_LAMBDA: endpoint.url });
+    const bundle = new BundleProcess(env, h.log, node24Binary());
     try {
       await bundle.invoke('lifecycle', cfnEvent('Create', stack.resourceProperties), h.sim.clock.now());
     } finally {

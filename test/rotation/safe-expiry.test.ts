@@ -6,22 +6,20 @@
  * deletes expired material as KMS does). The expiry alarm is evaluated on the
  * metrics the runs wrote, with the threshold the stack synthesized.
  */
-import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { deployedStack, DeployedStack } from './deployed-stack';
+import { DeployedStack } from './deployed-stack';
 import { parseEmf } from './emf-capture';
 import { cfnEvent, rotateIfDue } from './fixtures';
 import { Functions, Harness } from './harness';
 import { LambdaEndpoint } from './lambda-endpoint';
+import { providerStack, ProviderWorld, startProviderWorld } from './provider-world';
 import { ReferenceHsmProvider } from './reference-hsm-provider';
 import { reportFailed, reportGroup } from '../../lambda/report';
 import { GroupRecord, liveGenerations } from '../../lambda/rotation/ledger-model';
 import { reimportWork } from '../../lambda/rotation/reimport';
 import { RotationOutcome } from '../../lambda/rotation/rotate';
-import { KeyMaterialSource, MaterialExpiration } from '../../lib';
-import { TEST_ACCOUNT, TEST_REGION } from '../construct/synthesized-policies';
+import { MaterialExpiration } from '../../lib';
 import { MS_PER_DAY } from '../kms-simulator';
 
-const PROVIDER_ARN = `arn:aws:lambda:${TEST_REGION}:${TEST_ACCOUNT}:function:reference-hsm`;
 const GROUP = 'telemetry-group';
 const ALIAS = 'alias/telemetry';
 const VALIDITY_DAYS = 90;
@@ -50,25 +48,16 @@ describe('safe expiry with a material provider', () => {
   let f: Functions;
   let hsm: ReferenceHsmProvider;
   let endpoint: LambdaEndpoint;
+  let world: ProviderWorld;
   beforeAll(() => {
-    stack = deployedStack((s) => ({
-      material: KeyMaterialSource.fromFunction(lambda.Function.fromFunctionArn(s, 'Hsm', PROVIDER_ARN)),
-      materialExpiration: MaterialExpiration.afterDays(VALIDITY_DAYS),
-    }));
+    stack = providerStack(() => ({ materialExpiration: MaterialExpiration.afterDays(VALIDITY_DAYS) }));
   });
   beforeEach(async () => {
-    h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName);
-    hsm = new ReferenceHsmProvider();
-    endpoint = await LambdaEndpoint.start([{ name: 'reference-hsm', arn: PROVIDER_ARN, invoke: (e) => hsm.invoke(e) }], stack.principals);
-    f = h.functions({
-      credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials },
-      lambdaEndpoint: endpoint.url,
-      providerTimeoutMs: 300,
-    });
+    world = await startProviderWorld(stack);
+    ({ h, f, hsm, endpoint } = world);
   });
   afterEach(async () => {
-    await endpoint.stop();
-    await h.stop();
+    await world.stop();
   });
 
   /** One scheduled run at `at`, with the metrics it wrote. */
@@ -230,7 +219,7 @@ describe('safe expiry with a material provider', () => {
     const before = await h.group(GROUP);
     expect(before.generations.map((g) => g.materialValidTo === undefined)).toEqual([false, false]);
 
-    const never = deployedStack((st) => ({ material: KeyMaterialSource.fromFunction(lambda.Function.fromFunctionArn(st, 'Hsm', PROVIDER_ARN)) }));
+    const never = providerStack();
     for (const p of [never.lifecycle, never.rotation]) {
       h.sim.authorization.setPrincipal({ accessKeyId: p.accessKeyId, arn: p.arn, policies: p.policies });
     }
