@@ -602,6 +602,19 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   }
 
   /**
+   * Denies this stack's rotation functions every KMS action on another key of
+   * the account, in that key's policy: protection from whoever might obtain
+   * the functions' credentials (see docs/security-model.md). The same for
+   * every key group of the stack, since they share the functions.
+   *
+   * @param key a key defined in this app (`new kms.Key`); not the key of an
+   * escrow bucket of this stack
+   */
+  public protectKey(key: kms.IKey): void {
+    RotationServices.of(this).protectKey(key);
+  }
+
+  /**
    * Not supported: generations are symmetric encryption keys.
    */
   public grantSign(_grantee: iam.IGrantable): iam.Grant {

@@ -108,6 +108,7 @@ export class RotationServices extends Construct implements SharedOptions {
   private readonly rotationPolicy: SharedPolicy;
   private readonly aliases = new Map<string, string>();
   private readonly groups = new Map<string, string>();
+  private readonly keysTheFunctionsUse = new Set<string>();
 
   private constructor(scope: Stack, id: string, decidedBy: string, options: RotationServicesOptions) {
     super(scope, id);
@@ -243,10 +244,34 @@ export class RotationServices extends Construct implements SharedOptions {
   public register(group: KeyGroupRegistration): void {
     this.aliases.set(group.aliasName, group.constructPath);
     this.groups.set(group.groupId, group.constructPath);
+    if (group.escrowBucketKeyArn !== undefined) this.keysTheFunctionsUse.add(group.escrowBucketKeyArn);
     this.lifecyclePolicy.add(group.groupId, lifecycleStatements(group, this.arns));
     this.rotationPolicy.add(group.groupId, rotationStatements(group, this.arns));
     acknowledgeGroupFindings([this.lifecycleRole, this.rotationRole], group.groupId);
     if (group.adopt) acknowledgeAdoptionFindings([this.lifecycleRole, this.rotationRole], group.groupId, group.adopt.aliasName);
+  }
+
+  /**
+   * Denies both function roles every KMS action on `key`, another key of the
+   * account, in its key policy. The roles' tag-conditioned permissions cannot
+   * tell a key this library made from one whose group tag was set by somebody
+   * holding a role's credentials (CreateKey with tags needs `kms:TagResource`
+   * on every key); an explicit Deny in the key's own policy can (see
+   * docs/security-model.md). The functions never need another key, except an
+   * escrow bucket's key, which is refused here.
+   *
+   * @param key a key defined in this app (`new kms.Key`); an imported key has
+   * no policy here to add to, and is refused with the statement to add by hand
+   */
+  public protectKey(key: kms.IKey): void {
+    if (this.keysTheFunctionsUse.has(key.keyArn)) {
+      throw new Error(`protectKey: ${key.node.path} encrypts an escrow bucket of this stack, whose objects the functions write and read; it cannot be protected from them`);
+    }
+    const statement = policies.denyFunctionRolesStatement([this.lifecycleRole.roleArn, this.rotationRole.roleArn]);
+    const added = key.addToResourcePolicy(statement, true);
+    if (!added.statementAdded) {
+      throw new Error(`protectKey: ${key.node.path} is not defined in this app, so its key policy cannot be changed here; add to it a statement with Sid "${policies.DENY_FUNCTIONS_SID}" that denies "kms:*" on "*" to the roles of lifecycleFunction and rotationFunction (docs/security-model.md)`);
+    }
   }
 
   private newLogGroup(id: string): logs.LogGroup {

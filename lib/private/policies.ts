@@ -90,14 +90,13 @@ export function createPendingKeyStatement(groupIds: string[]): iam.PolicyStateme
 
 /**
  * The `TagResource` that `CreateKey` with tags implies: the key does not exist
- * yet, so the resource is `*`; the request must tag the key with a group.
+ * yet, so the resource is `*`; the request must tag the key with a group, and
+ * the key must be what CreateKey makes (so an existing key can be tagged with
+ * it only if it is a symmetric, single-Region EXTERNAL key: see
+ * docs/security-model.md).
  */
 export function tagNewKeyStatement(groupIds: string[]): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    actions: ['kms:TagResource'],
-    resources: ['*'],
-    conditions: { StringEquals: { [REQUEST_GROUP_TAG]: groupIds } },
-  });
+  return new iam.PolicyStatement({ actions: ['kms:TagResource'], resources: ['*'], conditions: createKeyConditions(groupIds) });
 }
 
 /** Everyday management of the groups' own keys. */
@@ -281,4 +280,21 @@ export function escrowObjectsStatement(): iam.PolicyStatement {
 /** The KMS key of an escrow bucket encrypted with SSE-KMS: S3 asks it for data keys on PutObject and to decrypt them on GetObject. */
 export function escrowBucketKeyStatement(): iam.PolicyStatement {
   return new iam.PolicyStatement({ actions: ['kms:GenerateDataKey', 'kms:Decrypt'], resources: [] });
+}
+
+/** The Sid of the statement `protectKey` adds to another key's policy. */
+export const DENY_FUNCTIONS_SID = 'DenyRotatingImportedKeyFunctions';
+
+/**
+ * For the key policy of a key this library does not manage: the function
+ * roles may do nothing with it, whatever tags it carries.
+ */
+export function denyFunctionRolesStatement(roleArns: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: DENY_FUNCTIONS_SID,
+    effect: iam.Effect.DENY,
+    principals: roleArns.map((arn) => new iam.ArnPrincipal(arn)),
+    actions: ['kms:*'],
+    resources: ['*'],
+  });
 }

@@ -72,6 +72,7 @@ export function everyOptionStack(): EveryOptionSetup {
   });
   const operator = new iam.Role(stack, 'Operator', { assumedBy: new iam.AccountRootPrincipal() });
   key.grantRotateNow(operator);
+  key.protectKey(logKey);
   const app1 = new iam.Role(stack, 'App', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
   key.grantEncryptDecrypt(app1);
   acknowledgeConsumerFindings(stack, key, [operator, app1]);

@@ -23,11 +23,16 @@ const ROTATION_KMS_STATEMENTS = [
     },
   },
   {
-    // The TagResource that CreateKey with tags implies (the key does not exist yet).
+    // The TagResource that CreateKey with tags implies (the key does not exist yet), with CreateKey's key
+    // conditions, which KMS checks on an existing key too (docs/security-model.md).
     Effect: 'Allow',
     Action: 'kms:TagResource',
     Resource: '*',
-    Condition: { StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'] } },
+    Condition: {
+      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'kms:KeyOrigin': 'EXTERNAL' },
+      StringEqualsIfExists: { 'kms:KeySpec': 'SYMMETRIC_DEFAULT', 'kms:KeyUsage': 'ENCRYPT_DECRYPT' },
+      BoolIfExists: { 'kms:MultiRegion': 'false', 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
+    },
   },
   {
     Effect: 'Allow',

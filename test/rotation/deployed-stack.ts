@@ -48,7 +48,11 @@ export function stackPrincipal(template: Record<string, any>, roleLogicalId: str
 }
 
 /** `props` may be a function of the stack, for props that are constructs of it (a material provider function). */
-export function deployedStack(props: Partial<RotatingImportedKeyProps> | ((stack: Stack) => Partial<RotatingImportedKeyProps>) = {}): DeployedStack {
+export function deployedStack(
+  props: Partial<RotatingImportedKeyProps> | ((stack: Stack) => Partial<RotatingImportedKeyProps>) = {},
+  /** More of the stack, around its key group (another key it protects, say). */
+  extend?: (stack: Stack, key: RotatingImportedKey) => void,
+): DeployedStack {
   const app = new App();
   const stack = new Stack(app, 'Platform', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
   const key = new RotatingImportedKey(stack, 'TelemetryKey', {
@@ -66,6 +70,7 @@ export function deployedStack(props: Partial<RotatingImportedKeyProps> | ((stack
   key.grantEncrypt(writer);
   key.grantDecrypt(reader);
   key.grantRotateNow(operator);
+  extend?.(stack, key);
   const template = Template.fromStack(stack).toJSON();
   const roles = functionRoles(template);
   const id = (construct: iam.Role) => stack.getLogicalId(construct.node.defaultChild as iam.CfnRole);
