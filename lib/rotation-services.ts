@@ -109,6 +109,7 @@ export class RotationServices extends Construct implements SharedOptions {
   private readonly aliases = new Map<string, string>();
   private readonly groups = new Map<string, string>();
   private readonly keysTheFunctionsUse = new Set<string>();
+  private readonly protectedKeys = new Set<string>();
 
   private constructor(scope: Stack, id: string, decidedBy: string, options: RotationServicesOptions) {
     super(scope, id);
@@ -244,7 +245,12 @@ export class RotationServices extends Construct implements SharedOptions {
   public register(group: KeyGroupRegistration): void {
     this.aliases.set(group.aliasName, group.constructPath);
     this.groups.set(group.groupId, group.constructPath);
-    if (group.escrowBucketKeyArn !== undefined) this.keysTheFunctionsUse.add(group.escrowBucketKeyArn);
+    if (group.escrowBucketKeyArn !== undefined) {
+      if (this.protectedKeys.has(group.escrowBucketKeyArn)) {
+        throw new Error(`escrow: the key of the escrow bucket of ${group.constructPath} was given to protectKey, which denies the functions the key they need to write escrow objects`);
+      }
+      this.keysTheFunctionsUse.add(group.escrowBucketKeyArn);
+    }
     this.lifecyclePolicy.add(group.groupId, lifecycleStatements(group, this.arns));
     this.rotationPolicy.add(group.groupId, rotationStatements(group, this.arns));
     acknowledgeGroupFindings([this.lifecycleRole, this.rotationRole], group.groupId);
@@ -272,6 +278,7 @@ export class RotationServices extends Construct implements SharedOptions {
     if (!added.statementAdded) {
       throw new Error(`protectKey: ${key.node.path} is not defined in this app, so its key policy cannot be changed here; add to it a statement with Sid "${policies.DENY_FUNCTIONS_SID}" that denies "kms:*" on "*" to the roles of lifecycleFunction and rotationFunction (docs/security-model.md)`);
     }
+    this.protectedKeys.add(key.keyArn);
   }
 
   private newLogGroup(id: string): logs.LogGroup {

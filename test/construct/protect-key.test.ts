@@ -52,4 +52,14 @@ describe('protectKey', () => {
     const bucketKey = stack.node.findChild('EscrowBucketKey') as kms.Key;
     expect(() => key.protectKey(bucketKey)).toThrow(/protectKey: .*EscrowBucketKey encrypts an escrow bucket of this stack/);
   });
+
+  test('so is a key group whose escrow bucket is encrypted by a key protected earlier', () => {
+    const { stack, key } = stackWithKey();
+    const bucketKey = new kms.Key(stack, 'EscrowBucketKey');
+    key.protectKey(bucketKey);
+    const bucket = new s3.Bucket(stack, 'Escrow', { encryption: s3.BucketEncryption.KMS, encryptionKey: bucketKey, versioned: true });
+    expect(() => new RotatingImportedKey(stack, 'Escrowing', {
+      ...BASE_PROPS, aliasName: 'alias/escrowing', groupId: 'escrowing', escrow: MaterialEscrow.toBucket(bucket, { publicKeyPem: PEM }),
+    })).toThrow(/escrow: the key of the escrow bucket of TestStack\/Escrowing was given to protectKey/);
+  });
 });
