@@ -125,10 +125,7 @@ async function prepareAccount(name: string, groups: number, otherKeys: number): 
     // The functions' waits (a scheduled run's start offset of up to a minute, backoffs) move the simulated
     // clock, as in the tests: they are not work, and waiting them out in real time made this stage take
     // about half an hour.
-    sleep: async (ms) => {
-      sim.clock.advance(ms);
-      await new Promise((resolve) => setImmediate(resolve));
-    },
+    sleep: (ms) => sim.sleep(ms),
     log: silent,
     events: sim.eventBridge.client({ maxAttempts: 3 }),
     metrics: capturingMetrics([]),

@@ -74,18 +74,19 @@ function createKeyConditions(groupIds: string[], requestTags: Record<string, str
   };
 }
 
+/** Actions on keys being made for the given groups (`CreateKey` has no resource, so `*`), with CreateKey's conditions. */
+function onNewKeys(actions: string[], groupIds: string[], requestTags: Record<string, string> = {}): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions, resources: ['*'], conditions: createKeyConditions(groupIds, requestTags) });
+}
+
 /** `CreateKey` and the `TagResource` it implies, for new generations of the given groups. */
 export function createKeyStatement(groupIds: string[]): iam.PolicyStatement {
-  return new iam.PolicyStatement({ actions: perms.CREATE_KEY_ACTIONS, resources: ['*'], conditions: createKeyConditions(groupIds) });
+  return onNewKeys(perms.CREATE_KEY_ACTIONS, groupIds);
 }
 
 /** `CreateKey` of new generations of the given groups that start out `pending`. */
 export function createPendingKeyStatement(groupIds: string[]): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    actions: ['kms:CreateKey'],
-    resources: ['*'],
-    conditions: createKeyConditions(groupIds, { [REQUEST_STAGE_TAG]: PENDING_STAGE }),
-  });
+  return onNewKeys(['kms:CreateKey'], groupIds, { [REQUEST_STAGE_TAG]: PENDING_STAGE });
 }
 
 /**
@@ -96,7 +97,7 @@ export function createPendingKeyStatement(groupIds: string[]): iam.PolicyStateme
  * docs/security-model.md).
  */
 export function tagNewKeyStatement(groupIds: string[]): iam.PolicyStatement {
-  return new iam.PolicyStatement({ actions: ['kms:TagResource'], resources: ['*'], conditions: createKeyConditions(groupIds) });
+  return onNewKeys(['kms:TagResource'], groupIds);
 }
 
 /** Everyday management of the groups' own keys. */

@@ -142,9 +142,8 @@ export class Harness {
   }
 
   /** Waits as the function does: the simulated clock moves; real time barely. */
-  async sleep(ms: number): Promise<void> {
-    this.sim.clock.advance(ms);
-    await new Promise((resolve) => setImmediate(resolve));
+  sleep(ms: number): Promise<void> {
+    return this.sim.sleep(ms);
   }
 
   async deploy(f: Functions, overrides: Record<string, unknown> = {}): Promise<CustomResourceResult> {
