@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,10 +11,12 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from './private/event-contract';
+import { guardInvocation } from './private/invoke-guard';
 import { acknowledgeAdoptionFindings, acknowledgeGroupFindings, acknowledgeStackFindings } from './private/nag-acknowledgements';
 import * as perms from './private/perms';
 import * as policies from './private/policies';
 import { AccountArns, KeyGroupPermissions, lifecycleStatements, rotationStatements } from './private/role-statements';
+import { createSealKeys } from './private/seal-keys';
 import { SharedPolicy } from './private/shared-policy';
 import { SharedOptions } from './validation';
 
@@ -92,6 +94,10 @@ export class RotationServices extends Construct implements SharedOptions {
   public readonly deadLetterAlarm: cloudwatch.Alarm;
   /** The role EventBridge Scheduler assumes to invoke the rotation function. */
   public readonly schedulerRole: iam.Role;
+  /** HMAC key that seals the deployed settings in the ledger: only the lifecycle role makes its MACs. */
+  public readonly settingsSealKey: kms.Key;
+  /** HMAC key that seals every ledger entry: only the two function roles make its MACs. */
+  public readonly ledgerSealKey: kms.Key;
   /** Construct path of the key group that created these services (and decided the shared options). */
   public readonly decidedBy: string;
   /** The key that encrypts the log groups, if any. */
@@ -202,6 +208,17 @@ export class RotationServices extends Construct implements SharedOptions {
       logGroup: providerLogGroup,
       frameworkOnEventRole: this.providerRole,
     });
+    // Only the provider framework may send the lifecycle function CloudFormation events.
+    guardInvocation(this, 'LifecycleInvokeGuard', this.lifecycleFunction, [this.providerRole.roleArn]);
+
+    const seals = createSealKeys(this, this.lifecycleRole, this.rotationRole);
+    this.settingsSealKey = seals.settingsKey;
+    this.ledgerSealKey = seals.stateKey;
+    for (const fn of [this.lifecycleFunction, this.rotationFunction]) {
+      fn.addEnvironment('SETTINGS_SEAL_KEY_ARN', this.settingsSealKey.keyArn);
+      fn.addEnvironment('STATE_SEAL_KEY_ARN', this.ledgerSealKey.keyArn);
+    }
+    this.lifecycleFunction.addEnvironment('STACK_ID', Aws.STACK_ID);
 
     this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {

@@ -62,6 +62,7 @@ export async function step<T>(d: Deps, name: string, attributes: Record<string, 
       operation: (e as { operation?: string }).operation,
       errorName: e instanceof Error ? e.name : 'Error',
       errorMessage: e instanceof Error ? e.message : String(e),
+      tampering: (e as { tampering?: string }).tampering,
     });
     // One ERROR line per failure: outer steps pass it on without logging it again.
     throw Object.assign(e as object, { logged: true });

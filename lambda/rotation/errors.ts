@@ -58,3 +58,21 @@ export class EscrowError extends Error {
     this.name = 'EscrowError';
   }
 }
+
+/**
+ * What a tampering finding names: the ledger entry's state seal is missing
+ * or wrong, its settings seal is wrong, or a lock is longer than any lease.
+ */
+export type LedgerTampering = 'ledger-unsealed' | 'ledger-seal' | 'settings-seal' | 'lock';
+
+/**
+ * The ledger entry of a group failed verification: somebody other than the
+ * library's functions (or their deploy) wrote it. Nothing is written to any
+ * key; the run stops with one ERROR line that carries `tampering`.
+ */
+export class LedgerTamperedError extends Error {
+  constructor(readonly groupId: string, readonly tampering: LedgerTampering, problem: string) {
+    super(`tampering detected: the ledger entry of key group ${groupId} ${problem}; no key was changed`);
+    this.name = 'LedgerTamperedError';
+  }
+}

@@ -11,6 +11,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { LedgerTamperedError } from './errors';
 import { Deps, LIFECYCLE_LEASE_MS, Log, ROTATION_LEASE_MS } from './context';
 import { defaultMetrics } from './emf-metrics';
 import { EscrowGateway } from './escrow';
@@ -24,6 +25,7 @@ import { reportedRotation } from './reported-rotation';
 import { parseLifecycleRequest, parseRotationRequest } from './requests';
 import { RotationOutcome } from './rotate';
 import { s3Sdk } from './s3-sdk';
+import { SealGateway, SealKeys } from './seal-gateway';
 
 export interface HandlerOptions {
   /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_KMS is honoured) */
@@ -39,6 +41,16 @@ export interface HandlerOptions {
   readonly dynamodb?: DynamoDBClient;
   /** @default - the LEDGER_TABLE_NAME environment variable */
   readonly tableName?: string;
+  /**
+   * The stack's seal keys (docs/security-model.md): every ledger entry is verified on read and sealed on write.
+   * @default - the SETTINGS_SEAL_KEY_ARN and STATE_SEAL_KEY_ARN environment variables
+   */
+  readonly sealKeys?: SealKeys;
+  /**
+   * The stack the lifecycle function belongs to: CloudFormation events of any other stack are refused.
+   * @default - the STACK_ID environment variable; no check when it is not set
+   */
+  readonly stackId?: string;
   /** @default - the system clock */
   readonly now?: () => Date;
   readonly log: Log;
@@ -114,24 +126,14 @@ export function defaultEventBridgeClient(): EventBridgeClient {
 
 type Entry<R> = (event: unknown, context?: InvocationContext) => Promise<R>;
 
+/** Deploy authority (the lifecycle) accepts an unsealed ledger entry and seals it; the rotation function refuses one. */
+type Authority = 'deploy' | 'rotation';
+
 function entryPoint<Q, R>(
-  options: HandlerOptions, defaultLeaseMs: number, parse: (event: unknown) => Q, run: (d: Deps, request: Q) => Promise<R>,
+  options: HandlerOptions, authority: Authority, defaultLeaseMs: number, parse: (event: unknown) => Q, run: (d: Deps, request: Q) => Promise<R>,
 ): Entry<R> {
   let shared: Omit<Deps, 'runId' | 'remainingMs'> | undefined;
-  const sharedDeps = () => shared ??= {
-    kms: new KmsGateway(
-      options.kms ?? defaultKmsClient(),
-      options.tagging ?? defaultTaggingClient(),
-      options.once ?? (options.kms ? undefined : defaultSingleAttemptClient()),
-    ),
-    ledger: new Ledger(nameOperations(options.dynamodb ?? defaultDynamoDbClient(), 'dynamodb'), tableNameOf(options)),
-    now: options.now ?? (() => new Date()),
-    log: options.log,
-    leaseMs: options.leaseMs ?? defaultLeaseMs,
-    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    provider: new ProviderGateway(() => nameOperations(options.lambda ?? defaultLambdaClient(), 'lambda'), options.providerTimeoutMs),
-    escrow: new EscrowGateway(() => options.s3 ?? defaultS3Client()),
-  };
+  const sharedDeps = () => shared ??= depsOf(options, authority, defaultLeaseMs);
   return async (event, context) => {
     let request: Q;
     try {
@@ -146,6 +148,36 @@ function entryPoint<Q, R>(
   };
 }
 
+function depsOf(options: HandlerOptions, authority: Authority, defaultLeaseMs: number): Omit<Deps, 'runId' | 'remainingMs'> {
+  const kms = options.kms ?? defaultKmsClient();
+  return {
+    kms: new KmsGateway(
+      kms,
+      options.tagging ?? defaultTaggingClient(),
+      options.once ?? (options.kms ? undefined : defaultSingleAttemptClient()),
+    ),
+    ledger: new Ledger(nameOperations(options.dynamodb ?? defaultDynamoDbClient(), 'dynamodb'), tableNameOf(options), {
+      seal: new SealGateway(kms, sealKeysOf(options)),
+      acceptUnsealed: authority === 'deploy',
+      onUnsealed: (groupId) => options.log.warn('the ledger entry carries no seal of this stack\'s keys; this deploy seals it with the deployed settings', { group: groupId }),
+    }),
+    now: options.now ?? (() => new Date()),
+    log: options.log,
+    leaseMs: options.leaseMs ?? defaultLeaseMs,
+    sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    provider: new ProviderGateway(() => nameOperations(options.lambda ?? defaultLambdaClient(), 'lambda'), options.providerTimeoutMs),
+    escrow: new EscrowGateway(() => options.s3 ?? defaultS3Client()),
+  };
+}
+
+function sealKeysOf(options: HandlerOptions): SealKeys {
+  if (options.sealKeys) return options.sealKeys;
+  const settings = process.env.SETTINGS_SEAL_KEY_ARN;
+  const state = process.env.STATE_SEAL_KEY_ARN;
+  if (!settings || !state) throw new Error('SETTINGS_SEAL_KEY_ARN and STATE_SEAL_KEY_ARN are not set: the function cannot verify its ledger');
+  return { settings, state };
+}
+
 function tableNameOf(options: HandlerOptions): string {
   const name = options.tableName ?? process.env.LEDGER_TABLE_NAME;
   if (!name) throw new Error('LEDGER_TABLE_NAME is not set: the function does not know its ledger table');
@@ -158,18 +190,28 @@ export function createRotationHandler(options: HandlerOptions): Entry<RotationOu
     metrics: options.metrics ?? defaultMetrics,
     events: events ??= nameOperations(options.events ?? defaultEventBridgeClient(), 'events'),
   });
-  return entryPoint(options, ROTATION_LEASE_MS, parseRotationRequest, (d, request) => reportedRotation(d, request, reporting()));
+  return entryPoint(options, 'rotation', ROTATION_LEASE_MS, parseRotationRequest, (d, request) => reportedRotation(d, request, reporting()));
 }
 
 export function createLifecycleHandler(options: HandlerOptions): Entry<CustomResourceResult> {
-  return entryPoint(options, LIFECYCLE_LEASE_MS, parseLifecycleRequest, async (d, request) => {
-    switch (request.kind) {
-      case 'create':
-        return createGroup(d, request.settings);
-      case 'update':
-        return updateGroup(d, request.settings, request.oldAliasName, request.physicalResourceId);
-      case 'delete':
-        return deleteGroup(d, request);
+  const stackId = options.stackId ?? process.env.STACK_ID;
+  const parse = (event: unknown) => parseLifecycleRequest(event, stackId);
+  return entryPoint(options, 'deploy', LIFECYCLE_LEASE_MS, parse, async (d, request) => {
+    try {
+      switch (request.kind) {
+        case 'create':
+          return await createGroup(d, request.settings);
+        case 'update':
+          return await updateGroup(d, request.settings, request.oldAliasName, request.physicalResourceId);
+        case 'delete':
+          return await deleteGroup(d, request);
+      }
+    } catch (e) {
+      // A step logged its own failure; a ledger that failed verification before any step is logged here, once.
+      if (e instanceof LedgerTamperedError && !(e as { logged?: boolean }).logged) {
+        d.log.error('lifecycle refused: the ledger failed verification', { group: e.groupId, errorName: e.name, errorMessage: e.message, tampering: e.tampering });
+      }
+      throw e;
     }
   });
 }

@@ -5,10 +5,13 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { isKmsError } from './errors';
+import { isKmsError, LedgerTamperedError } from './errors';
 import { chain, LedgerEvent } from './event-chain';
 import { eventsBetween, Origin } from './ledger-events';
 import { GroupRecord } from './ledger-model';
+import { SealGateway } from './seal-gateway';
+import { digestOf, Seal, sealMessage } from './seal-messages';
+import { GroupSettings } from './settings';
 
 const GROUP_SORT_KEY = 'state';
 const ALIAS_SORT_KEY = 'alias';
@@ -39,22 +42,95 @@ export interface WriteContext {
   readonly origin?: Origin;
 }
 
+function settingsKey(groupId: string, settings: GroupSettings): string {
+  return `${groupId}\n${digestOf(settings)}`;
+}
+
 function aliasKey(aliasName: string) {
   return { pk: `alias#${aliasName}`, sk: ALIAS_SORT_KEY };
 }
 
+export interface LedgerOptions {
+  /**
+   * Verifies every entry read and seals every entry written (docs/security-model.md).
+   * @default - neither: a reader that cannot verify, or the recovery command, whose entry a deploy seals
+   */
+  readonly seal?: SealGateway;
+  /**
+   * Accepts an entry that carries no seal of this stack's state key (deploy authority only: the
+   * lifecycle function, whose first write seals the entry with the settings of its event).
+   * @default false
+   */
+  readonly acceptUnsealed?: boolean;
+  /** Told of each unsealed entry accepted. */
+  readonly onUnsealed?: (groupId: string) => void;
+}
+
 export class Ledger {
   private readonly doc: DynamoDBDocumentClient;
+  /** Settings this process may write, by group and digest: the seal a verified read carried, or `deployed` (a deploy's event). */
+  private readonly settingsSeals = new Map<string, Seal | 'deployed'>();
 
-  constructor(client: DynamoDBClient, private readonly tableName: string) {
+  constructor(client: DynamoDBClient, private readonly tableName: string, private readonly options: LedgerOptions = {}) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
   }
 
+  /** Whether entries are verified on read and sealed on write. */
+  get sealed(): boolean {
+    return this.options.seal !== undefined;
+  }
+
+  /**
+   * Reads a group's entry, verified: its state seal (made by a function role) covers the whole
+   * entry, its settings seal (made by the lifecycle role) the settings. Throws LedgerTamperedError.
+   */
   async get(groupId: string): Promise<GroupRecord | undefined> {
     const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: groupKey(groupId), ConsistentRead: true }));
     if (!r.Item) return undefined;
-    const { pk: _pk, sk: _sk, ...record } = r.Item;
+    const { pk: _pk, sk: _sk, stateSeal, settingsSeal, ...record } = r.Item;
+    if (this.options.seal) await this.verify(groupId, record as GroupRecord, settingsSeal, stateSeal);
     return record as GroupRecord;
+  }
+
+  /**
+   * Settings a deploy gave (the lifecycle's CloudFormation event): writes of them are sealed with the
+   * settings key. Every other write must keep settings that a verified read carried.
+   */
+  deployedSettings(settings: GroupSettings): void {
+    const key = settingsKey(settings.groupId, settings);
+    if (!this.settingsSeals.has(key)) this.settingsSeals.set(key, 'deployed');
+  }
+
+  private async verify(groupId: string, record: GroupRecord, settingsSeal: unknown, stateSeal: unknown): Promise<void> {
+    const seal = this.options.seal!;
+    const state = await seal.check('state', sealMessage('state', this.tableName, groupId, { ...record, settingsSeal }), stateSeal);
+    if (state === 'invalid') {
+      throw new LedgerTamperedError(groupId, 'ledger-seal', 'does not match its seal: it was written by somebody other than the library\'s functions');
+    }
+    if (state === 'foreign') {
+      if (!this.options.acceptUnsealed) {
+        throw new LedgerTamperedError(groupId, 'ledger-unsealed', 'carries no seal of this stack\'s ledger key: it was written outside the library\'s functions, or no deploy of this version sealed it yet');
+      }
+      // Trust on first use, by deploy authority only: the entry (settings included) is sealed as found.
+      this.options.onUnsealed?.(groupId);
+      this.deployedSettings(record.settings);
+      return;
+    }
+    const settings = await seal.check('settings', sealMessage('settings', this.tableName, groupId, record.settings), settingsSeal);
+    if (settings !== 'valid') throw new LedgerTamperedError(groupId, 'settings-seal', 'holds settings that no deploy sealed');
+    this.settingsSeals.set(settingsKey(groupId, record.settings), settingsSeal as Seal);
+  }
+
+  private async settingsSealOf(groupId: string, settings: GroupSettings): Promise<Seal> {
+    const key = settingsKey(groupId, settings);
+    const known = this.settingsSeals.get(key);
+    if (known !== undefined && known !== 'deployed') return known;
+    if (known === undefined) {
+      throw new LedgerTamperedError(groupId, 'settings-seal', 'would be written with settings that neither a deploy nor a verified entry gave this run');
+    }
+    const made = await this.options.seal!.seal('settings', sealMessage('settings', this.tableName, groupId, settings));
+    this.settingsSeals.set(key, made);
+    return made;
   }
 
   /** The group id registered for a user alias (by Create and renames). */
@@ -97,10 +173,16 @@ export class Ledger {
     const { events, head } = chain(next.groupId, expected?.chain, eventsBetween(expected, next, by.origin), at, by.runId);
     await Promise.all(events.map((e) => this.putEvent(e)));
     const item = { ...next, chain: head, version, updatedAt: at } as GroupRecord;
+    let stored: object = item;
+    if (this.options.seal) {
+      const settingsSeal = await this.settingsSealOf(next.groupId, next.settings);
+      const content = { ...item, settingsSeal };
+      stored = { ...content, stateSeal: await this.options.seal.seal('state', sealMessage('state', this.tableName, next.groupId, content)) };
+    }
     try {
       await this.doc.send(new PutCommand({
         TableName: this.tableName,
-        Item: { ...groupKey(next.groupId), ...item },
+        Item: { ...groupKey(next.groupId), ...stored },
         ConditionExpression: expected ? '#v = :v' : 'attribute_not_exists(pk)',
         ExpressionAttributeNames: expected ? { '#v': 'version' } : undefined,
         ExpressionAttributeValues: expected ? { ':v': expected.version } : undefined,

@@ -8,7 +8,7 @@ import { adoptedGeneration, adoptedOf, inspectAdoption, releaseAdopted } from '.
 import { generationAlias } from './aliases';
 import { Deps, step } from './context';
 import { nextDueDate } from './due-date';
-import { InconsistentGroupError, InvalidRequestError } from './errors';
+import { InconsistentGroupError, InvalidRequestError, LedgerTamperedError } from './errors';
 import { desiredKeyState } from './key-state';
 import { currentGeneration, generation, GenerationRecord, GroupRecord, highestGeneration, liveGenerations, withGeneration } from './ledger-model';
 import { aliasTarget } from './phases/alias-target';
@@ -61,6 +61,7 @@ async function assertAliasUsable(d: Deps, aliasName: string, rec: GroupRecord | 
 }
 
 export async function createGroup(d: Deps, settings: GroupSettings): Promise<CustomResourceResult> {
+  d.ledger.deployedSettings(settings);
   const existing = await d.ledger.get(settings.groupId);
   if (existing && (existing.status === 'active' || existing.status === 'retained')) {
     // A repeated Create, or a group whose stack was deleted with RETAIN deployed again: its keys carry on.
@@ -168,6 +169,7 @@ export async function updateGroup(
     // A new group id is a new group: create it; CloudFormation then deletes the old one.
     return createGroup(d, settings);
   }
+  d.ledger.deployedSettings(settings);
   const s = await Session.open(d, settings.groupId, 'update', lockWaitMs(d));
   try {
     const before = s.record;
@@ -237,7 +239,17 @@ export async function deleteGroup(d: Deps, req: DeleteRequest): Promise<CustomRe
     d.log.info('delete: nothing of this group to remove', { physicalResourceId: req.physicalResourceId });
     return done;
   }
-  const rec = await d.ledger.get(req.groupId);
+  let rec: GroupRecord | undefined;
+  try {
+    rec = await d.ledger.get(req.groupId);
+  } catch (e) {
+    // Keys are left as they are either way; with RETAIN that is all a Delete does, so the stack is not held up.
+    if (!(e instanceof LedgerTamperedError) || req.removalPolicy !== 'retain') throw e;
+    d.log.error('delete: the ledger failed verification; keys and aliases retained, the entry left as found', {
+      group: req.groupId, errorName: e.name, errorMessage: e.message, tampering: e.tampering,
+    });
+    return done;
+  }
   if (!rec || rec.status === 'destroyed' || rec.status === 'failed') {
     d.log.info('delete: the group is not in the ledger or already gone', { group: req.groupId, status: rec?.status });
     return done;

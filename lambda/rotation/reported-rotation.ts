@@ -69,6 +69,7 @@ function logFailure(d: Deps, req: RotationRequest, e: unknown): void {
     operation: (e as { operation?: string }).operation,
     errorName: e instanceof Error ? e.name : 'Error',
     errorMessage: e instanceof Error ? e.message : String(e),
+    tampering: (e as { tampering?: string }).tampering,
   });
   if (typeof e === 'object' && e !== null) Object.assign(e, { logged: true });
 }

@@ -87,10 +87,14 @@ export function parseRotationRequest(event: unknown): RotationRequest {
 }
 
 /** CloudFormation Create, Update and Delete of a key group. */
-export function parseLifecycleRequest(event: unknown): LifecycleRequest {
+export function parseLifecycleRequest(event: unknown, stackId?: string): LifecycleRequest {
   const refuse: Refuse = refuser(EXPECTED_LIFECYCLE);
   const e = asEventObject(event, refuse);
   if (!('RequestType' in e)) refuse('it is not a CloudFormation custom resource event');
+  // The function serves the key groups of its own stack only.
+  if (stackId !== undefined && e.StackId !== stackId) {
+    refuse(`its StackId ${JSON.stringify(typeof e.StackId === 'string' ? e.StackId.slice(0, 200) : e.StackId)} is not this function's stack`);
+  }
   return parseCloudFormation(e, refuse);
 }
 

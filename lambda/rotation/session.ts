@@ -2,13 +2,16 @@
  * A run's hold on one key group: the group's lock, taken with a conditional
  * write, and every later change of the ledger entry made under it.
  */
-import { Deps } from './context';
+import { Deps, LIFECYCLE_LEASE_MS, ROTATION_LEASE_MS } from './context';
 import { InconsistentGroupError } from './errors';
 import { Ledger, LedgerConflictError } from './ledger';
 import { GroupRecord, isLocked } from './ledger-model';
 
 /** How often a run waiting for another run's lock reads the ledger again. */
 const LOCK_POLL_MS = 2000;
+
+/** The longest lease any run takes. */
+const MAX_LEASE_MS = Math.max(LIFECYCLE_LEASE_MS, ROTATION_LEASE_MS);
 
 export class GroupBusyError extends Error {
   constructor(groupId: string, purpose: string, until: string) {
@@ -28,12 +31,18 @@ export class Session {
       const rec = await d.ledger.get(groupId);
       if (!rec) throw new InconsistentGroupError(`key group ${groupId} has no ledger entry`);
       const now = d.now();
-      if (isLocked(rec, now, d.runId)) {
+      const overlong = rec.lock !== undefined && Date.parse(rec.lock.until) - now.getTime() > Math.max(MAX_LEASE_MS, d.leaseMs);
+      if (isLocked(rec, now, d.runId) && !overlong) {
         if (now.getTime() - started + LOCK_POLL_MS > waitMs) throw new GroupBusyError(groupId, rec.lock!.purpose, rec.lock!.until);
         await d.sleep(LOCK_POLL_MS);
         continue;
       }
-      if (rec.lock && rec.lock.owner !== d.runId) {
+      if (overlong) {
+        // No run of ours takes a lease this long: the lock was not written by a run, and holds nobody out.
+        d.log.error('tampering detected: the group\'s lock is longer than any lease; taking it over', {
+          group: groupId, owner: rec.lock!.owner, purpose: rec.lock!.purpose, until: rec.lock!.until, tampering: 'lock',
+        });
+      } else if (rec.lock && rec.lock.owner !== d.runId) {
         d.log.warn('taking over the lock of a run that did not finish', { group: groupId, previousOwner: rec.lock.owner, purpose: rec.lock.purpose, until: rec.lock.until });
       }
       try {

@@ -4,7 +4,7 @@
  * and captures every log line. The functions' backoff sleeps move the
  * simulated clock, so retries see time pass.
  */
-import { DecryptCommand, EncryptCommand, KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CallBudget } from './dying';
@@ -16,6 +16,7 @@ import { Ledger } from '../../lambda/rotation/ledger';
 import { GroupRecord } from '../../lambda/rotation/ledger-model';
 import { CustomResourceResult } from '../../lambda/rotation/lifecycle';
 import { RotationOutcome } from '../../lambda/rotation/rotate';
+import { SealGateway, SealKeys } from '../../lambda/rotation/seal-gateway';
 import { TAG } from '../../lambda/rotation/tags';
 import { KmsSimulator, KmsSimulatorOptions, MS_PER_HOUR, startKmsSimulator } from '../kms-simulator';
 import { LocalDynamoDb } from '../ledger/local-dynamodb';
@@ -68,13 +69,26 @@ export interface Functions {
   readonly rotation: RotationEntry;
 }
 
+/** The key policies of the stack's two seal keys (as a deployed stack synthesizes them); absent: KMS's default policy. */
+export interface SealKeyPolicies {
+  readonly settings: string;
+  readonly state: string;
+}
+
 export class Harness {
-  static async start(simulator: KmsSimulatorOptions = {}, tableName?: string): Promise<Harness> {
+  static async start(simulator: KmsSimulatorOptions = {}, tableName?: string, sealKeyPolicies?: SealKeyPolicies): Promise<Harness> {
     const [sim, db] = await Promise.all([
       startKmsSimulator({ startTime: new Date('2026-01-01T03:00:00Z'), ...simulator }),
       LocalDynamoDb.start(),
     ]);
-    return new Harness(sim, db, await db.createLedgerTable(tableName));
+    // The stack's seal keys, made as CloudFormation makes them (by the deployer, here the simulator's admin).
+    const admin = sim.client({ maxAttempts: 1 });
+    const sealKey = async (policy?: string) => (await admin.send(new CreateKeyCommand({
+      KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Policy: policy, BypassPolicyLockoutSafetyCheck: policy !== undefined,
+    }))).KeyMetadata!.Arn!;
+    const sealKeys = { settings: await sealKey(sealKeyPolicies?.settings), state: await sealKey(sealKeyPolicies?.state) };
+    admin.destroy();
+    return new Harness(sim, db, await db.createLedgerTable(tableName), sealKeys);
   }
 
   readonly log = new CapturingLog();
@@ -85,9 +99,10 @@ export class Harness {
   /** The test's own view of the ledger. */
   readonly ledger: Ledger;
 
-  private constructor(readonly sim: KmsSimulator, readonly db: LocalDynamoDb, readonly tableName: string) {
+  private constructor(readonly sim: KmsSimulator, readonly db: LocalDynamoDb, readonly tableName: string, readonly sealKeys: SealKeys) {
     this.kms = sim.client({ maxAttempts: 1 });
-    this.ledger = new Ledger(db.client(), tableName);
+    // The test's own view verifies what it reads; its writes (test set-ups) are sealed with the admin's credentials.
+    this.ledger = new Ledger(db.client(), tableName, { seal: new SealGateway(this.kms, sealKeys) });
   }
 
   /** The two entry points, as Lambda runs them. */
@@ -119,6 +134,7 @@ export class Harness {
         once,
         dynamodb,
         tableName: this.tableName,
+        sealKeys: this.sealKeys,
         now: () => this.sim.clock.now(),
         log: this.log,
         leaseMs: o.leaseMs,
@@ -210,6 +226,8 @@ export class Harness {
       AWS_ENDPOINT_URL_EVENTBRIDGE: this.sim.endpoint,
       ...extra,
       LEDGER_TABLE_NAME: this.tableName,
+      SETTINGS_SEAL_KEY_ARN: this.sealKeys.settings,
+      STATE_SEAL_KEY_ARN: this.sealKeys.state,
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: credentials.accessKeyId,
       AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,

@@ -112,13 +112,19 @@ describe('a key group through the ledger', () => {
     expect(fenced.generation).toBe(3);
   });
 
-  test('not-due runs read the ledger and two KMS metadata calls, and write nothing', async () => {
+  test('not-due runs read the ledger, verify its seals once per entry version, make two KMS metadata calls, and write nothing', async () => {
     await h.deploy(f);
     h.sim.clock.advance(11 * 60_000);
     const before = h.sim.calls.list().length;
     const writesBefore = h.sim.calls.writes();
     expect((await f.rotation(rotateIfDue())).outcome).toBe('not-due');
-    expect(h.sim.calls.list().slice(before).map((c) => c.op)).toEqual(['DescribeKey', 'ListResourceTags']);
+    // The entry the deploy wrote is new to the rotation function: its state seal and its settings seal are verified.
+    expect(h.sim.calls.list().slice(before).map((c) => c.op)).toEqual(['VerifyMac', 'VerifyMac', 'DescribeKey', 'ListResourceTags']);
+    h.sim.clock.advance(10 * 60_000);
+    const again = h.sim.calls.list().length;
+    expect((await f.rotation(rotateIfDue())).outcome).toBe('not-due');
+    // The same entry again: verified already in this process.
+    expect(h.sim.calls.list().slice(again).map((c) => c.op)).toEqual(['DescribeKey', 'ListResourceTags']);
     expect(h.sim.calls.writes()).toBe(writesBefore);
   });
 
