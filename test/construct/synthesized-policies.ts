@@ -370,3 +370,19 @@ export function functionArnOf(functionLogicalId: string): string {
 export function rotationFunctionName(template: Template): string {
   return functionWithHandler(template, ROTATION_HANDLER)[0];
 }
+
+/** The logical id of one of the stack's seal keys (HMAC keys made by the rotation services). */
+export function sealKeyLogicalId(template: Template, which: 'settings' | 'state'): string {
+  const suffix = which === 'settings' ? 'SettingsSealKey' : 'LedgerSealKey';
+  const found = Object.entries(template.Resources ?? {})
+    .filter(([id, r]: [string, any]) => r.Type === 'AWS::KMS::Key' && r.Properties?.KeySpec === 'HMAC_256' && id.includes(suffix));
+  if (found.length !== 1) throw new Error(`expected one ${suffix} in the template, found ${found.length}`);
+  return found[0][0];
+}
+
+/** The resolved key policies of the stack's two seal keys, as CloudFormation would create them. */
+export function sealKeyPolicies(template: Template): { settings: string; state: string } {
+  const policy = (which: 'settings' | 'state') =>
+    JSON.stringify(resolveIntrinsics(template, template.Resources[sealKeyLogicalId(template, which)].Properties.KeyPolicy));
+  return { settings: policy('settings'), state: policy('state') };
+}

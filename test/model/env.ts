@@ -276,7 +276,8 @@ export class ModelEnv {
       ...(given.wrappingKeyCacheDir ? { wrappingKeyCacheDir: given.wrappingKeyCacheDir } : {}),
       ...(options.consistency ? { consistency: options.consistency } : {}),
       ...(auth ? { authorization: { principals, propagationMs: auth.propagationMs } } : {}),
-    });
+      // Both stacks' functions share one pair of roles, so one pair of seal keys serves them.
+    }, undefined, auth && options.synthesizedPolicies ? stacks.destroy.sealKeyPolicies : undefined);
     return new ModelEnv(h, options, stacks);
   }
 
@@ -343,7 +344,7 @@ export class ModelEnv {
     this.h.sim.faults.clear();
     // Keys made a moment ago are not found by id yet (eventual consistency).
     this.h.sim.clock.advance(MS_PER_HOUR);
-    for (const k of this.h.sim.state.keys()) {
+    for (const k of this.h.keysBesidesSeals()) {
       if (k.state === 'PendingDeletion') continue;
       await this.admin.call('ScheduleKeyDeletion', { KeyId: k.id, PendingWindowInDays: 7 });
     }

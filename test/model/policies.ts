@@ -39,6 +39,8 @@ export interface SynthesizedStack {
   /** The schedule's target input. */
   readonly scheduleInput: Record<string, unknown>;
   readonly scheduleExpression: string;
+  /** The resolved key policies of the stack's seal keys. */
+  readonly sealKeyPolicies: { readonly settings: string; readonly state: string };
 }
 
 export type SynthesizedStacks = Record<RemovalChoice, SynthesizedStack>;
@@ -116,6 +118,7 @@ function synthesize(): SynthesizedStacks {
       properties: sp.customResourceProperties(template),
       scheduleInput: schedule.input,
       scheduleExpression: schedule.expression,
+      sealKeyPolicies: sp.sealKeyPolicies(template),
     };
   };
   return { retain: one('retain'), destroy: one('destroy') };

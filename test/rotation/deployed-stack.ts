@@ -12,7 +12,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RotatingImportedKey, RotatingImportedKeyProps, RotationInterval } from '../../lib';
 import {
-  customResourceProperties, functionRoles, identityPoliciesOf, ledgerTableName, roleArnOf, scheduleOf, TEST_ACCOUNT, TEST_REGION,
+  customResourceProperties, functionRoles, identityPoliciesOf, ledgerTableName, roleArnOf, scheduleOf, sealKeyPolicies, TEST_ACCOUNT, TEST_REGION,
 } from '../construct/synthesized-policies';
 import type { PolicyDocument } from '../iam';
 
@@ -35,6 +35,8 @@ export interface DeployedStack {
   readonly resourceProperties: Record<string, string>;
   readonly scheduleInput: Record<string, unknown>;
   readonly tableName: string;
+  /** The resolved key policies of the stack's seal keys (for Harness.start). */
+  readonly sealKeyPolicies: { readonly settings: string; readonly state: string };
 }
 
 /** The role with this logical id as a principal of the simulator, with its synthesized identity policies. */
@@ -88,5 +90,6 @@ export function deployedStack(
     resourceProperties: customResourceProperties(template),
     scheduleInput: scheduleOf(template).input,
     tableName: ledgerTableName(template),
+    sealKeyPolicies: sealKeyPolicies(template),
   };
 }

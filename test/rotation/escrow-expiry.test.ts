@@ -30,7 +30,7 @@ test('escrowed material that expires: listed with its date, alarmed 30 days ahea
     escrow: MaterialEscrow.toBucket(s3.Bucket.fromBucketName(st, 'Escrow', BUCKET), { publicKeyPem: PUBLIC_PEM }),
     materialExpiration: MaterialExpiration.afterDays(216),
   }));
-  const h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName);
+  const h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName, stack.sealKeyPolicies);
   const bucket = await S3Sim.start(stack.principals, () => h.sim.clock.now(), [SIMULATOR_CREDENTIALS.accessKeyId]);
   try {
     bucket.createBucket(BUCKET, { objectLock: { mode: 'COMPLIANCE', days: 3650 } });

@@ -50,7 +50,7 @@ test('the page\'s aws lines are the calls the test makes through the SDK', () =>
 describe.each([EscrowWrapping.RSAES_OAEP_SHA_256, EscrowWrapping.RSA_AES_KEY_WRAP_SHA_256])('recovery of a %s escrow', (wrapping) => {
   test('the OpenSSL procedure unwraps what KMS imported, and re-imports it into its generation after its material was deleted', async () => {
     const stack = escrowStack(wrapping);
-    const h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName);
+    const h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName, stack.sealKeyPolicies);
     const bucket = await S3Sim.start(stack.principals, () => h.sim.clock.now());
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'escrow-recovery-'));
     try {

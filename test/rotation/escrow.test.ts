@@ -48,7 +48,7 @@ describe('escrow of generated material', () => {
     stack = escrowStack();
   });
   beforeEach(async () => {
-    h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName);
+    h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName, stack.sealKeyPolicies);
     bucket = await S3Sim.start(stack.principals, () => h.sim.clock.now(), [SIMULATOR_CREDENTIALS.accessKeyId]);
     bucket.createBucket(BUCKET, { objectLock: { mode: 'COMPLIANCE', days: LOCK_DAYS } });
     f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials }, s3Endpoint: bucket.endpoint });
@@ -321,7 +321,7 @@ test('verification names every difference between the read-back and what was wri
 describe('escrow with RSA-AES key wrap', () => {
   test('the material is wrapped as RSA-OAEP-SHA-256(AES-256 key) || AES-KWP(material) and unwraps with the private key', async () => {
     const stack = escrowStack(EscrowWrapping.RSA_AES_KEY_WRAP_SHA_256);
-    const h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName);
+    const h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName, stack.sealKeyPolicies);
     const bucket = await S3Sim.start(stack.principals, () => h.sim.clock.now());
     try {
       bucket.createBucket(BUCKET, { versioned: true });

@@ -31,7 +31,7 @@ describe('PutEvents permission of the rotation role', () => {
   });
 
   test('a rotation run with authorization on puts its event as the rotation role; another source is refused', async () => {
-    const h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName);
+    const h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName, stack.sealKeyPolicies);
     try {
       const f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials } });
       await f.lifecycle(cfnEvent('Create', stack.resourceProperties));

@@ -207,6 +207,12 @@ export class Harness {
     return Buffer.from(r.Plaintext!).toString();
   }
 
+  /** Every key of the simulated account but the stack's two seal keys (test-side scan). */
+  keysBesidesSeals() {
+    const seals = [this.sealKeys.settings, this.sealKeys.state];
+    return this.sim.state.keys().filter((k) => !seals.includes(k.arn));
+  }
+
   /** Keys of a group (test-side scan of the simulator's state, which the function never does). */
   groupKeys(groupId: string) {
     return this.sim.state.keys()

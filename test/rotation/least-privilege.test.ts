@@ -31,7 +31,7 @@ describe('least privilege, with authorization propagation and eventual consisten
     h = await Harness.start({
       consistency: { seed: 7, readLagMs: 2000, newKeyNotFoundMs: 3000 },
       authorization: { principals: stack.principals, propagationMs: PROPAGATION_MS },
-    }, stack.tableName);
+    }, stack.tableName, stack.sealKeyPolicies);
     f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials } });
     writer = h.sim.clientFor(stack.writer.accessKeyId, { maxAttempts: 1 });
     reader = h.sim.clientFor(stack.reader.accessKeyId, { maxAttempts: 1 });
@@ -155,7 +155,7 @@ describe('retention with exactly the synthesized policies', () => {
     const h = await Harness.start({
       consistency: { seed: 11, readLagMs: 2000, newKeyNotFoundMs: 3000 },
       authorization: { principals: stack.principals, propagationMs: PROPAGATION_MS },
-    }, stack.tableName);
+    }, stack.tableName, stack.sealKeyPolicies);
     try {
       const f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials } });
       await f.lifecycle(cfnEvent('Create', stack.resourceProperties));

@@ -52,7 +52,7 @@ describe('another key of the account, with exactly the synthesized policies', ()
     h = await Harness.start({
       consistency: { seed: 5, readLagMs: 2000, newKeyNotFoundMs: 3000 },
       authorization: { principals: stack.principals, propagationMs: PROPAGATION_MS },
-    }, stack.tableName);
+    }, stack.tableName, stack.sealKeyPolicies);
     f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials } });
     admin = h.sim.client({ maxAttempts: 1 });
     asLifecycle = h.sim.clientFor(stack.lifecycle.accessKeyId, { maxAttempts: 1 });

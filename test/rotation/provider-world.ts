@@ -30,7 +30,7 @@ export interface ProviderWorld {
 
 /** A provider that takes longer than `providerTimeoutMs` (real time) counts as timed out. */
 export async function startProviderWorld(stack: DeployedStack, providerTimeoutMs = 300): Promise<ProviderWorld> {
-  const h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName);
+  const h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName, stack.sealKeyPolicies);
   const hsm = new ReferenceHsmProvider();
   const endpoint = await LambdaEndpoint.start([{ name: 'reference-hsm', arn: PROVIDER_ARN, invoke: (e) => hsm.invoke(e) }], stack.principals);
   const f = h.functions({

@@ -23,7 +23,7 @@ describe('rotate-now from the command line', () => {
   let functionArn: string;
   beforeAll(() => { stack = deployedStack(); });
   beforeEach(async () => {
-    h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName);
+    h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName, stack.sealKeyPolicies);
     f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials } });
     await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
     const name = rotationFunctionName(stack.template);
