@@ -85,6 +85,17 @@ const onCryptoKey = (action: string): AccessPlan => (ctx, input) => {
   }];
 };
 
+/** GenerateMac, VerifyMac: kms:MacAlgorithm and kms:RequestAlias from the request. */
+const onMacKey = (action: string): AccessPlan => (ctx, input) => {
+  const keyId = input.requiredString('KeyId', KEY_ID);
+  const target = resolveCryptoKey(ctx, keyId);
+  return [{
+    action,
+    target,
+    context: { ...requestAliasCondition(aliasNameOf(ctx, keyId)), ...optionalStringCondition(input, 'MacAlgorithm', 'kms:MacAlgorithm') },
+  }];
+};
+
 const createKey: AccessPlan = (_ctx, input) => {
   const tags = requestTagConditions(parseTags(input.list('Tags')));
   const properties = keyPropertyConditions({
@@ -205,6 +216,8 @@ export const ACCESS_PLANS: Readonly<Record<string, AccessPlan>> = {
   GenerateDataKey: onCryptoKey('kms:GenerateDataKey'),
   GenerateDataKeyWithoutPlaintext: onCryptoKey('kms:GenerateDataKeyWithoutPlaintext'),
   ReEncrypt: reEncrypt,
+  GenerateMac: onMacKey('kms:GenerateMac'),
+  VerifyMac: onMacKey('kms:VerifyMac'),
   CreateAlias: createAlias,
   UpdateAlias: updateAlias,
   DeleteAlias: deleteAlias,

@@ -27,6 +27,8 @@ const REDACTED_MEMBERS: ReadonlySet<string> = new Set([
   'CiphertextBlob',
   'EncryptedKeyMaterial',
   'ImportToken',
+  'Message',
+  'Mac',
 ]);
 
 export interface CallRecord {

@@ -36,7 +36,9 @@ export interface ConsistencyOptions {
 }
 
 export const LAGGED_READS: ReadonlySet<string> = new Set(['DescribeKey', 'ListAliases', 'ListResourceTags', 'GetKeyPolicy', 'ListKeys', 'GetResources']);
-export const ALIAS_RESOLVING_OPERATIONS: ReadonlySet<string> = new Set(['Encrypt', 'Decrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncrypt']);
+export const ALIAS_RESOLVING_OPERATIONS: ReadonlySet<string> = new Set([
+  'Encrypt', 'Decrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncrypt', 'GenerateMac', 'VerifyMac',
+]);
 
 /** NotFoundException for a key that exists but is too new to be found. */
 export class NewKeyNotFound extends SimError {

@@ -3,9 +3,10 @@
  *
  * Serves the AWS JSON 1.1 protocol over HTTP on 127.0.0.1 so that the real
  * `@aws-sdk/client-kms` (and `@aws-sdk/client-resource-groups-tagging-api` for GetResources)
- * can be pointed at it with `endpoint`. It implements, for SYMMETRIC_DEFAULT keys:
+ * can be pointed at it with `endpoint`. It implements, for SYMMETRIC_DEFAULT keys and HMAC keys:
  *
- * - keys: CreateKey (AWS_KMS / EXTERNAL origin), DescribeKey, ListKeys, UpdateKeyDescription;
+ * - keys: CreateKey (AWS_KMS / EXTERNAL origin; HMAC_224/256/384/512 keys with key usage
+ *   GENERATE_VERIFY_MAC, origin AWS_KMS only), DescribeKey, ListKeys, UpdateKeyDescription;
  * - imported key material: GetParametersForImport (real RSA 2048/3072/4096 wrapping keys, a
  *   distinct key pair per call from a pool of pre-generated pairs, RSAES_OAEP_SHA_1/256 and
  *   RSA_AES_KEY_WRAP_SHA_1/256), ImportKeyMaterial (unwrapping, import tokens bound to key +
@@ -14,6 +15,7 @@
  *   simulated clock;
  * - cryptography: Encrypt, Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext,
  *   ReEncrypt (AES-256-GCM under the key material, encryption context bound as AAD);
+ *   GenerateMac, VerifyMac (HMAC keys; hmac.ts lists the facts and their sources);
  * - aliases: CreateAlias, UpdateAlias, DeleteAlias, ListAliases (with CreationDate and
  *   LastUpdatedDate);
  * - tags: TagResource, UntagResource, ListResourceTags, and the Resource Groups Tagging API
@@ -37,7 +39,10 @@
  *   every request evaluated with the IAM evaluator of test/iam against identity policies and
  *   key policies, with the documented condition keys; later policy, tag and alias changes
  *   reach authorization only `propagationMs` after they were made (authorization-view.ts).
- *   The simulator's own credentials are an implicit admin with an allow-all identity policy.
+ *   The simulator's own credentials are an implicit admin (`SimulatorAdmin` role) with an
+ *   allow-all identity policy. It is evaluated like any other principal, so an explicit Deny
+ *   that matches it (e.g. a key policy denying kms:GenerateMac to everyone but named roles)
+ *   binds it too; without authorization mode nothing is evaluated at all.
  * - `quotas`: per-account, per-operation request quotas on real time (quotas.ts).
  *
  * Seeded draws reproduce for the same sequence of requests; setting the simulated clock
@@ -45,8 +50,8 @@
  *
  * It does NOT verify request signatures, and does not model: propagation of identity (IAM)
  * policies, the policy lockout safety check, principals in policies that must exist, the
- * "IAM policies only" restriction of kms:ResourceAliases, kms:ViaService, grants, asymmetric or
- * HMAC keys, multi-Region keys, custom key stores, or stale key state in cryptographic
+ * "IAM policies only" restriction of kms:ResourceAliases, kms:ViaService, grants, asymmetric
+ * keys, HMAC keys with imported material, multi-Region keys, custom key stores, or stale key state in cryptographic
  * operations (only their alias resolution lags).
  */
 import { EventBridgeClient, EventBridgeClientConfig } from '@aws-sdk/client-eventbridge';
@@ -173,6 +178,8 @@ export interface SimStateView {
   importedMaterials(): Buffer[];
   /** Every import token handed out by GetParametersForImport, for secrecy checks. */
   issuedImportTokens(): Buffer[];
+  /** A copy of a key's current secret material (key id or key ARN), for independent checks of MACs. */
+  currentMaterial(id: string): Buffer | undefined;
 }
 
 /** The account's default event bus (EventBridge PutEvents on the same endpoint). */
@@ -264,6 +271,11 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
       return key ? store.snapshot(key) : undefined;
     },
     aliases: () => store.aliasSnapshots(),
+    currentMaterial: (id: string) => {
+      const snapshot = state.key(id);
+      const bytes = snapshot && store.currentMaterial(store.keys.get(snapshot.id)!)?.bytes;
+      return bytes ? Buffer.from(bytes) : undefined;
+    },
   };
 
   const authorization: SimAuthorization = {

@@ -1,6 +1,7 @@
 /**
  * KeyMetadata as returned by CreateKey and DescribeKey.
  */
+import { hmacFacts, isHmacKeySpec } from './hmac';
 import type { KeyRecord } from './model';
 import type { SimStore } from './store';
 
@@ -23,7 +24,9 @@ export function keyMetadata(store: SimStore, key: KeyRecord): Record<string, unk
     KeyManager: 'CUSTOMER',
     CustomerMasterKeySpec: key.keySpec,
     KeySpec: key.keySpec,
-    EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'],
+    ...(isHmacKeySpec(key.keySpec)
+      ? { MacAlgorithms: [hmacFacts(key.keySpec).macAlgorithm] }
+      : { EncryptionAlgorithms: ['SYMMETRIC_DEFAULT'] }),
     MultiRegion: false,
     CurrentKeyMaterialId: current?.id,
   };

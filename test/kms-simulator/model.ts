@@ -9,6 +9,9 @@ export type ExpirationModel = 'KEY_MATERIAL_EXPIRES' | 'KEY_MATERIAL_DOES_NOT_EX
 export type KeyMaterialState = 'CURRENT' | 'NON_CURRENT' | 'PENDING_ROTATION';
 export type WrappingAlgorithm = 'RSAES_OAEP_SHA_1' | 'RSAES_OAEP_SHA_256' | 'RSA_AES_KEY_WRAP_SHA_1' | 'RSA_AES_KEY_WRAP_SHA_256';
 export type WrappingKeySpec = 'RSA_2048' | 'RSA_3072' | 'RSA_4096';
+export type HmacKeySpec = 'HMAC_224' | 'HMAC_256' | 'HMAC_384' | 'HMAC_512';
+export type KeySpec = 'SYMMETRIC_DEFAULT' | HmacKeySpec;
+export type KeyUsage = 'ENCRYPT_DECRYPT' | 'GENERATE_VERIFY_MAC';
 
 /** One key material associated with (or pending rotation into) a KMS key. */
 export interface MaterialRecord {
@@ -16,7 +19,7 @@ export interface MaterialRecord {
   readonly id: string;
   /** Association order (monotonic per simulator); used for stable listing. */
   readonly seq: number;
-  /** The 32 secret bytes; undefined while the material is not imported (deleted or expired). */
+  /** The secret bytes (32 for SYMMETRIC_DEFAULT, the spec's size for HMAC keys); undefined while the material is not imported (deleted or expired). */
   bytes: Buffer | undefined;
   state: KeyMaterialState;
   /** Only for EXTERNAL keys. */
@@ -33,8 +36,8 @@ export interface KeyRecord {
   /** Creation order; used for stable listing. */
   readonly seq: number;
   readonly origin: Origin;
-  readonly keySpec: 'SYMMETRIC_DEFAULT';
-  readonly keyUsage: 'ENCRYPT_DECRYPT';
+  readonly keySpec: KeySpec;
+  readonly keyUsage: KeyUsage;
   readonly creationDate: Date;
   description: string;
   policy: string;

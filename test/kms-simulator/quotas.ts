@@ -1,7 +1,8 @@
 /**
  * Request quotas (kms-facts §6, "Request quotas"): per account and operation, real-time token
  * buckets; a request beyond the rate answers ThrottlingException (ThrottledException for the
- * tagging API). The symmetric cryptographic operations share one bucket.
+ * tagging API). The symmetric cryptographic operations share one bucket, GenerateMac and
+ * VerifyMac included ("Cryptographic operations (symmetric) request rate").
  */
 import { realNowMs } from './real-time';
 import { TokenBucket } from './token-bucket';
@@ -15,6 +16,8 @@ export const SYMMETRIC_CRYPTOGRAPHIC_OPERATIONS: readonly string[] = [
   'GenerateDataKey',
   'GenerateDataKeyWithoutPlaintext',
   'ReEncrypt',
+  'GenerateMac',
+  'VerifyMac',
 ];
 
 /** Requests per second; `SymmetricCryptographicOperations` is the shared cryptographic quota. */

@@ -18,7 +18,9 @@ import type {
   ImportTokenRecord,
   KeyRecord,
   KeySnapshot,
+  KeySpec,
   KeyState,
+  KeyUsage,
   MaterialRecord,
   Origin,
 } from './model';
@@ -107,6 +109,9 @@ export class SimStore {
     description: string;
     policy: string;
     tags: Map<string, string>;
+    /** Default SYMMETRIC_DEFAULT / ENCRYPT_DECRYPT. */
+    keySpec?: KeySpec;
+    keyUsage?: KeyUsage;
   }): KeyRecord {
     const id = randomUUID();
     const key: KeyRecord = {
@@ -114,8 +119,8 @@ export class SimStore {
       arn: this.keyArn(id),
       seq: ++this.seq,
       origin: init.origin,
-      keySpec: 'SYMMETRIC_DEFAULT',
-      keyUsage: 'ENCRYPT_DECRYPT',
+      keySpec: init.keySpec ?? 'SYMMETRIC_DEFAULT',
+      keyUsage: init.keyUsage ?? 'ENCRYPT_DECRYPT',
       creationDate: this.now(),
       description: init.description,
       policy: init.policy,

@@ -1,12 +1,13 @@
 /**
  * Encrypt, Decrypt, GenerateDataKey, GenerateDataKeyWithoutPlaintext and ReEncrypt
- * (SYMMETRIC_DEFAULT keys only, AES-256-GCM under the key material).
+ * (SYMMETRIC_DEFAULT keys only, AES-256-GCM under the key material; other key usages answer
+ * InvalidKeyUsageException).
  */
 import { randomBytes, randomUUID } from 'crypto';
 import { decryptBlob, encryptBlob, parseBlob } from '../ciphertext';
 import { invalidCiphertext, invalidState, notFound, SimError, validation } from '../errors';
 import type { Input } from '../input';
-import type { KeyRecord } from '../model';
+import type { KeyRecord, KeyUsage } from '../model';
 import type { SimStore } from '../store';
 import type { Handler, HandlerContext, Output } from './types';
 
@@ -22,14 +23,28 @@ function checkAlgorithm(input: Input, member: string, key?: KeyRecord): void {
   }
 }
 
-function dryRun(input: Input): void {
+/** InvalidKeyUsageException unless `key` has `usage` (checked before the key state, like the algorithm). */
+export function assertKeyUsage(key: KeyRecord, usage: KeyUsage, op: string): void {
+  if (key.keyUsage !== usage) {
+    throw new SimError('InvalidKeyUsageException', `${key.arn} key usage is ${key.keyUsage} which is not valid for ${op}.`);
+  }
+}
+
+export function dryRun(input: Input): void {
   if (input.optionalBool('DryRun') === true) {
     throw new SimError('DryRunOperationException', 'The request would have succeeded, but the DryRun option is set.', 412);
   }
 }
 
 /** Encrypts under the current key material of an enabled key. */
-function encryptUnder(store: SimStore, key: KeyRecord, plaintext: Buffer, context: Record<string, string>): { blob: Buffer; materialId: string } {
+function encryptUnder(
+  store: SimStore,
+  key: KeyRecord,
+  plaintext: Buffer,
+  context: Record<string, string>,
+  op: string,
+): { blob: Buffer; materialId: string } {
+  assertKeyUsage(key, 'ENCRYPT_DECRYPT', op);
   store.assertUsable(key);
   const material = store.currentMaterial(key);
   if (!material?.bytes) {
@@ -62,6 +77,7 @@ function decryptWith(
   let key: KeyRecord | undefined;
   if (keyIdParam !== undefined) {
     key = resolveCryptoKey(ctx, keyIdParam);
+    assertKeyUsage(key, 'ENCRYPT_DECRYPT', 'Decrypt');
     if (key.id !== parsed.keyId) {
       throw new SimError('IncorrectKeyException', 'The key ID in the request does not identify a KMS key that can perform this operation.');
     }
@@ -71,6 +87,7 @@ function decryptWith(
       throw notFound(`Key '${store.keyArn(parsed.keyId)}' does not exist`);
     }
   }
+  assertKeyUsage(key, 'ENCRYPT_DECRYPT', 'Decrypt');
   store.assertUsable(key);
   const material = key.materials.find((m) => m.id === parsed.materialId && m.state !== 'PENDING_ROTATION');
   if (!material) {
@@ -88,7 +105,7 @@ const encrypt: Handler = (ctx: HandlerContext, input: Input): Output => {
   const context = input.stringMap('EncryptionContext');
   const key = resolveCryptoKey(ctx, keyId);
   checkAlgorithm(input, 'EncryptionAlgorithm', key);
-  const { blob } = encryptUnder(ctx.store, key, plaintext, context);
+  const { blob } = encryptUnder(ctx.store, key, plaintext, context, 'Encrypt');
   dryRun(input);
   return { CiphertextBlob: blob, KeyId: key.arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
 };
@@ -120,7 +137,7 @@ function dataKey(ctx: HandlerContext, input: Input): { key: KeyRecord; plaintext
   const key = resolveCryptoKey(ctx, keyId);
   const size = numberOfBytes ?? (keySpec === 'AES_128' ? 16 : 32);
   const plaintext = randomBytes(size);
-  const { blob, materialId } = encryptUnder(ctx.store, key, plaintext, context);
+  const { blob, materialId } = encryptUnder(ctx.store, key, plaintext, context, 'GenerateDataKey');
   dryRun(input);
   return { key, plaintext, blob, materialId };
 }
@@ -145,7 +162,7 @@ const reEncrypt: Handler = (ctx: HandlerContext, input: Input): Output => {
   checkAlgorithm(input, 'DestinationEncryptionAlgorithm');
   const source = decryptWith(ctx, blob, sourceContext, sourceKeyId);
   const destination = resolveCryptoKey(ctx, destinationKeyId);
-  const { blob: out, materialId } = encryptUnder(ctx.store, destination, source.plaintext, destinationContext);
+  const { blob: out, materialId } = encryptUnder(ctx.store, destination, source.plaintext, destinationContext, 'ReEncrypt');
   dryRun(input);
   return {
     CiphertextBlob: out,
@@ -159,7 +176,7 @@ const reEncrypt: Handler = (ctx: HandlerContext, input: Input): Output => {
 };
 
 /** Records a successful operation on each key it used, as KMS's key-usage tracking does. */
-function tracked(operation: string, handler: Handler): Handler {
+export function tracked(operation: string, handler: Handler): Handler {
   return async (ctx, input) => {
     const out = await handler(ctx, input);
     for (const arn of new Set([out.KeyId, out.SourceKeyId])) {

@@ -6,6 +6,7 @@ import { cryptoHandlers } from './crypto-ops';
 import { importHandlers } from './import';
 import { keyHandlers } from './keys';
 import { lifecycleHandlers } from './lifecycle';
+import { macHandlers } from './mac';
 import { policyHandlers } from './policy';
 import { tagHandlers, taggingApiHandlers } from './tags';
 import type { Handler } from './types';
@@ -17,6 +18,7 @@ export const KMS_HANDLERS: Readonly<Record<string, Handler>> = {
   ...keyHandlers,
   ...importHandlers,
   ...cryptoHandlers,
+  ...macHandlers,
   ...aliasHandlers,
   ...tagHandlers,
   ...policyHandlers,

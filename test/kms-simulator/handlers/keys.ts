@@ -1,11 +1,13 @@
 /**
- * CreateKey, DescribeKey, ListKeys and UpdateKeyDescription.
+ * CreateKey (SYMMETRIC_DEFAULT keys, and HMAC keys of origin AWS_KMS), DescribeKey, ListKeys and
+ * UpdateKeyDescription.
  */
 import { randomBytes } from 'crypto';
 import { unsupported, validation } from '../errors';
+import { isHmacKeySpec, materialBytesOf } from '../hmac';
 import type { Input } from '../input';
 import { keyMetadata } from '../metadata';
-import type { Origin } from '../model';
+import type { KeySpec, Origin } from '../model';
 import { paginate } from '../paging';
 import { computeMaterialId } from '../store';
 import { defaultPolicy, validatePolicy } from './policy';
@@ -36,11 +38,15 @@ const createKey: Handler = ({ store }: HandlerContext, input: Input): Output => 
     throw validation('KeySpec and CustomerMasterKeySpec must not have different values');
   }
   const spec = keySpec ?? cmkSpec ?? 'SYMMETRIC_DEFAULT';
-  if (spec !== 'SYMMETRIC_DEFAULT') {
-    throw unsupported(`KeySpec ${spec} is not supported by this simulator; only SYMMETRIC_DEFAULT is.`);
+  const hmac = isHmacKeySpec(spec);
+  if (spec !== 'SYMMETRIC_DEFAULT' && !hmac) {
+    throw unsupported(`KeySpec ${spec} is not supported by this simulator; only SYMMETRIC_DEFAULT and HMAC_224/256/384/512 are.`);
   }
-  if (keyUsage !== 'ENCRYPT_DECRYPT') {
-    throw validation(`KeyUsage ${keyUsage} is not compatible with KeySpec SYMMETRIC_DEFAULT`);
+  if (keyUsage !== (hmac ? 'GENERATE_VERIFY_MAC' : 'ENCRYPT_DECRYPT')) {
+    throw validation(`KeyUsage ${keyUsage} is not compatible with KeySpec ${spec}`);
+  }
+  if (hmac && origin !== 'AWS_KMS') {
+    throw unsupported(`Origin ${origin} is not supported by this simulator for HMAC keys; only AWS_KMS is.`);
   }
   if (origin === 'AWS_CLOUDHSM' || origin === 'EXTERNAL_KEY_STORE' || input.has('CustomKeyStoreId') || input.has('XksKeyId')) {
     throw unsupported('Custom key stores are not supported by this simulator.');
@@ -56,9 +62,11 @@ const createKey: Handler = ({ store }: HandlerContext, input: Input): Output => 
     description,
     policy: policy ?? defaultPolicy(store.accountId),
     tags: mergeTags(new Map(), tags),
+    keySpec: spec as KeySpec,
+    keyUsage: hmac ? 'GENERATE_VERIFY_MAC' : 'ENCRYPT_DECRYPT',
   });
   if (origin === 'AWS_KMS') {
-    const bytes = randomBytes(32);
+    const bytes = randomBytes(materialBytesOf(spec));
     key.materials.push({ id: computeMaterialId(key.id, bytes), seq: store.nextMaterialSeq(), bytes, state: 'CURRENT' });
   }
   return { KeyMetadata: keyMetadata(store, key) };

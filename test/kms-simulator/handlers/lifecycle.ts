@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'crypto';
 import { MS_PER_DAY } from '../clock';
-import { invalidState, limitExceeded } from '../errors';
+import { invalidState, limitExceeded, unsupported } from '../errors';
 import type { Input } from '../input';
 import type { MaterialRecord } from '../model';
 import { paginate } from '../paging';
@@ -59,6 +59,10 @@ const cancelKeyDeletion: Handler = ({ store }: HandlerContext, input: Input): Ou
 
 const rotateKeyOnDemand: Handler = ({ store }: HandlerContext, input: Input): Output => {
   const key = store.resolveKey(input.requiredString('KeyId', { max: 2048 }), { allowAlias: false });
+  if (key.keySpec !== 'SYMMETRIC_DEFAULT') {
+    // "You cannot perform on-demand rotation of asymmetric KMS keys, HMAC KMS keys, ..." (API_RotateKeyOnDemand).
+    throw unsupported(`${key.arn} has key spec ${key.keySpec}; only symmetric encryption keys can be rotated on demand.`);
+  }
   store.assertUsable(key);
   if (key.onDemandRotations >= MAX_ON_DEMAND_ROTATIONS) {
     throw limitExceeded(`${key.arn} has reached the maximum of ${MAX_ON_DEMAND_ROTATIONS} on-demand rotations.`);
