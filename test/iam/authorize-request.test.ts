@@ -25,8 +25,14 @@ const bucketPolicy = (principal: unknown, effect: 'Allow' | 'Deny' = 'Allow'): P
 
 function put(overrides: Partial<RequestAuthorizationInput> = {}) {
   return authorizeRequest({
-    principalArn: ROLE_ARN, principalAccount: ACCOUNT, action: 's3:PutObject', resource: OBJECT, context: {},
-    identityPolicies: [], resourceAccount: ACCOUNT, ...overrides,
+    principalArn: ROLE_ARN,
+    principalAccount: ACCOUNT,
+    action: 's3:PutObject',
+    resource: OBJECT,
+    context: {},
+    identityPolicies: [],
+    resourceAccount: ACCOUNT,
+    ...overrides,
   });
 }
 
@@ -112,8 +118,13 @@ describe('across accounts (CROSS): the resource-based policy AND the identity-ba
 describe('a Deny with Principal "*" and a negated condition on aws:PrincipalArn', () => {
   const invokeAll = policy({ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: '*' });
   const invoke = (principalArn: string, resourcePolicy: PolicyDocument, identityPolicies = [invokeAll]) => authorizeRequest({
-    principalArn, principalAccount: ACCOUNT, action: 'lambda:InvokeFunction', resource: FUNCTION_ARN,
-    context: { 'aws:PrincipalArn': principalArn }, identityPolicies, resourcePolicy,
+    principalArn,
+    principalAccount: ACCOUNT,
+    action: 'lambda:InvokeFunction',
+    resource: FUNCTION_ARN,
+    context: { 'aws:PrincipalArn': principalArn },
+    identityPolicies,
+    resourcePolicy,
   });
   const onlyProvider = (operator: string, value: string | string[]) => policy(
     { Sid: 'AllowProvider', Effect: 'Allow', Principal: { AWS: PROVIDER_ROLE }, Action: 'lambda:InvokeFunction', Resource: FUNCTION_ARN },
@@ -132,8 +143,13 @@ describe('a Deny with Principal "*" and a negated condition on aws:PrincipalArn'
 
   test('a request without aws:PrincipalArn in its context is refused: a negated operator holds for a missing key', () => {
     const decision = authorizeRequest({
-      principalArn: PROVIDER_ROLE, principalAccount: ACCOUNT, action: 'lambda:InvokeFunction', resource: FUNCTION_ARN, context: {},
-      identityPolicies: [invokeAll], resourcePolicy: onlyProvider('ArnNotEquals', PROVIDER_ROLE),
+      principalArn: PROVIDER_ROLE,
+      principalAccount: ACCOUNT,
+      action: 'lambda:InvokeFunction',
+      resource: FUNCTION_ARN,
+      context: {},
+      identityPolicies: [invokeAll],
+      resourcePolicy: onlyProvider('ArnNotEquals', PROVIDER_ROLE),
     });
     expect(decision.reason).toMatch(/explicit deny in a resource-based policy$/);
   });
