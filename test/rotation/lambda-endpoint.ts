@@ -1,18 +1,24 @@
 /**
  * Lambda's Invoke API (REST-JSON, `POST /2015-03-31/functions/{name}/invocations`)
  * on loopback, so the real `@aws-sdk/client-lambda` (the operators' CLI) can
- * invoke an entry point in this process. Each caller is authorized by its
- * access key id against the identity policies the stack synthesized for it
- * (lambda:InvokeFunction on the function's ARN), as IAM would.
+ * invoke an entry point in this process. Each caller is identified by its access
+ * key id and authorized for lambda:InvokeFunction on the function's ARN with the
+ * identity policies the stack synthesized for it and the function's resource-based
+ * policy (what `AWS::Lambda::Permission` / AddPermission or `AWS::Lambda::ResourcePolicy`
+ * give it), by the general rule of test/iam/authorize-request.ts: within the account
+ * either policy may allow, an explicit Deny in either wins; a caller of another
+ * account needs both. Condition keys: aws:PrincipalArn, aws:PrincipalAccount.
  */
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { evaluateIdentityPolicies, PolicyDocument } from '../iam';
+import { authorizeRequest, evaluateResourcePolicy, PolicyDocument } from '../iam';
 
 export interface InvocableFunction {
   readonly name: string;
   readonly arn: string;
   readonly invoke: (event: unknown) => Promise<unknown>;
+  /** The function's resource-based policy. Default: none (only identity policies can allow). */
+  readonly resourcePolicy?: PolicyDocument;
 }
 
 export interface Caller {
@@ -35,6 +41,8 @@ export class RawPayload {
 
 const PATH = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/;
 
+const accountOf = (arn: string): string => arn.split(':')[4];
+
 export class LambdaEndpoint {
   static async start(functions: InvocableFunction[], callers: Caller[]): Promise<LambdaEndpoint> {
     const endpoint = new LambdaEndpoint(functions, callers);
@@ -44,9 +52,37 @@ export class LambdaEndpoint {
 
   readonly invocations: Invocation[] = [];
   private readonly server: Server;
+  private readonly resourcePolicies = new Map<string, PolicyDocument>();
 
   private constructor(private readonly functions: InvocableFunction[], private readonly callers: Caller[]) {
     this.server = createServer((req, res) => void this.handle(req, res));
+    for (const fn of functions) {
+      if (fn.resourcePolicy) this.setResourcePolicy(fn.name, fn.resourcePolicy);
+    }
+  }
+
+  /**
+   * Registers, replaces (or with undefined removes) the resource-based policy of a function named
+   * by name or ARN; it applies from the next request. A policy the evaluator cannot read is refused here.
+   */
+  setResourcePolicy(functionNameOrArn: string, policy: PolicyDocument | undefined): void {
+    const fn = this.functions.find((f) => f.name === functionNameOrArn || f.arn === functionNameOrArn);
+    if (!fn) {
+      throw new Error(`setResourcePolicy: no function ${functionNameOrArn}`);
+    }
+    if (policy === undefined) {
+      this.resourcePolicies.delete(fn.arn);
+      return;
+    }
+    const copy = JSON.parse(JSON.stringify(policy)) as PolicyDocument;
+    evaluateResourcePolicy(copy, { principalArn: fn.arn, principalAccount: accountOf(fn.arn), action: 'lambda:InvokeFunction', resource: fn.arn, context: {} });
+    this.resourcePolicies.set(fn.arn, copy);
+  }
+
+  /** The resource-based policy of a function, if it has one. */
+  resourcePolicy(functionNameOrArn: string): PolicyDocument | undefined {
+    const fn = this.functions.find((f) => f.name === functionNameOrArn || f.arn === functionNameOrArn);
+    return fn && this.resourcePolicies.get(fn.arn);
   }
 
   get url(): string {
@@ -76,14 +112,21 @@ export class LambdaEndpoint {
     }
     const accessKeyId = /Credential=([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1] ?? '';
     const caller = this.callers.find((c) => c.accessKeyId === accessKeyId);
-    const allowed = caller !== undefined && evaluateIdentityPolicies(caller.policies, {
-      principalArn: caller.arn, principalAccount: caller.arn.split(':')[4], action: 'lambda:InvokeFunction', resource: fn.arn, context: {},
-    }).decision === 'Allow';
+    const decision = caller === undefined ? undefined : authorizeRequest({
+      principalArn: caller.arn,
+      principalAccount: accountOf(caller.arn),
+      action: 'lambda:InvokeFunction',
+      resource: fn.arn,
+      context: { 'aws:PrincipalArn': caller.arn, 'aws:PrincipalAccount': accountOf(caller.arn) },
+      identityPolicies: caller.policies,
+      resourcePolicy: this.resourcePolicies.get(fn.arn),
+    });
+    const allowed = decision?.allowed === true;
     const event = body === '' ? {} : JSON.parse(body);
     this.invocations.push({ function: fn.name, caller: caller?.arn ?? accessKeyId, allowed, event });
     if (!allowed) {
-      reply(403, { Type: 'User', message: `User: ${caller?.arn ?? accessKeyId} is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn}` },
-        { 'x-amzn-errortype': 'AccessDeniedException' });
+      const message = decision?.reason ?? `User: ${accessKeyId} is not authorized to perform: lambda:InvokeFunction on resource: ${fn.arn}`;
+      reply(403, { Type: 'User', message }, { 'x-amzn-errortype': 'AccessDeniedException' });
       return;
     }
     try {
