@@ -12,7 +12,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RotatingImportedKey, RotatingImportedKeyProps, RotationInterval } from '../../lib';
 import {
-  customResourceProperties, functionRoles, identityPoliciesOf, ledgerTableName, roleArnOf, scheduleOf, TEST_ACCOUNT, TEST_REGION,
+  customResourceProperties, functionRoles, identityPoliciesOf, ledgerResourcePolicy, ledgerTableName, roleArnOf, scheduleOf,
+  TEST_ACCOUNT, TEST_REGION,
 } from '../construct/synthesized-policies';
 import type { PolicyDocument } from '../iam';
 
@@ -35,6 +36,8 @@ export interface DeployedStack {
   readonly resourceProperties: Record<string, string>;
   readonly scheduleInput: Record<string, unknown>;
   readonly tableName: string;
+  /** The ledger table's resource-based policy, resolved (undefined: it has none). */
+  readonly ledgerPolicy?: PolicyDocument;
 }
 
 /** The role with this logical id as a principal of the simulator, with its synthesized identity policies. */
@@ -88,5 +91,6 @@ export function deployedStack(
     resourceProperties: customResourceProperties(template),
     scheduleInput: scheduleOf(template).input,
     tableName: ledgerTableName(template),
+    ledgerPolicy: ledgerResourcePolicy(template) as unknown as PolicyDocument | undefined,
   };
 }
