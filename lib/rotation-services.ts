@@ -12,6 +12,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from './private/event-contract';
 import { guardInvocation } from './private/invoke-guard';
+import { denyLedgerWritesStatement } from './private/ledger-table-policy';
 import { acknowledgeAdoptionFindings, acknowledgeGroupFindings, acknowledgeStackFindings } from './private/nag-acknowledgements';
 import * as perms from './private/perms';
 import * as policies from './private/policies';
@@ -231,6 +232,8 @@ export class RotationServices extends Construct implements SharedOptions {
     this.rotationRole.addToPrincipalPolicy(policies.putRotationEventStatement(
       stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' }), EVENT_SOURCE, EVENT_DETAIL_TYPE));
 
+    // Only the two function roles write the ledger, whatever other principals' identity policies allow.
+    this.ledgerTable.addToResourcePolicy(denyLedgerWritesStatement([this.lifecycleRole.roleArn, this.rotationRole.roleArn]));
     this.allowLogEncryption();
     this.lifecyclePolicy = new SharedPolicy(this.lifecycleRole);
     this.rotationPolicy = new SharedPolicy(this.rotationRole);

@@ -354,6 +354,19 @@ export function ledgerTableArn(template: Template): string {
   return arn('dynamodb', `table/${ledgerTableName(template)}`);
 }
 
+/**
+ * The ledger table's resource-based policy, resolved, or undefined when it has
+ * none: a `GlobalTable`'s is on its replica in the test Region.
+ */
+export function ledgerResourcePolicy(template: Template): PolicyDocument | undefined {
+  const table = resourcesOf(template)[ledgerTableName(template)];
+  const props = table.Properties ?? {};
+  const policy = table.Type === 'AWS::DynamoDB::GlobalTable'
+    ? (props.Replicas ?? []).find((r: any) => resolveIntrinsics(template, r.Region) === TEST_REGION)?.ResourcePolicy
+    : props.ResourcePolicy;
+  return policy === undefined ? undefined : normalise(template, policy.PolicyDocument);
+}
+
 /** The environment variables of the lifecycle and the rotation function, resolved. */
 export function functionEnvironments(template: Template): { lifecycle: Record<string, string>; rotation: Record<string, string> } {
   const variables = (handler: string) =>

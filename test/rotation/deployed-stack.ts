@@ -12,7 +12,8 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { RotatingImportedKey, RotatingImportedKeyProps, RotationInterval } from '../../lib';
 import {
-  customResourceProperties, functionRoles, identityPoliciesOf, ledgerTableName, roleArnOf, scheduleOf, sealKeyPolicies, TEST_ACCOUNT, TEST_REGION,
+  customResourceProperties, functionRoles, identityPoliciesOf, ledgerResourcePolicy, ledgerTableName, roleArnOf, scheduleOf, sealKeyPolicies,
+  TEST_ACCOUNT, TEST_REGION,
 } from '../construct/synthesized-policies';
 import type { PolicyDocument } from '../iam';
 
@@ -37,6 +38,8 @@ export interface DeployedStack {
   readonly tableName: string;
   /** The resolved key policies of the stack's seal keys (for Harness.start). */
   readonly sealKeyPolicies: { readonly settings: string; readonly state: string };
+  /** The ledger table's resource-based policy, resolved (undefined: it has none). */
+  readonly ledgerPolicy?: PolicyDocument;
 }
 
 /** The role with this logical id as a principal of the simulator, with its synthesized identity policies. */
@@ -91,5 +94,6 @@ export function deployedStack(
     scheduleInput: scheduleOf(template).input,
     tableName: ledgerTableName(template),
     sealKeyPolicies: sealKeyPolicies(template),
+    ledgerPolicy: ledgerResourcePolicy(template) as unknown as PolicyDocument | undefined,
   };
 }

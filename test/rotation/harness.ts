@@ -19,7 +19,7 @@ import { RotationOutcome } from '../../lambda/rotation/rotate';
 import { SealGateway, SealKeys } from '../../lambda/rotation/seal-gateway';
 import { TAG } from '../../lambda/rotation/tags';
 import { KmsSimulator, KmsSimulatorOptions, MS_PER_HOUR, startKmsSimulator } from '../kms-simulator';
-import { LocalDynamoDb } from '../ledger/local-dynamodb';
+import { LocalDynamoDb, LocalDynamoDbOptions } from '../ledger/local-dynamodb';
 
 export const REGION = 'us-east-1';
 /** The simulator's own test credentials (an all-powerful admin when authorization is on). */
@@ -76,10 +76,12 @@ export interface SealKeyPolicies {
 }
 
 export class Harness {
-  static async start(simulator: KmsSimulatorOptions = {}, tableName?: string, sealKeyPolicies?: SealKeyPolicies): Promise<Harness> {
+  static async start(
+    simulator: KmsSimulatorOptions = {}, tableName?: string, sealKeyPolicies?: SealKeyPolicies, ledger: LocalDynamoDbOptions = {},
+  ): Promise<Harness> {
     const [sim, db] = await Promise.all([
       startKmsSimulator({ startTime: new Date('2026-01-01T03:00:00Z'), ...simulator }),
-      LocalDynamoDb.start(),
+      LocalDynamoDb.start(ledger),
     ]);
     // The stack's seal keys, made as CloudFormation makes them (by the deployer, here the simulator's admin).
     const admin = sim.client({ maxAttempts: 1 });
@@ -107,9 +109,17 @@ export class Harness {
 
   /** The two entry points, as Lambda runs them. */
   functions(o: HarnessOptions = {}): Functions {
-    const dynamodb = this.db.client();
-    o.budget?.attach(dynamodb);
+    const shared = this.db.client();
+    o.budget?.attach(shared);
+    // With the ledger's authorization on, each function signs its ledger calls with its own role's credentials.
+    const ledgerClient = (credentials?: Credentials) => {
+      if (!this.db.front || !credentials) return shared;
+      const own = this.db.client({ credentials });
+      o.budget?.attach(own);
+      return own;
+    };
     const optionsAs = (credentials?: Credentials): HandlerOptions => {
+      const dynamodb = ledgerClient(credentials);
       const kms = this.sim.client({ maxAttempts: o.maxAttempts ?? 3, retryMode: 'standard', ...(credentials ? { credentials } : {}), ...o.kmsConfig });
       const tagging = this.sim.taggingClient({ maxAttempts: o.maxAttempts ?? 3, ...(credentials ? { credentials } : {}) });
       // As in Lambda: one attempt for the calls the phases retry themselves (CreateKey, GetParametersForImport).
