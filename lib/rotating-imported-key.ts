@@ -258,7 +258,17 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     }
 
     this.checkProps(props, {
-      groupId, removalPolicy, pendingWindow, scheduleHour, scheduleMinute, timeZone, propagationWindow, statements, userTags, expiration, material,
+      groupId,
+      removalPolicy,
+      pendingWindow,
+      scheduleHour,
+      scheduleMinute,
+      timeZone,
+      propagationWindow,
+      statements,
+      userTags,
+      expiration,
+      material,
       emergencyRotationsPerDay,
     });
 

@@ -242,7 +242,10 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   const tried = reimport && (reimport.reimported.length + reimport.failed.length + (reimport.observed?.length ?? 0) > 0);
   return {
     outcome: {
-      ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}), ...(acted ? { retention } : {}), ...(tried ? { reimport } : {}),
+      ...outcomeOf(s.record, kind, done),
+      ...(throttled ? { throttled } : {}),
+      ...(acted ? { retention } : {}),
+      ...(tried ? { reimport } : {}),
       ...(refusal ? { refusal } : {}),
     },
     record: s.record,
