@@ -4,7 +4,8 @@
  * the standard SDK configuration (AWS_REGION, AWS_ENDPOINT_URL_KMS,
  * AWS_ENDPOINT_URL_DYNAMODB, ...).
  *
- * Exit status: 0 done; 1 the report found a problem; 2 the command failed
+ * Exit status: 0 done; 1 the report found a problem, or rotate-now was refused
+ * by the emergency rotation limit; 2 the command failed
  * (bad arguments, access denied, an unknown alias, ...).
  */
 import { CommanderError } from 'commander';

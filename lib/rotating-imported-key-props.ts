@@ -95,6 +95,21 @@ export interface RotatingImportedKeyProps {
   readonly scheduleTimeZone?: TimeZone;
 
   /**
+   * How many emergency rotations (`rotate-now`, which `grantRotateNow`
+   * allows) the key group starts in any 24 hours, 1 to 24.
+   *
+   * Each emergency rotation makes a new key (about $1 a month while it is
+   * kept) and adds to the group's ledger entry, so operators below deploy
+   * level may start only this many in a rolling 24 hours; further requests
+   * are refused (answer `refused`, metric `EmergencyRotationRefused`) and
+   * told when the next one is allowed. One runs at a time, with at most one
+   * more queued behind it. Scheduled rotations are never limited.
+   *
+   * @default 3 - a rotation, a second one after a mistaken first, and a retry
+   */
+  readonly maxEmergencyRotationsPerDay?: number;
+
+  /**
    * How long authorization takes to see alias and tag changes, plus a margin,
    * 5 to 60 whole minutes.
    *

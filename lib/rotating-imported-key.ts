@@ -242,6 +242,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     const scheduleMinute = props.scheduleMinute ?? 0;
     const timeZone = props.scheduleTimeZone ?? TimeZone.ETC_UTC;
     const propagationWindow = props.propagationWindow ?? Duration.minutes(7);
+    const emergencyRotationsPerDay = props.maxEmergencyRotationsPerDay ?? 3;
     const wrappingAlgorithm = props.wrappingAlgorithm ?? WrappingAlgorithm.RSAES_OAEP_SHA_256;
     const wrappingKeySpec = props.wrappingKeySpec ?? WrappingKeySpec.RSA_4096;
     const expiration = props.materialExpiration ?? MaterialExpiration.never();
@@ -257,7 +258,18 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     }
 
     this.checkProps(props, {
-      groupId, removalPolicy, pendingWindow, scheduleHour, scheduleMinute, timeZone, propagationWindow, statements, userTags, expiration, material,
+      groupId,
+      removalPolicy,
+      pendingWindow,
+      scheduleHour,
+      scheduleMinute,
+      timeZone,
+      propagationWindow,
+      statements,
+      userTags,
+      expiration,
+      material,
+      emergencyRotationsPerDay,
     });
 
     this.groupId = groupId;
@@ -325,6 +337,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
         PropagationWindowSeconds: Tokenization.stringifyNumber(propagationWindow.toSeconds()),
         ScheduleHour: Tokenization.stringifyNumber(scheduleHour),
         ScheduleTimeZone: timeZone.timezoneName,
+        EmergencyRotationsPerDay: Tokenization.stringifyNumber(emergencyRotationsPerDay),
         ...(retention._property() !== undefined ? { Retention: retention._property() } : {}),
         ...(material._property(this) !== undefined ? { MaterialSource: material._property(this) } : {}),
         ...(props.adopt ? { Adopt: props.adopt._property(this) } : {}),
@@ -692,6 +705,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
       ...validation.validateScheduleTime(resolved.scheduleHour, resolved.scheduleMinute),
       ...validation.validateTimeZone(resolved.timeZone),
       ...validation.validatePropagationWindow(resolved.propagationWindow),
+      ...validation.validateMaxEmergencyRotationsPerDay(resolved.emergencyRotationsPerDay),
       ...validation.validateRemovalPolicy(resolved.removalPolicy),
       ...validation.validatePendingWindow(resolved.pendingWindow),
       ...validation.validateDescription(props.description ?? ''),
@@ -750,6 +764,7 @@ interface ResolvedProps {
   readonly userTags: { [key: string]: string };
   readonly expiration: MaterialExpiration;
   readonly material: KeyMaterialSource;
+  readonly emergencyRotationsPerDay: number;
 }
 
 /** The escrow prop's own problems, and escrow with a provider function (whose plaintext never enters the functions). */

@@ -31,6 +31,9 @@ const MIN_PENDING_WINDOW_DAYS = 7;
 const MAX_PENDING_WINDOW_DAYS = 30;
 const MIN_PROPAGATION_WINDOW_MINUTES = 5;
 const MAX_PROPAGATION_WINDOW_MINUTES = 60;
+/** The rotation function checks the same range (lambda/rotation/settings.ts). */
+export const MIN_EMERGENCY_ROTATIONS_PER_DAY = 1;
+export const MAX_EMERGENCY_ROTATIONS_PER_DAY = 24;
 
 function show(value: unknown): string {
   return JSON.stringify(value) ?? String(value);
@@ -139,6 +142,11 @@ export function validatePropagationWindow(window: Duration): string[] {
     return [`propagationWindow must be whole minutes from ${MIN_PROPAGATION_WINDOW_MINUTES} to ${MAX_PROPAGATION_WINDOW_MINUTES}; received ${window.toHumanString()}`];
   }
   return [];
+}
+
+/** Checks how many emergency rotations (rotate-now) a group may start in any 24 hours. */
+export function validateMaxEmergencyRotationsPerDay(perDay: number): string[] {
+  return validateIntegerInRange('maxEmergencyRotationsPerDay', perDay, MIN_EMERGENCY_ROTATIONS_PER_DAY, MAX_EMERGENCY_ROTATIONS_PER_DAY);
 }
 
 /** Checks the removal policy: only RETAIN and DESTROY mean something for key generations. */

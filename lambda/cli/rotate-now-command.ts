@@ -44,6 +44,8 @@ export function rotateNowCommand(): Command {
       if (r.FunctionError) throw new RotationFunctionError(o.function, String(answer?.errorType ?? 'Error'), String(answer?.errorMessage ?? 'no message'));
       const outcome = answer as RotationOutcome;
       process.stdout.write(o.json ? `${JSON.stringify(outcome, null, 2)}\n` : `${describeOutcome(outcome, o.alias)}\n`);
+      // Not a failure (the function is fine), but nothing was started: scripts must be able to tell.
+      if (outcome.outcome === 'refused') process.exitCode = 1;
     });
 }
 
@@ -56,7 +58,11 @@ export function describeOutcome(o: RotationOutcome, alias: string): string {
     case 'in-progress':
       return `A rotation of ${alias} to generation ${o.generation} was already under way; the emergency joined it (phase ${o.phase ?? '?'}).${next}`;
     case 'queued':
-      return `Another run holds ${alias}'s key group; the emergency rotation is recorded and starts at its next run (within 10 minutes).`;
+      return o.busy
+        ? `Another run holds ${alias}'s key group; the emergency rotation is recorded and starts at its next run (within 10 minutes).`
+        : `A rotation of ${alias} to generation ${o.generation} has moved the alias and waits for its fence; the emergency rotation is queued and starts once it is complete.${next}`;
+    case 'refused':
+      return `Emergency rotation of ${alias} refused: ${o.refusal?.message ?? 'no reason given'}. Nothing was started.`;
     case 'promoted':
     case 'completed':
       return `${alias} now points at generation ${o.generation} (${o.keyArn ?? '?'}).${next}`;

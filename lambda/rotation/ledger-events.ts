@@ -184,7 +184,7 @@ function emergencyAsked(before: GroupRecord, after: Omit<GroupRecord, 'version'>
 const SETTING_FIELDS = [
   'aliasName', 'intervalMonths', 'description', 'policy', 'userTags', 'wrappingAlgorithm', 'wrappingKeySpec',
   'materialValidityDays', 'removalPolicy', 'pendingWindowDays', 'propagationSeconds', 'scheduleHour', 'scheduleTimeZone', 'policyContext', 'retention',
-  'materialSource', 'adopt', 'escrow',
+  'materialSource', 'adopt', 'escrow', 'emergencyRotationsPerDay',
 ] as const;
 
 function changedSettings(before: GroupRecord, after: Omit<GroupRecord, 'version'>): string[] {

@@ -108,6 +108,8 @@ export interface GroupRecord {
   readonly lock?: LockRecord;
   /** An emergency rotation asked for while another run held the group: the next holder starts it. */
   readonly emergencyRequestedAt?: string;
+  /** When the group's recent emergency rotations started, pruned to the last 24 hours (see emergency-limit.ts). */
+  readonly emergencyStarts?: readonly string[];
   /** The newest event of the group's hash-chained event log (see event-chain.ts). */
   readonly chain?: ChainHead;
   readonly createdAt: string;

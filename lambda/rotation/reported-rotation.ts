@@ -31,7 +31,7 @@ export async function reportedRotation(d: Deps, req: RotationRequest, reporting:
     logFailure(d, req, e);
     const groupId = req.groupId ?? await groupOfAlias(d, req.aliasName);
     if (groupId) {
-      const counts = countPoints({ completedRotation: false, failed: true, tamperingReports: observed.tamperingReports() });
+      const counts = countPoints({ completedRotation: false, failed: true, tamperingReports: observed.tamperingReports(), emergencyRefused: false });
       emit(d, reporting, groupId, req.aliasName, counts);
     }
     throw e;
@@ -53,6 +53,7 @@ export async function reportedRotation(d: Deps, req: RotationRequest, reporting:
       completedRotation: result.completed !== undefined,
       failed: !announced || (result.outcome.reimport?.failed.length ?? 0) > 0,
       tamperingReports: observed.tamperingReports(),
+      emergencyRefused: result.refused !== undefined,
     }),
     ...gaugePoints(rec, d.now()),
   ]);

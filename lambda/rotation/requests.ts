@@ -7,7 +7,8 @@ import { aliasNameProblems } from './aliases';
 import { InvalidRequestError } from './errors';
 import { buildKeyPolicy, PolicyContext, Statement, userStatementProblems } from './policy';
 import {
-  AdoptSettings, DEFAULT_PROPAGATION_SECONDS, EscrowSettings, GroupSettings, MaterialSourceSettings, parseAdopt, parseEscrow, parseGroupId,
+  AdoptSettings, DEFAULT_PROPAGATION_SECONDS, EscrowSettings, GroupSettings, MaterialSourceSettings, parseAdopt, parseEmergencyRotationsPerDay,
+  parseEscrow, parseGroupId,
   parseIntervalMonths, parseMaterialSource,
   parsePendingWindow, parsePropagationSeconds, parseRetention, parseScheduleHour, parseTimeZone, parseValidityDays, parseWrappingAlgorithm,
   parseWrappingKeySpec,
@@ -50,7 +51,7 @@ const CFN_PROPERTIES = [
   'ServiceToken', 'GroupId', 'AliasName', 'IntervalMonths', 'Description', 'KeyPolicyStatements', 'Tags',
   'WrappingAlgorithm', 'WrappingKeySpec', 'MaterialValidityDays', 'RemovalPolicy', 'PendingWindowDays',
   'LifecycleRoleArn', 'RotationRoleArn', 'AccountId', 'Partition', 'PropagationWindowSeconds', 'ScheduleHour', 'ScheduleTimeZone',
-  'Retention', 'MaterialSource', 'Adopt', 'Escrow',
+  'Retention', 'MaterialSource', 'Adopt', 'Escrow', 'EmergencyRotationsPerDay',
 ];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -202,6 +203,11 @@ function withMaterialSource(source: MaterialSourceSettings): { materialSource?: 
   return source.type === 'generated' ? {} : { materialSource: source };
 }
 
+/** Absent stays absent, so that ledgers of templates from before the limit look as before (the default applies). */
+function withEmergencyLimit(perDay: number | undefined): { emergencyRotationsPerDay?: number } {
+  return perDay === undefined ? {} : { emergencyRotationsPerDay: perDay };
+}
+
 /** Absent when nothing is adopted, so that ledgers of groups that do not adopt look as before. */
 function withAdopt(adopt: AdoptSettings | undefined): { adopt?: AdoptSettings } {
   return adopt ? { adopt } : {};
@@ -247,5 +253,6 @@ export function parseGroupSettings(props: Record<string, unknown>): GroupSetting
     ...withMaterialSource(parseMaterialSource(props.MaterialSource, 'MaterialSource')),
     ...withAdopt(parseAdopt(props.Adopt, 'Adopt')),
     ...withEscrow(parseEscrow(props.Escrow, 'Escrow'), props.MaterialSource),
+    ...withEmergencyLimit(parseEmergencyRotationsPerDay(props.EmergencyRotationsPerDay, 'EmergencyRotationsPerDay')),
   };
 }

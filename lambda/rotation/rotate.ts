@@ -5,6 +5,7 @@
  */
 import { auditLabels, dueDateOf, readCurrentKey } from './audit';
 import { Deps, isThrottling, step } from './context';
+import { alreadyQueued, EmergencyRefusal, emergencyRefusal, rateLimited, withEmergencyStart } from './emergency-limit';
 import { InvalidRequestError } from './errors';
 import { currentGeneration, GroupRecord, highestGeneration, Phase } from './ledger-model';
 import { createPhase } from './phases/create';
@@ -25,10 +26,12 @@ import { startOffsetSeconds } from './start-offset';
 /**
  * `started`: a new generation is being made (promotion and fence follow at later runs).
  * `in-progress`: a rotation is under way; nothing was due in this run (or it was joined).
- * `queued`: another run holds the group; the emergency rotation is recorded and the next holder starts it.
+ * `queued`: another run holds the group, or the rotation under way already moved the alias; the emergency rotation
+ * is recorded and starts after it.
  * `promoted`: the alias moved to a new generation in this run. `completed`: the previous generation was fenced.
+ * `refused`: the emergency rotation was refused by the abuse limit (see `refusal`); nothing was started for it.
  */
-export type RotationOutcomeKind = 'not-due' | 'started' | 'in-progress' | 'queued' | 'promoted' | 'completed';
+export type RotationOutcomeKind = 'not-due' | 'started' | 'in-progress' | 'queued' | 'promoted' | 'completed' | 'refused';
 
 export interface RotationOutcome {
   readonly outcome: RotationOutcomeKind;
@@ -49,6 +52,8 @@ export interface RotationOutcome {
   readonly retention?: RetentionDone;
   /** The expiring material this run imported again, and what failed (only when it tried). */
   readonly reimport?: ReimportDone;
+  /** Why an emergency rotation was refused (outcome `refused`), and when the next one is allowed. */
+  readonly refusal?: EmergencyRefusal;
 }
 
 /** What a run ended with, for the entry point's metrics and event. */
@@ -58,6 +63,8 @@ export interface RotationRun {
   readonly record: GroupRecord;
   /** The rotation this run completed (fenced), if any; the record no longer holds its reason. */
   readonly completed?: CompletedRotation;
+  /** An emergency rotation this run refused (asked for in this run, or queued earlier). */
+  readonly refused?: EmergencyRefusal;
 }
 
 /** A phase is not started with less time left than this. */
@@ -87,6 +94,14 @@ export async function rotate(d: Deps, req: RotationRequest): Promise<RotationOut
 
 export async function rotateGroup(d: Deps, req: RotationRequest): Promise<RotationRun> {
   const rec = await step(d, 'discover', { alias: req.aliasName }, () => groupOf(d, req));
+  if (req.force) {
+    // Before the lock and any write: a refused request changes nothing.
+    const refusal = emergencyRefusal(rec, d.now());
+    if (refusal) {
+      warnRefused(d, rec, refusal);
+      return { outcome: { ...outcomeOf(rec, 'refused', []), refusal }, record: rec, refused: refusal };
+    }
+  }
   // When this run began: a scheduled rotation counts from here (its start offset and waits do not shift due dates).
   const runStartedAt = d.now().toISOString();
   const current = currentGeneration(rec)!;
@@ -128,27 +143,55 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   let completed: CompletedRotation | undefined;
   let retention: RetentionDone | undefined;
   let reimport: ReimportDone | undefined;
+  let queuedNow = false;
+  let refused: EmergencyRefusal | undefined;
+  const refuse = async (refusal: EmergencyRefusal) => {
+    refused = refusal;
+    warnRefused(d, s.record, refusal);
+    if (s.record.emergencyRequestedAt !== undefined) await s.save((x) => ({ ...x, emergencyRequestedAt: undefined }));
+  };
   try {
     let emergency = force;
     for (;;) {
       const r = s.record.rotation;
       if (emergency && r) {
-        // Joins the rotation under way, or (if it already promoted) queues another right after it.
-        await s.save((x) => ({
-          ...x,
-          emergencyRequestedAt: undefined,
-          rotation: r.phase === 'fence' ? { ...x.rotation!, followUp: 'emergency' } : { ...x.rotation!, reason: 'emergency' },
-        }));
         emergency = false;
+        if (r.phase !== 'fence') {
+          // Joins the rotation under way: it has not moved the alias yet, so no key is made for the request.
+          await s.save((x) => ({ ...x, emergencyRequestedAt: undefined, rotation: { ...x.rotation!, reason: 'emergency' } }));
+        } else {
+          // It already moved the alias: another rotation right after it, at most one, within the limit.
+          const refusal = alreadyQueued({ ...s.record, emergencyRequestedAt: undefined }) ?? rateLimited(s.record, d.now());
+          if (refusal) {
+            await refuse(refusal);
+          } else {
+            await s.save((x) => ({ ...x, emergencyRequestedAt: undefined, rotation: { ...x.rotation!, followUp: 'emergency' } }));
+            queuedNow = true;
+          }
+        }
       }
       const next = nextWork(s.record, d.now(), dueAt, emergency);
+      if (next.kind === 'start' && next.reason === 'emergency') {
+        // Checked again under the lock, on the record as it is now: the limit holds for queued requests too.
+        const refusal = rateLimited(s.record, d.now());
+        if (refusal) {
+          emergency = false;
+          await refuse(refusal);
+          continue;
+        }
+      }
       if (next.kind === 'start') {
         emergency = false;
         started = true;
         dueAt = undefined;
         const n = highestGeneration(s.record) + 1;
         const startedAt = next.reason === 'scheduled' ? runStartedAt : d.now().toISOString();
-        await s.save((x) => ({ ...x, emergencyRequestedAt: undefined, rotation: { n, reason: next.reason, phase: 'create', startedAt } }));
+        await s.save((x) => ({
+          ...x,
+          emergencyRequestedAt: undefined,
+          rotation: { n, reason: next.reason, phase: 'create', startedAt },
+          ...(next.reason === 'emergency' ? { emergencyStarts: withEmergencyStart(x, d.now(), startedAt) } : {}),
+        }));
         d.log.info('rotation started', { group: s.record.groupId, generation: n, reason: next.reason });
         continue;
       }
@@ -190,18 +233,37 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   } finally {
     await s.close();
   }
-  const kind: RotationOutcomeKind = done.includes('fence') && !s.record.rotation ? 'completed'
-    : done.includes('promote') ? 'promoted'
-      : started ? 'started' : idle && done.length === 0 ? 'not-due' : 'in-progress';
+  const refusal = req.force && !started ? refused : undefined;
+  const kind: RotationOutcomeKind = refusal ? 'refused'
+    : done.includes('fence') && !s.record.rotation ? 'completed'
+      : done.includes('promote') ? 'promoted'
+        : started ? 'started' : queuedNow ? 'queued' : idle && done.length === 0 ? 'not-due' : 'in-progress';
   const acted = retention && (retention.disabled.length + retention.deletionScheduled.length + retention.inUse.length > 0);
   const tried = reimport && (reimport.reimported.length + reimport.failed.length + (reimport.observed?.length ?? 0) > 0);
   return {
     outcome: {
-      ...outcomeOf(s.record, kind, done), ...(throttled ? { throttled } : {}), ...(acted ? { retention } : {}), ...(tried ? { reimport } : {}),
+      ...outcomeOf(s.record, kind, done),
+      ...(throttled ? { throttled } : {}),
+      ...(acted ? { retention } : {}),
+      ...(tried ? { reimport } : {}),
+      ...(refusal ? { refusal } : {}),
     },
     record: s.record,
     completed,
+    ...(refused ? { refused } : {}),
   };
+}
+
+/** One WARN line: the system is fine, an operator asked for more than the limit allows. */
+function warnRefused(d: Deps, rec: GroupRecord, refusal: EmergencyRefusal): void {
+  d.log.warn('emergency rotation refused', {
+    group: rec.groupId,
+    alias: rec.settings.aliasName,
+    reason: refusal.reason,
+    limit: refusal.limit,
+    ...(refusal.nextAllowedAt ? { nextAllowedAt: refusal.nextAllowedAt } : {}),
+    detail: refusal.message,
+  });
 }
 
 /** Expiring material to import again, or (escrowed material) to look for in KMS. */

@@ -15,6 +15,10 @@ export const MAX_VALIDITY_DAYS = 365;
 export const MIN_PROPAGATION_SECONDS = 300;
 export const MAX_PROPAGATION_SECONDS = 3600;
 export const DEFAULT_PROPAGATION_SECONDS = 420;
+/** Emergency rotations a group may start in any 24 hours (lib/validation.ts checks the same at synth). */
+export const MIN_EMERGENCY_ROTATIONS_PER_DAY = 1;
+export const MAX_EMERGENCY_ROTATIONS_PER_DAY = 24;
+export const DEFAULT_EMERGENCY_ROTATIONS_PER_DAY = 3;
 
 /** Bounds of the retention policies (lib/retention.ts checks the same at synth). */
 export const RETENTION_LIMITS = {
@@ -112,6 +116,8 @@ export interface GroupSettings {
   readonly retention?: RetentionSettings;
   /** Absent in ledgers written before material sources existed, and for `generated`: read as generated (materialSourceOf). */
   readonly materialSource?: MaterialSourceSettings;
+  /** Absent in ledgers and templates from before the limit existed: read as the default (emergencyRotationsPerDayOf). */
+  readonly emergencyRotationsPerDay?: number;
   /** Absent unless the stack adopts the alias's existing key (read by the Create only). */
   readonly adopt?: AdoptSettings;
   /** Absent when the group has no escrow (MaterialEscrow); only with generated material. */
@@ -121,6 +127,11 @@ export interface GroupSettings {
 /** The group's material source; absent means generated. */
 export function materialSourceOf(s: GroupSettings): MaterialSourceSettings {
   return s.materialSource ?? GENERATED;
+}
+
+/** How many emergency rotations the group may start in any 24 hours. */
+export function emergencyRotationsPerDayOf(s: GroupSettings): number {
+  return s.emergencyRotationsPerDay ?? DEFAULT_EMERGENCY_ROTATIONS_PER_DAY;
 }
 
 /** A custom-resource property that holds a JSON object (as a string, as CloudFormation passes it). */
@@ -241,6 +252,12 @@ export function parsePendingWindow(v: unknown, field: string): number {
 
 export function parsePropagationSeconds(v: unknown, field: string): number {
   return inRange(v, field, MIN_PROPAGATION_SECONDS, MAX_PROPAGATION_SECONDS, 'seconds', 4);
+}
+
+/** The `EmergencyRotationsPerDay` property; absent stays absent (the default applies). */
+export function parseEmergencyRotationsPerDay(v: unknown, field: string): number | undefined {
+  if (v === undefined || v === '') return undefined;
+  return inRange(v, field, MIN_EMERGENCY_ROTATIONS_PER_DAY, MAX_EMERGENCY_ROTATIONS_PER_DAY, 'emergency rotations per day', 2);
 }
 
 export function parseScheduleHour(v: unknown, field: string): number {

@@ -19,6 +19,8 @@ export const METRIC = {
   rotationFailed: 'RotationFailed',
   /** ERROR lines `tampering detected` this run wrote. */
   tamperingDetected: 'TamperingDetected',
+  /** 1 when this run refused an emergency rotation (the abuse limit: one queued at most, `maxEmergencyRotationsPerDay`), else 0. */
+  emergencyRotationRefused: 'EmergencyRotationRefused',
   /** Days since the alias moved to the current generation. */
   daysSinceActivation: 'DaysSinceActivation',
   /** Days until the current generation is due (negative: overdue). */
@@ -42,6 +44,7 @@ export interface RunCounts {
   readonly completedRotation: boolean;
   readonly failed: boolean;
   readonly tamperingReports: number;
+  readonly emergencyRefused: boolean;
 }
 
 const MS_PER_DAY = 24 * 60 * 60 * 1000;
@@ -57,6 +60,7 @@ export function countPoints(c: RunCounts): MetricPoint[] {
     { name: METRIC.rotationSucceeded, unit: 'Count', value: c.completedRotation ? 1 : 0 },
     { name: METRIC.rotationFailed, unit: 'Count', value: c.failed ? 1 : 0 },
     { name: METRIC.tamperingDetected, unit: 'Count', value: c.tamperingReports },
+    { name: METRIC.emergencyRotationRefused, unit: 'Count', value: c.emergencyRefused ? 1 : 0 },
   ];
 }
 

@@ -17,6 +17,7 @@ export const METRIC = {
   rotationSucceeded: 'RotationSucceeded',
   rotationFailed: 'RotationFailed',
   tamperingDetected: 'TamperingDetected',
+  emergencyRotationRefused: 'EmergencyRotationRefused',
   daysSinceActivation: 'DaysSinceActivation',
   daysUntilDue: 'DaysUntilDue',
   daysUntilMaterialExpiry: 'DaysUntilMaterialExpiry',

@@ -30,6 +30,7 @@ describe('the key group custom resource', () => {
       PropagationWindowSeconds: '420',
       ScheduleHour: '3',
       ScheduleTimeZone: 'Etc/UTC',
+      EmergencyRotationsPerDay: '3',
     });
   });
 
@@ -57,6 +58,7 @@ describe('the key group custom resource', () => {
       propagationWindow: Duration.minutes(15),
       scheduleHour: 22,
       scheduleTimeZone: TimeZone.EUROPE_BERLIN,
+      maxEmergencyRotationsPerDay: 12,
     }));
     template().hasResourceProperties('Custom::RotatingImportedKey', {
       GroupId: 'ledger',
@@ -73,6 +75,7 @@ describe('the key group custom resource', () => {
       PropagationWindowSeconds: '900',
       ScheduleHour: '22',
       ScheduleTimeZone: 'Europe/Berlin',
+      EmergencyRotationsPerDay: '12',
     });
   });
 

@@ -44,6 +44,9 @@ const INVALID: Array<[string, Partial<RotatingImportedKeyProps>, RegExp]> = [
   ['pending window of 6 days', { removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(6) }, /pendingWindow must be whole days from 7 to 30; received 6 days/],
   ['pending window of 31 days', { removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(31) }, /pendingWindow must be whole days from 7 to 30; received 31 days/],
   ['pending window of 7.5 days', { pendingWindow: Duration.hours(180) }, /pendingWindow must be whole days from 7 to 30; received 7 days 12 hours/],
+  ['no emergency rotations', { maxEmergencyRotationsPerDay: 0 }, /maxEmergencyRotationsPerDay must be a whole number from 1 to 24; received 0/],
+  ['25 emergency rotations a day', { maxEmergencyRotationsPerDay: 25 }, /maxEmergencyRotationsPerDay must be a whole number from 1 to 24; received 25/],
+  ['fractional emergency rotations', { maxEmergencyRotationsPerDay: 1.5 }, /maxEmergencyRotationsPerDay must be a whole number from 1 to 24; received 1.5/],
   ['removal policy SNAPSHOT', { removalPolicy: RemovalPolicy.SNAPSHOT }, /removalPolicy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY; received "snapshot"/],
   ['removal policy RETAIN_ON_UPDATE_OR_DELETE', { removalPolicy: RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE }, /removalPolicy must be RemovalPolicy.RETAIN or RemovalPolicy.DESTROY/],
   ['group id with an underscore', { groupId: 'my_group' }, /groupId must be 1 to 64 characters of A-Z, a-z, 0-9 and '-'; received "my_group"/],
@@ -261,12 +264,14 @@ describe('synth-time validation', () => {
       rotationInterval: RotationInterval.months(120),
       scheduleTimeZone: TimeZone.of('US/Eastern'),
       propagationWindow: Duration.minutes(5),
+      maxEmergencyRotationsPerDay: 1,
     }))).not.toThrow();
     expect(build({
       pendingWindow: Duration.days(30),
       rotationInterval: RotationInterval.months(1),
       scheduleTimeZone: TimeZone.of('UTC'),
       propagationWindow: Duration.hours(1),
+      maxEmergencyRotationsPerDay: 24,
     })).not.toThrow();
   });
 

@@ -310,7 +310,7 @@ function reportsAreTrue(c: CheckContext): string[] {
     if (r.error || r.death) continue;
     const o = rotationOutcome(r);
     if (r.entry === 'rotation') {
-      if (!o || !['not-due', 'started', 'in-progress', 'queued', 'promoted', 'completed'].includes(o.outcome)) {
+      if (!o || !['not-due', 'started', 'in-progress', 'queued', 'promoted', 'completed', 'refused'].includes(o.outcome)) {
         v.push(`8: ${r.label} answered ${JSON.stringify(r.result)}, not a rotation outcome`);
         continue;
       }
@@ -344,8 +344,14 @@ function reportsAreTrue(c: CheckContext): string[] {
       }
       if (o.outcome === 'queued') {
         if ((r.event as { action?: string }).action !== 'rotate-now') v.push(`8: ${r.label} answered queued, but only an emergency is queued`);
-        if (!o.busy) v.push(`8: ${r.label} answered queued without finding the group busy`);
+        if (!o.busy && o.phase !== 'fence') v.push(`8: ${r.label} answered queued without finding the group busy or a rotation that moved the alias`);
         if (!step.concurrent && rec && rec.emergencyRequestedAt === undefined && !rec.rotation) v.push(`8: ${r.label} answered queued, but the ledger records no emergency request and no rotation`);
+      }
+      if (o.outcome === 'refused') {
+        if ((r.event as { action?: string }).action !== 'rotate-now') v.push(`8: ${r.label} answered refused, but only an emergency is refused`);
+        if (!o.refusal) v.push(`8: ${r.label} answered refused without a reason`);
+        const made = (rec?.generations.length ?? 0) > (before?.generations.length ?? 0);
+        if (!step.concurrent && made) v.push(`8: ${r.label} answered refused, but a generation was made`);
       }
       if (o.outcome === 'not-due') {
         if ((r.event as { action?: string }).action === 'rotate-now') {v.push('8: rotate-now answered not-due');} else if (!step.concurrent && before && isDueAt(before, r.startedAt) && isDueAt(before, r.endedAt)) {

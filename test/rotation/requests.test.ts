@@ -1,6 +1,7 @@
 import { cfnEvent, groupProps, LIFECYCLE_ROLE_ARN, ROTATION_ROLE_ARN } from './fixtures';
 import { InvalidRequestError } from '../../lambda/rotation/errors';
 import { parseLifecycleRequest, parseRotationRequest } from '../../lambda/rotation/requests';
+import { emergencyRotationsPerDayOf } from '../../lambda/rotation/settings';
 
 describe('parseRotationRequest: schedule and emergency events', () => {
   test('rotate-if-due and rotate-now', () => {
@@ -101,9 +102,21 @@ describe('parseLifecycleRequest: custom resource events', () => {
     [{ ScheduleHour: '24' }, /ScheduleHour must be a whole number of hours from 0 to 23/],
     [{ ScheduleTimeZone: 'Mars/Olympus' }, /ScheduleTimeZone "Mars\/Olympus" is not a time zone/],
     [{ ScheduleTimeZone: 'a b' }, /ScheduleTimeZone must be an IANA time zone name/],
+    [{ EmergencyRotationsPerDay: '0' }, /EmergencyRotationsPerDay must be a whole number of emergency rotations per day from 1 to 24 \(got "0"\)/],
+    [{ EmergencyRotationsPerDay: '25' }, /EmergencyRotationsPerDay must be a whole number .* from 1 to 24/],
+    [{ EmergencyRotationsPerDay: '2.5' }, /EmergencyRotationsPerDay/],
     [{ Hostile: 'x' }, /unexpected ResourceProperties "Hostile"/],
   ])('refuses Create with %j', (override, message) => {
     expect(() => parseLifecycleRequest(cfnEvent('Create', groupProps(override)))).toThrow(message);
+  });
+
+  test('the emergency rotation limit: read when given, absent (the default, 3) in templates from before it existed', () => {
+    const parsed = (props: Record<string, unknown>) => parseLifecycleRequest(cfnEvent('Create', props));
+    expect(parsed(groupProps({ EmergencyRotationsPerDay: '24' }))).toMatchObject({ settings: { emergencyRotationsPerDay: 24 } });
+    expect(parsed(groupProps({ EmergencyRotationsPerDay: '1' }))).toMatchObject({ settings: { emergencyRotationsPerDay: 1 } });
+    const old = parsed(groupProps());
+    expect(old.kind === 'create' && 'emergencyRotationsPerDay' in old.settings).toBe(false);
+    expect(old.kind === 'create' && emergencyRotationsPerDayOf(old.settings)).toBe(3);
   });
 
   test('refuses unknown request types and missing properties', () => {

@@ -61,6 +61,22 @@ describe('rotate-now from the command line', () => {
     expect(again).toMatchObject({ outcome: 'in-progress', generation: 2, phase: 'promote' });
   });
 
+  test('a request beyond the limit is refused: the reason on stdout, exit status 1, no key made', async () => {
+    await cli(stack.operator, ['--alias', 'alias/telemetry']);
+    h.sim.clock.advance(420_000 + 1000);
+    expect((await f.rotation({ action: 'rotate-if-due', aliasName: 'alias/telemetry', groupId: 'telemetry-group' })).outcome).toBe('promoted');
+    const queued = await cli(stack.operator, ['--alias', 'alias/telemetry']);
+    expect(queued.stdout).toMatch(/^A rotation of alias\/telemetry to generation 2 has moved the alias and waits for its fence; the emergency rotation is queued and starts once it is complete\./);
+    const keys = h.sim.calls.count('CreateKey');
+    const refused = await cli(stack.operator, ['--alias', 'alias/telemetry']).then(() => undefined, (e) => e);
+    expect(refused).toMatchObject({ code: 1 });
+    expect(refused.stdout).toBe('Emergency rotation of alias/telemetry refused: an emergency rotation of key group telemetry-group is already queued: '
+      + `it starts once the rotation to generation 2 is complete (its last phase runs at the first scheduled run after ${(await h.group()).rotation!.notBefore}). Nothing was started.\n`);
+    const json = await cli(stack.operator, ['--alias', 'alias/telemetry', '--json']).then(() => undefined, (e) => e);
+    expect(JSON.parse(json.stdout)).toMatchObject({ outcome: 'refused', refusal: { reason: 'already-queued', limit: 3 } });
+    expect(h.sim.calls.count('CreateKey')).toBe(keys);
+  });
+
   test('a principal without grantRotateNow is refused by IAM: exit status 2, the reason on stderr, nothing rotated', async () => {
     const failed = await cli(stack.writer, ['--alias', 'alias/telemetry']).then(() => undefined, (e) => e);
     expect(failed).toMatchObject({ code: 2 });

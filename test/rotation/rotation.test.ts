@@ -104,7 +104,7 @@ describe('a key group through the ledger', () => {
     h.sim.clock.advance(WINDOW_MS + 1000);
     expect((await f.rotation(rotateIfDue())).outcome).toBe('promoted');
     const r = await f.rotation(rotateNow());
-    expect(r.outcome).toBe('in-progress');
+    expect(r.outcome).toBe('queued');
     h.sim.clock.advance(WINDOW_MS + 1000);
     const fenced = await f.rotation(rotateIfDue());
     // The fence completes and the queued emergency rotation starts in the same run.

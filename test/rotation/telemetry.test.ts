@@ -44,6 +44,7 @@ describe('metrics, events and failure lines of the rotation function', () => {
       RotationSucceeded: 'Count',
       RotationFailed: 'Count',
       TamperingDetected: 'Count',
+      EmergencyRotationRefused: 'Count',
       DaysSinceActivation: 'None',
       DaysUntilDue: 'None',
       RetainedGenerations: 'Count',
@@ -56,7 +57,9 @@ describe('metrics, events and failure lines of the rotation function', () => {
     await f.rotation(rotateIfDue());
     const rec = await h.group();
     const now = h.sim.clock.now().getTime();
-    expect(last().values).toMatchObject({ RotationSucceeded: 0, RotationFailed: 0, TamperingDetected: 0, RetainedGenerations: 1 });
+    expect(last().values).toMatchObject({
+      RotationSucceeded: 0, RotationFailed: 0, TamperingDetected: 0, EmergencyRotationRefused: 0, RetainedGenerations: 1,
+    });
     expect(last().values.DaysSinceActivation).toBeCloseTo((now - Date.parse(currentGeneration(rec)!.activatedAt!)) / DAY, 2);
     expect(last().values.DaysUntilDue).toBeCloseTo((Date.parse('2026-07-01T03:00:00.000Z') - now) / DAY, 2);
     expect(last().values).not.toHaveProperty('DaysUntilMaterialExpiry');
