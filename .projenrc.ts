@@ -224,6 +224,13 @@ for (const [bundle, notices] of [
   );
 }
 project.package.addBin({ 'cdk-rotating-imported-key': 'assets/lambda/cli/index.js' });
+// The supply-chain audit of what ships: every bundled package is a devDependency, so `npm audit --omit=dev` sees none.
+// Advisories of exactly the packages in the bundles' metafiles (so it runs after `bundle`; .ci/run calls it after
+// `npm test`), failing on high or critical; an unreachable advisory service is a printed skip.
+project.addTask('audit:bundled', {
+  description: 'npm audit of the packages bundled into the shipped assets (run after bundle): fails on high or critical advisories',
+  exec: 'ts-node --transpile-only -P test/tsconfig.json projenrc/audit-bundled.ts',
+});
 // docs/ ships, so the README's links work inside the package.
 project.npmignore?.addPatterns('/lambda/', '/example/', '/rosetta/', '/bench/', '/demo/', '/.ci/', 'cdk.json', 'cdk.out/', '!/assets/', '/assets/**/*.meta.json');
 

@@ -7,6 +7,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { renderReports, REPORT_FORMATS, ReportFormat, reportAllGroups, reportFailed, reportGroup } from '../report';
 import type { GroupReport } from '../report';
+import { visibleControls } from '../report/safe-text';
 import { defaultDynamoDbClient, defaultKmsClient } from '../rotation/handler';
 
 /** Exit status when the report found a problem (2 is for a report that could not be made). */
@@ -56,7 +57,7 @@ export function reportCommand(): Command {
       if (o.all) {
         reports = await reportAllGroups({
           ...clients,
-          progress: (done, total, groupId) => process.stderr.write(done < total ? `reading key group ${done + 1} of ${total}: ${groupId}\n` : `read ${total} key group(s)\n`),
+          progress: (done, total, groupId) => process.stderr.write(done < total ? `reading key group ${done + 1} of ${total}: ${visibleControls(groupId)}\n` : `read ${total} key group(s)\n`),
         });
       } else {
         reports = [];
@@ -68,7 +69,7 @@ export function reportCommand(): Command {
       process.stdout.write(renderReports(reports, o.format));
       const failed = reports.filter(reportFailed);
       if (failed.length > 0) {
-        process.stderr.write(`${failed.length} of ${reports.length} key group(s) failed the report: ${failed.map((r) => r.alias).join(', ')}\n`);
+        process.stderr.write(`${failed.length} of ${reports.length} key group(s) failed the report: ${failed.map((r) => visibleControls(r.alias)).join(', ')}\n`);
         process.exitCode = EXIT_FINDINGS;
       }
     });

@@ -1,17 +1,19 @@
 /**
  * Renders reports as a terminal table, Markdown, CSV (one row per generation)
- * or JSON. Pure.
+ * or JSON. Every text output neutralizes what the ledger may carry
+ * (safe-text.ts); JSON is exact. Pure.
  */
 import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
 import { GenerationReport, GroupReport, reportFailed } from './group-report';
+import { csvCell, exactJson, markdownCell, markdownLine, visibleControls } from './safe-text';
 
 export const REPORT_FORMATS = ['table', 'md', 'csv', 'json'] as const;
 export type ReportFormat = typeof REPORT_FORMATS[number];
 
 export function renderReports(reports: readonly GroupReport[], format: ReportFormat): string {
   switch (format) {
-    case 'json': return `${JSON.stringify(reports, null, 2)}\n`;
+    case 'json': return `${exactJson(reports)}\n`;
     case 'csv': return csv(reports);
     case 'md': return reports.map(markdown).join('\n');
     case 'table': return reports.map(table).join('\n');
@@ -73,20 +75,16 @@ function verdict(r: GroupReport): string[] {
 
 function table(r: GroupReport): string {
   const t = new Table({ head: COLUMNS, style: { head: [], border: [], compact: true } });
-  for (const g of r.generations) t.push(row(g));
-  return [...heading(r), t.toString(), ...verdict(r)].join('\n') + '\n';
-}
-
-function cell(text: string): string {
-  return text.replace(/\\/g, '\\\\').replace(/\|/g, '\\|');
+  for (const g of r.generations) t.push(row(g).map(visibleControls));
+  return [...heading(r).map(visibleControls), t.toString(), ...verdict(r).map(visibleControls)].join('\n') + '\n';
 }
 
 function markdown(r: GroupReport): string {
   const [title, summary] = heading(r);
-  const lines = [`### ${cell(title)}`, '', cell(summary), ''];
+  const lines = [`### ${markdownLine(title)}`, '', markdownLine(summary), ''];
   lines.push(`| ${COLUMNS.join(' | ')} |`, `|${COLUMNS.map(() => ' --- ').join('|')}|`);
-  for (const g of r.generations) lines.push(`| ${row(g).map(cell).join(' | ')} |`);
-  lines.push('', ...verdict(r).map((l) => `- ${cell(l)}`));
+  for (const g of r.generations) lines.push(`| ${row(g).map(markdownCell).join(' | ')} |`);
+  lines.push('', ...verdict(r).map((l) => `- ${markdownLine(l)}`));
   return lines.join('\n') + '\n';
 }
 
@@ -104,6 +102,6 @@ function csv(reports: readonly GroupReport[]): string {
     g.decryptUntil ?? '', g.materialExpiresAt ?? '', g.materialReimport ?? '', g.reimportedAt ?? '', g.keyMaterialId ?? '',
     g.escrow?.bucket ?? '', g.escrow?.key ?? '', g.escrow?.versionId ?? '', g.escrow?.verifiedAt ?? '', g.lastUsage?.at ?? '', g.lastUsage?.operation ?? '',
     g.lastUsage?.cloudTrailEventId ?? '', reportFailed(r) ? 'fail' : 'pass',
-  ]));
-  return stringify(rows, { header: true, columns: CSV_COLUMNS, cast: { boolean: (v) => String(v) } });
+  ]).map((cells) => cells.map((c) => csvCell(String(c)))));
+  return stringify(rows, { header: true, columns: CSV_COLUMNS });
 }
