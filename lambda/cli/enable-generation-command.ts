@@ -1,17 +1,20 @@
 /**
  * `enable-generation`: the way back from retention's `keepLatest`/`deleteAfter`
- * for a generation still needed. Records the generation as exempt in the
- * ledger (no scheduled run disables it again), then enables its key with the
- * caller's credentials. The key stays fenced: decrypt-only.
+ * for a generation still needed, through the stack's rotation function (the
+ * ledger takes writes from the library's functions only). The function records
+ * the generation as exempt (no scheduled run disables it again), then enables
+ * its key. The key stays fenced: decrypt-only.
  */
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { Deps, Log } from '../rotation/context';
-import { enableRetiredGeneration } from '../rotation/enable-generation';
+import { RotationFunctionError } from './rotate-now-command';
+import type { RotationOutcome } from '../rotation/rotate';
 
 interface EnableOptions {
   readonly alias: string;
   readonly generation: number;
-  readonly table: string;
+  readonly function: string;
+  readonly region?: string;
 }
 
 function aliasName(v: string): string {
@@ -24,23 +27,24 @@ function generationNumber(v: string): number {
   return Number(v);
 }
 
-export function enableGenerationCommand(deps: (tableName: string, log: Log) => Deps, log: Log): Command {
+export function enableGenerationCommand(): Command {
   return new Command('enable-generation')
     .description('Enable again a retired generation that the retention policy disabled, and exempt it from retention '
-      + '(it is never disabled or deleted by the schedule again). It stays decrypt-only: its key policy keeps the fence. '
-      + 'Needs ledger read/write, kms:GetKeyPolicy, kms:EnableKey and kms:TagResource on the key.')
+      + '(it is never disabled or deleted by the schedule again), through the stack\'s rotation function. '
+      + 'It stays decrypt-only: its key policy keeps the fence. Needs lambda:InvokeFunction on the rotation function (grantRotateNow).')
     .requiredOption('--alias <alias>', 'the group\'s alias', aliasName)
     .requiredOption('--generation <n>', 'the generation to enable', generationNumber)
-    .addOption(new Option('--table <name>', 'the stack\'s ledger table').env('CDK_ROTATING_IMPORTED_KEY_TABLE').makeOptionMandatory())
+    .addOption(new Option('--function <name>', 'the stack\'s rotation function (name or ARN)').env('CDK_ROTATING_IMPORTED_KEY_FUNCTION').makeOptionMandatory())
+    .option('--region <region>', 'the AWS Region (default: the SDK configuration)')
     .action(async (o: EnableOptions) => {
-      const g = await enableRetiredGeneration(deps(o.table, log), o.alias, o.generation);
-      process.stdout.write(`${JSON.stringify({
-        generation: g.n,
-        keyArn: g.keyArn,
-        stage: g.stage,
-        fenced: g.fencedAt !== undefined,
-        retentionExemptAt: g.retentionExemptAt,
-        reenabledAt: g.reenabledAt,
-      }, null, 2)}\n`);
+      if (o.region) process.env.AWS_REGION = o.region;
+      const lambda = new LambdaClient({ maxAttempts: 3 });
+      const r = await lambda.send(new InvokeCommand({
+        FunctionName: o.function,
+        Payload: Buffer.from(JSON.stringify({ action: 'enable-generation', aliasName: o.alias, generation: o.generation })),
+      }));
+      const answer = JSON.parse(Buffer.from(r.Payload ?? new Uint8Array()).toString('utf8') || 'null');
+      if (r.FunctionError) throw new RotationFunctionError(o.function, String(answer?.errorType ?? 'Error'), String(answer?.errorMessage ?? 'no message'));
+      process.stdout.write(`${JSON.stringify((answer as RotationOutcome).enabled ?? answer, null, 2)}\n`);
     });
 }

@@ -97,7 +97,7 @@ export function createCli(): Command {
 
   program.addCommand(reportCommand().exitOverride());
   program.addCommand(rotateNowCommand().exitOverride());
-  program.addCommand(enableGenerationCommand(cliDeps, stderrLog()).exitOverride());
+  program.addCommand(enableGenerationCommand().exitOverride());
 
   return program;
 }

@@ -67,6 +67,7 @@ export function describeOutcome(o: RotationOutcome, alias: string): string {
     case 'completed':
       return `${alias} now points at generation ${o.generation} (${o.keyArn ?? '?'}).${next}`;
     case 'not-due':
-      return `${alias}: the function answered "not due" to an emergency request, which it never should; check its logs.`;
+    case 'generation-enabled':
+      return `${alias}: the function answered "${o.outcome}" to an emergency request, which it never should; check its logs.`;
   }
 }

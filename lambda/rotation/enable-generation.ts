@@ -7,6 +7,8 @@ import { Deps } from './context';
 import { InvalidRequestError } from './errors';
 import { GenerationRecord } from './ledger-model';
 import { enableGeneration } from './phases/retention';
+import { RotationRequest } from './requests';
+import { RotationOutcome } from './rotate';
 import { Session } from './session';
 
 /** How long the command waits for a rotation run that holds the group. */
@@ -22,4 +24,19 @@ export async function enableRetiredGeneration(d: Deps, aliasName: string, n: num
   } finally {
     await s.close();
   }
+}
+
+/** The rotation entry point's answer to `{"action":"enable-generation", ...}`. */
+export async function enableGenerationRequest(d: Deps, req: RotationRequest): Promise<RotationOutcome> {
+  const g = await enableRetiredGeneration(d, req.aliasName, req.enableGeneration!);
+  return {
+    outcome: 'generation-enabled',
+    group: req.groupId ?? (await d.ledger.groupOfAlias(req.aliasName)) ?? '',
+    generation: g.n,
+    keyArn: g.keyArn,
+    phasesDone: [],
+    enabled: {
+      generation: g.n, keyArn: g.keyArn, stage: g.stage, fenced: g.fencedAt !== undefined, retentionExemptAt: g.retentionExemptAt, reenabledAt: g.reenabledAt,
+    },
+  };
 }

@@ -14,6 +14,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { LedgerTamperedError } from './errors';
 import { Deps, LIFECYCLE_LEASE_MS, Log, ROTATION_LEASE_MS } from './context';
 import { defaultMetrics } from './emf-metrics';
+import { enableGenerationRequest } from './enable-generation';
 import { EscrowGateway } from './escrow';
 import { KmsGateway } from './kms-gateway';
 import { lambdaSdk } from './lambda-sdk';
@@ -190,7 +191,9 @@ export function createRotationHandler(options: HandlerOptions): Entry<RotationOu
     metrics: options.metrics ?? defaultMetrics,
     events: events ??= nameOperations(options.events ?? defaultEventBridgeClient(), 'events'),
   });
-  return entryPoint(options, 'rotation', ROTATION_LEASE_MS, parseRotationRequest, (d, request) => reportedRotation(d, request, reporting()));
+  return entryPoint(options, 'rotation', ROTATION_LEASE_MS, parseRotationRequest, (d, request) => (request.enableGeneration !== undefined
+    ? enableGenerationRequest(d, request)
+    : reportedRotation(d, request, reporting())));
 }
 
 export function createLifecycleHandler(options: HandlerOptions): Entry<CustomResourceResult> {

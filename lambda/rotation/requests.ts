@@ -21,13 +21,15 @@ const TAG_CHARSET = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
 const PARTITIONS = /^aws(-[a-z]+)*$/;
 const ROLE_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/;
 
-export const SCHEDULE_ACTIONS = ['rotate-if-due', 'rotate-now'] as const;
+export const SCHEDULE_ACTIONS = ['rotate-if-due', 'rotate-now', 'enable-generation'] as const;
 
 export interface RotationRequest {
   readonly kind: 'rotate';
   readonly force: boolean;
   readonly aliasName: string;
   readonly groupId?: string;
+  /** `enable-generation`: the retired generation to enable again (decrypt-only) and exempt from retention; nothing rotates. */
+  readonly enableGeneration?: number;
 }
 
 export interface DeleteRequest {
@@ -44,7 +46,8 @@ export type LifecycleRequest =
   | { readonly kind: 'update'; readonly settings: GroupSettings; readonly oldAliasName?: string; readonly physicalResourceId: string; readonly requestId: string }
   | DeleteRequest;
 
-const EXPECTED_ROTATION = 'the rotation entry point accepts only {"action":"rotate-if-due"|"rotate-now","aliasName":"alias/…","groupId"?:"…"}';
+const EXPECTED_ROTATION = 'the rotation entry point accepts only {"action":"rotate-if-due"|"rotate-now","aliasName":"alias/…","groupId"?:"…"} '
+  + 'or {"action":"enable-generation","aliasName":"alias/…","generation":n}';
 const EXPECTED_LIFECYCLE = 'the lifecycle entry point accepts only CloudFormation custom resource events (RequestType Create, Update or Delete) from the provider framework';
 
 const CFN_PROPERTIES = [
@@ -100,7 +103,7 @@ export function parseLifecycleRequest(event: unknown, stackId?: string): Lifecyc
 }
 
 function parseScheduleOrEmergency(event: Record<string, unknown>, refuse: Refuse): RotationRequest {
-  const unknown = Object.keys(event).filter((k) => !['action', 'aliasName', 'groupId'].includes(k));
+  const unknown = Object.keys(event).filter((k) => !['action', 'aliasName', 'groupId', ...(event.action === 'enable-generation' ? ['generation'] : [])].includes(k));
   if (unknown.length > 0) refuse(`unexpected field(s) ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}`);
   const action = event.action;
   if (typeof action !== 'string' || !(SCHEDULE_ACTIONS as readonly string[]).includes(action)) {
@@ -109,6 +112,13 @@ function parseScheduleOrEmergency(event: Record<string, unknown>, refuse: Refuse
   const aliasProblems = aliasNameProblems(event.aliasName);
   if (aliasProblems.length > 0) refuse(aliasProblems.join('; '));
   const groupId = event.groupId === undefined ? undefined : parseGroupId(event.groupId, 'groupId');
+  if (action === 'enable-generation') {
+    const n = event.generation;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0 || n > 999_999) {
+      refuse(`enable-generation needs "generation", a generation number (got ${JSON.stringify(n)})`);
+    }
+    return { kind: 'rotate', force: false, aliasName: event.aliasName as string, groupId, enableGeneration: n };
+  }
   return { kind: 'rotate', force: action === 'rotate-now', aliasName: event.aliasName as string, groupId };
 }
 

@@ -30,8 +30,9 @@ import { startOffsetSeconds } from './start-offset';
  * is recorded and starts after it.
  * `promoted`: the alias moved to a new generation in this run. `completed`: the previous generation was fenced.
  * `refused`: the emergency rotation was refused by the abuse limit (see `refusal`); nothing was started for it.
+ * `generation-enabled`: an operator's enable-generation brought back a retired generation (see `enabled`); nothing rotated.
  */
-export type RotationOutcomeKind = 'not-due' | 'started' | 'in-progress' | 'queued' | 'promoted' | 'completed' | 'refused';
+export type RotationOutcomeKind = 'not-due' | 'started' | 'in-progress' | 'queued' | 'promoted' | 'completed' | 'refused' | 'generation-enabled';
 
 export interface RotationOutcome {
   readonly outcome: RotationOutcomeKind;
@@ -54,6 +55,17 @@ export interface RotationOutcome {
   readonly reimport?: ReimportDone;
   /** Why an emergency rotation was refused (outcome `refused`), and when the next one is allowed. */
   readonly refusal?: EmergencyRefusal;
+  /** The generation enable-generation brought back (outcome `generation-enabled`). */
+  readonly enabled?: EnabledGeneration;
+}
+
+export interface EnabledGeneration {
+  readonly generation: number;
+  readonly keyArn: string;
+  readonly stage: string;
+  readonly fenced: boolean;
+  readonly retentionExemptAt?: string;
+  readonly reenabledAt?: string;
 }
 
 /** What a run ended with, for the entry point's metrics and event. */

@@ -176,9 +176,12 @@ export function discardPendingKeyStatement(keyArns: string, groupIds: string[]):
   });
 }
 
-/** Retention: disabling retired generations of the groups (never current or pending ones). */
+/**
+ * Retention: disabling retired generations of the groups (never current or pending ones), and enabling
+ * one again for an operator's enable-generation (decrypt-only: its fence stays).
+ */
 export function disableRetiredKeyStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
-  return groupsOf(keyArns, groupIds, ['kms:DisableKey'], { StringEquals: { [RESOURCE_STAGE_TAG]: RETIRED_STAGE } });
+  return groupsOf(keyArns, groupIds, ['kms:DisableKey', 'kms:EnableKey'], { StringEquals: { [RESOURCE_STAGE_TAG]: RETIRED_STAGE } });
 }
 
 /** Retention (deleteAfter): the last use KMS recorded of retired generations of the groups. */

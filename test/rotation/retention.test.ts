@@ -16,13 +16,18 @@ import { SID } from '../../lambda/rotation/policy';
 import { retentionWork } from '../../lambda/rotation/retention';
 import { retentionOf } from '../../lambda/rotation/settings';
 import { TAG } from '../../lambda/rotation/tags';
+import type { PolicyDocument } from '../iam';
 import { MS_PER_DAY } from '../kms-simulator';
 import { cfnEvent, groupProps, rotateIfDue } from './fixtures';
-import { Functions, Harness, REGION, SIMULATOR_CREDENTIALS } from './harness';
+import { Functions, Harness, REGION } from './harness';
+import { LambdaEndpoint } from './lambda-endpoint';
 
 const CLI = path.join(__dirname, '..', '..', 'assets', 'lambda', 'cli', 'index.js');
 
 const MONTHLY = { IntervalMonths: '1' };
+/** An operator who may invoke the rotation function (what grantRotateNow gives), nothing else. */
+const OPERATOR = { accessKeyId: 'AKIDOPERATOR', secretAccessKey: 'AKIDOPERATOR-secret' };
+const ALLOW_INVOKE: PolicyDocument = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: '*' }] };
 const KEEP_LATEST_2 = JSON.stringify({ policy: 'keep-latest', count: 2 });
 const QUIET_DAYS = 30;
 const DELETE_AFTER = JSON.stringify({ policy: 'delete-after', afterDays: 30, quietDays: QUIET_DAYS, pendingWindowDays: 7 });
@@ -120,22 +125,25 @@ describe('retention of retired generations', () => {
     expect(events.filter((e) => e.type === 'generation-disabled').map((e) => e.generation)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
 
     const g3 = rec.generations.find((g) => g.n === 3)!;
-    // The shipped CLI, in its own process, with the standard SDK configuration.
+    // The shipped CLI, in its own process, with the standard SDK configuration, through the rotation function.
+    const functionArn = `arn:aws:lambda:${REGION}:111122223333:function:rotation`;
+    const endpoint = await LambdaEndpoint.start([{ name: 'rotation', arn: functionArn, invoke: (event) => f.rotation(event) }],
+      [{ accessKeyId: OPERATOR.accessKeyId, arn: 'arn:aws:iam::111122223333:role/Operator', policies: [ALLOW_INVOKE] }]);
     const cli = (args: string[]) => promisify(execFile)(process.execPath, [CLI, 'enable-generation', ...args], {
       env: {
         PATH: process.env.PATH ?? '',
         AWS_REGION: REGION,
-        AWS_ACCESS_KEY_ID: SIMULATOR_CREDENTIALS.accessKeyId,
-        AWS_SECRET_ACCESS_KEY: SIMULATOR_CREDENTIALS.secretAccessKey,
-        AWS_ENDPOINT_URL_KMS: h.sim.endpoint,
-        AWS_ENDPOINT_URL_DYNAMODB: h.db.endpoint,
-        CDK_ROTATING_IMPORTED_KEY_TABLE: h.tableName,
+        AWS_ACCESS_KEY_ID: OPERATOR.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: OPERATOR.secretAccessKey,
+        AWS_ENDPOINT_URL_LAMBDA: endpoint.url,
+        CDK_ROTATING_IMPORTED_KEY_FUNCTION: functionArn,
       },
     });
     const { stdout } = await cli(['--alias', 'alias/telemetry', '--generation', '3']);
     expect(JSON.parse(stdout)).toMatchObject({ generation: 3, stage: 'retired', fenced: true, retentionExemptAt: expect.any(String), reenabledAt: expect.any(String) });
     expect((await h.group()).generations.find((g) => g.n === 3)!.disabledAt).toBeUndefined();
     const refused = await cli(['--alias', 'alias/telemetry', '--generation', '11']).then(() => undefined, (e: { code: number; stderr: string }) => e);
+    await endpoint.stop();
     expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('only a fenced retired generation can be enabled again') });
     expect(await keyState(h, g3.keyId)).toBe('Enabled');
     const policy = JSON.parse((await h.kms.send(new GetKeyPolicyCommand({ KeyId: g3.keyId, PolicyName: 'default' }))).Policy!);
