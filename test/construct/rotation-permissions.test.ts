@@ -148,14 +148,13 @@ describe('rotation role permissions', () => {
     const { template } = stackWithKey({ groupId: 'telemetry' });
     const tagging = statementsWith(roleStatements(template(), 'rotation'), 'kms:TagResource');
     expect(tagging).toHaveLength(2);
-    for (const s of tagging) {
-      const createTime = s.Condition?.Null !== undefined;
-      if (createTime) expect(s.Condition?.Null).toEqual(NEW_KEY_ONLY);
-      else expect(s.Condition).toMatchObject({
-        'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:group'] },
-        'StringNotEquals': { 'aws:RequestTag/rotation:stage': 'pending' },
-      });
-    }
+    const [createTime, labels] = tagging;
+    expect(createTime.Condition?.Null).toEqual(NEW_KEY_ONLY);
+    expect(createTime.Condition?.StringEquals?.['aws:RequestTag/rotation:stage']).toBe('pending');
+    expect(labels.Condition).toMatchObject({
+      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:group'] },
+      'StringNotEquals': { 'aws:RequestTag/rotation:stage': 'pending' },
+    });
   });
 
   test('creates only pending keys, and PutKeyPolicy never bypasses the lockout check', () => {
