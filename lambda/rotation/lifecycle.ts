@@ -140,7 +140,7 @@ async function abandonCreate(d: Deps, s: Session): Promise<void> {
     await scheduleUnrecordedAttemptDeletion(d, s, DISCARD_WINDOW_DAYS);
     const g = s.record.generations.find((x) => x.n === n);
     if (g && !g.deletionScheduledAt) {
-      // The user alias first: no role may delete a key a user alias points at (policies.NO_USER_ALIAS).
+      // The user alias first: no role may delete a key a user alias points at (docs/security-model.md).
       if (s.record.rotation?.phase === 'promote') {
         const target = await aliasTarget(d, s.record.settings.aliasName, [g.keyId]);
         if (target?.keyId === g.keyId) await d.kms.deleteAlias(s.record.settings.aliasName);
