@@ -48,3 +48,16 @@ export function labelDrift(actual: TagMap, desired: TagMap): string[] {
   const changed = Object.keys(desired).filter((k) => actual[k] !== desired[k]);
   return [...changed, ...staleLabelKeys(actual, desired)].sort();
 }
+
+/**
+ * The labels a `TagResource` on an existing key may carry: never the group tag
+ * (written by `CreateKey`; on an adopted key once, by the Create that adopts
+ * it: `withGroup`) and never stage `pending` (written by `CreateKey` only).
+ * The roles' IAM statements refuse both (docs/security-model.md). Pure.
+ */
+export function relabelTags(desired: TagMap, o: { readonly withGroup: boolean }): TagMap {
+  const out: TagMap = { ...desired };
+  if (!o.withGroup) delete out[TAG.group];
+  if (out[TAG.stage] === 'pending') delete out[TAG.stage];
+  return out;
+}

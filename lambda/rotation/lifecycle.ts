@@ -141,12 +141,13 @@ async function abandonCreate(d: Deps, s: Session): Promise<void> {
     await scheduleUnrecordedAttemptDeletion(d, s, DISCARD_WINDOW_DAYS);
     const g = s.record.generations.find((x) => x.n === n);
     if (g && !g.deletionScheduledAt) {
-      await scheduleGenerationDeletion(d, s, g, DISCARD_WINDOW_DAYS);
-      await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
+      // The user alias first: no role may delete a key a user alias points at (docs/security-model.md).
       if (s.record.rotation?.phase === 'promote') {
         const target = await aliasTarget(d, s.record.settings.aliasName, [g.keyId]);
         if (target?.keyId === g.keyId) await d.kms.deleteAlias(s.record.settings.aliasName);
       }
+      await scheduleGenerationDeletion(d, s, g, DISCARD_WINDOW_DAYS);
+      await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
       await s.save((r) => withGeneration(r, { ...r.generations.find((x) => x.n === g.n)!, stage: 'discarded' }));
     }
     const adopted = adoptedOf(s.record);

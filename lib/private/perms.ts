@@ -18,13 +18,11 @@ export const INVOKE_ACTIONS = ['lambda:InvokeFunction'];
 /** Key creation: `CreateKey` with tags also needs `TagResource`. */
 export const CREATE_KEY_ACTIONS = ['kms:CreateKey', 'kms:TagResource'];
 
-/** The lifecycle function's management of its groups' keys: settings, relabelling, aliases. */
+/** The lifecycle function's management of its groups' keys: settings and aliases (labels: LIFECYCLE_LABEL_ACTIONS). */
 export const LIFECYCLE_MANAGE_KEY_ACTIONS = [
   'kms:DescribeKey',
   'kms:ListResourceTags',
   'kms:GetKeyPolicy',
-  'kms:TagResource',
-  'kms:UntagResource',
   'kms:UpdateKeyDescription',
   'kms:CreateAlias',
   'kms:UpdateAlias',
@@ -33,16 +31,21 @@ export const LIFECYCLE_MANAGE_KEY_ACTIONS = [
 
 /**
  * The rotation function's management of its groups' keys: no settings
- * (UntagResource, UpdateKeyDescription) and no alias deletion.
+ * (UntagResource, UpdateKeyDescription) and no alias deletion (labels: ROTATION_LABEL_ACTIONS).
  */
 export const ROTATION_MANAGE_KEY_ACTIONS = [
   'kms:DescribeKey',
   'kms:ListResourceTags',
   'kms:GetKeyPolicy',
-  'kms:TagResource',
   'kms:CreateAlias',
   'kms:UpdateAlias',
 ];
+
+/** The lifecycle function's labels of its groups' keys (never the group tag, never stage `pending`). */
+export const LIFECYCLE_LABEL_ACTIONS = ['kms:TagResource', 'kms:UntagResource'];
+
+/** The rotation function's labels of its groups' keys (never the group tag, never stage `pending`). */
+export const ROTATION_LABEL_ACTIONS = ['kms:TagResource'];
 
 /** Key policy changes, pinned to the lockout safety check. */
 export const PUT_KEY_POLICY_ACTIONS = ['kms:PutKeyPolicy'];

@@ -28,6 +28,12 @@ export const REQUEST_GROUP_TAG = `aws:RequestTag/${GROUP_TAG}`;
 /** Condition key that matches a request that tags a key with a stage. */
 export const REQUEST_STAGE_TAG = `aws:RequestTag/${STAGE_TAG}`;
 
+/** Condition key: the aliases that point at a key (multi-valued, alias names). */
+export const RESOURCE_ALIASES = 'kms:ResourceAliases';
+
+/** Every generation alias of every group (`alias/rotation/<groupId>/<n>`); user aliases may not start with `alias/rotation/`. */
+export const GENERATION_ALIASES = 'alias/rotation/*';
+
 /** The encryption context entry of the functions' probes, and its only allowed value. */
 export const PROBE_CONTEXT_KEY = 'kms:EncryptionContext:rotation:purpose';
 export const PROBE_PURPOSE = 'probe';
@@ -74,27 +80,43 @@ function createKeyConditions(groupIds: string[], requestTags: Record<string, str
   };
 }
 
-/** Actions on keys being made for the given groups (`CreateKey` has no resource, so `*`), with CreateKey's conditions. */
-function onNewKeys(actions: string[], groupIds: string[], requestTags: Record<string, string> = {}): iam.PolicyStatement {
-  return new iam.PolicyStatement({ actions, resources: ['*'], conditions: createKeyConditions(groupIds, requestTags) });
+/**
+ * What only a key being created satisfies, of what IAM can tell: it carries no
+ * group tag yet and no alias points at it (both keys are absent from the
+ * request context of `CreateKey`, so `Null` = true holds there). An existing
+ * key that belongs to any group, or that any alias names, fails it.
+ */
+const NOT_AN_EXISTING_GROUP_OR_ALIASED_KEY = { Null: { [RESOURCE_GROUP_TAG]: 'true', [RESOURCE_ALIASES]: 'true' } };
+
+/**
+ * Actions on keys being made for the given groups (`CreateKey` has no resource,
+ * so `*`), with CreateKey's conditions: every new key starts out `pending`, and
+ * the implied `TagResource` cannot reach a key of a group or a key with an alias.
+ */
+function onNewKeys(actions: string[], groupIds: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions,
+    resources: ['*'],
+    conditions: { ...createKeyConditions(groupIds, { [REQUEST_STAGE_TAG]: PENDING_STAGE }), ...NOT_AN_EXISTING_GROUP_OR_ALIASED_KEY },
+  });
 }
 
-/** `CreateKey` and the `TagResource` it implies, for new generations of the given groups. */
+/** `CreateKey` and the `TagResource` it implies, for new generations of the given groups (they start out `pending`). */
 export function createKeyStatement(groupIds: string[]): iam.PolicyStatement {
   return onNewKeys(perms.CREATE_KEY_ACTIONS, groupIds);
 }
 
 /** `CreateKey` of new generations of the given groups that start out `pending`. */
 export function createPendingKeyStatement(groupIds: string[]): iam.PolicyStatement {
-  return onNewKeys(['kms:CreateKey'], groupIds, { [REQUEST_STAGE_TAG]: PENDING_STAGE });
+  return onNewKeys(['kms:CreateKey'], groupIds);
 }
 
 /**
  * The `TagResource` that `CreateKey` with tags implies: the key does not exist
- * yet, so the resource is `*`; the request must tag the key with a group, and
- * the key must be what CreateKey makes (so an existing key can be tagged with
- * it only if it is a symmetric, single-Region EXTERNAL key: see
- * docs/security-model.md).
+ * yet, so the resource is `*`; the request must tag the key with a group and
+ * stage `pending`, and the key must be what CreateKey makes. IAM cannot tell
+ * this call from a `TagResource` on an existing key that has no group tag and
+ * no alias (see docs/security-model.md); every other existing key is refused.
  */
 export function tagNewKeyStatement(groupIds: string[]): iam.PolicyStatement {
   return onNewKeys(['kms:TagResource'], groupIds);
@@ -103,6 +125,22 @@ export function tagNewKeyStatement(groupIds: string[]): iam.PolicyStatement {
 /** Everyday management of the groups' own keys. */
 export function manageKeysStatement(keyArns: string, groupIds: string[], actions: string[]): iam.PolicyStatement {
   return groupsOf(keyArns, groupIds, actions);
+}
+
+/**
+ * Request conditions of every tag change on an existing key: it never names
+ * the group tag (set only by `CreateKey`; `ForAllValues` over `aws:TagKeys`),
+ * and never sets stage `pending` (only `CreateKey` does; `StringNotEquals`
+ * holds when the request sets no stage).
+ */
+export const NO_CREATE_TIME_LABELS = {
+  'ForAllValues:StringNotEquals': { 'aws:TagKeys': [GROUP_TAG] },
+  'StringNotEquals': { [REQUEST_STAGE_TAG]: PENDING_STAGE },
+};
+
+/** Labels (TagResource, and for the lifecycle UntagResource) of the groups' own keys, never the group tag or stage `pending`. */
+export function labelKeysStatement(keyArns: string, groupIds: string[], actions: string[]): iam.PolicyStatement {
+  return groupsOf(keyArns, groupIds, actions, NO_CREATE_TIME_LABELS);
 }
 
 /**
@@ -131,10 +169,21 @@ export function putKeyPolicyStatement(keyArns: string, groupIds: string[], o: { 
 /**
  * Calls on the key an adopting group's alias points at, before the group's
  * tag on it reaches authorization: conditioned on the alias (kms:ResourceAliases),
- * which pointed at the key long before the stack.
+ * which pointed at the key long before the stack. This is the one statement
+ * that may put a group tag on an existing key: only the adopting group's own
+ * (`IfExists`: the other calls carry no request tags), only on the key the
+ * alias named in the template points at, and never stage `pending`.
  */
-export function adoptedKeyStatement(keyArns: string, aliasName: string, actions: string[]): iam.PolicyStatement {
-  return new iam.PolicyStatement({ actions, resources: [keyArns], conditions: currentGenerationConditions(aliasName) });
+export function adoptedKeyStatement(keyArns: string, aliasName: string, groupId: string, actions: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions,
+    resources: [keyArns],
+    conditions: {
+      ...currentGenerationConditions(aliasName),
+      StringEqualsIfExists: { [REQUEST_GROUP_TAG]: groupId },
+      StringNotEquals: { [REQUEST_STAGE_TAG]: PENDING_STAGE },
+    },
+  });
 }
 
 /** Encryption and decryption of the functions' own probes only (never of user data). */
@@ -158,6 +207,18 @@ export function importKeyMaterialStatement(keyArns: string, groupIds: string[], 
   });
 }
 
+/**
+ * Keys whose every alias is a generation alias (`alias/rotation/...`, which no
+ * user alias may start with): never a key a user alias points at, neither the
+ * group's current generation nor any other key with an alias. `ForAllValues`
+ * holds when no alias points at the key (a pending generation); the operator
+ * `ForAnyValue:StringNotEquals` would refuse exactly such a key and allow one
+ * with both a user alias and a generation alias. Authorization sees alias
+ * changes up to 5 minutes late; retention never touches the current or the
+ * previous generation, so the alias has long moved away from the keys it acts on.
+ */
+export const NO_USER_ALIAS = { 'ForAllValues:StringLike': { [RESOURCE_ALIASES]: [GENERATION_ALIASES] } };
+
 /** Deletion of every key of the groups (removal policy DESTROY) with exactly the configured pending window. */
 export function scheduleKeyDeletionStatement(keyArns: string, groupIds: string[], pendingWindowDays: string): iam.PolicyStatement {
   return groupsOf(keyArns, groupIds, perms.DELETE_KEY_ACTIONS, {
@@ -171,6 +232,7 @@ export function scheduleKeyDeletionStatement(keyArns: string, groupIds: string[]
  */
 export function discardPendingKeyStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
   return groupsOf(keyArns, groupIds, perms.DELETE_KEY_ACTIONS, {
+    ...NO_USER_ALIAS,
     StringEquals: { [RESOURCE_STAGE_TAG]: PENDING_STAGE },
     NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': DISCARD_PENDING_WINDOW_DAYS },
   });
@@ -181,7 +243,7 @@ export function discardPendingKeyStatement(keyArns: string, groupIds: string[]):
  * one again for an operator's enable-generation (decrypt-only: its fence stays).
  */
 export function disableRetiredKeyStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
-  return groupsOf(keyArns, groupIds, ['kms:DisableKey', 'kms:EnableKey'], { StringEquals: { [RESOURCE_STAGE_TAG]: RETIRED_STAGE } });
+  return groupsOf(keyArns, groupIds, ['kms:DisableKey', 'kms:EnableKey'], { ...NO_USER_ALIAS, StringEquals: { [RESOURCE_STAGE_TAG]: RETIRED_STAGE } });
 }
 
 /** Retention (deleteAfter): the last use KMS recorded of retired generations of the groups. */
@@ -192,6 +254,7 @@ export function retiredKeyLastUsageStatement(keyArns: string, groupIds: string[]
 /** Retention (deleteAfter): deletion of retired generations of the groups with exactly the policy's pending window. */
 export function deleteRetiredKeyStatement(keyArns: string, groupIds: string[], pendingWindowDays: string): iam.PolicyStatement {
   return groupsOf(keyArns, groupIds, perms.DELETE_KEY_ACTIONS, {
+    ...NO_USER_ALIAS,
     StringEquals: { [RESOURCE_STAGE_TAG]: RETIRED_STAGE },
     NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': pendingWindowDays },
   });

@@ -48,7 +48,6 @@ function generationStatements(group: KeyGroupPermissions, keys: string): Stateme
       key: `import:${group.expirationModel}`,
       build: (ids) => policies.importKeyMaterialStatement(keys, ids, group.expirationModel),
     },
-    { key: 'discard', build: (ids) => policies.discardPendingKeyStatement(keys, ids) },
     ...materialStatements(group),
     ...escrowStatements(group),
   ];
@@ -75,7 +74,7 @@ function putKeyPolicyShare(group: KeyGroupPermissions, keys: string): StatementS
 function adoptionStatements(group: KeyGroupPermissions, keys: string, actions: string[]): StatementShare[] {
   if (!group.adopt) return [];
   const aliasName = group.adopt.aliasName;
-  return [{ key: `adopt:${aliasName}`, build: () => policies.adoptedKeyStatement(keys, aliasName, actions) }];
+  return [{ key: `adopt:${aliasName}`, build: () => policies.adoptedKeyStatement(keys, aliasName, group.groupId, actions) }];
 }
 
 /** The escrow object actions on exactly the group's prefix (and the bucket's KMS key), only for groups with escrow. */
@@ -106,7 +105,10 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
   return [
     { key: 'create', build: (ids) => policies.createKeyStatement(ids) },
     { key: 'manage', build: (ids) => policies.manageKeysStatement(arns.keys, ids, perms.LIFECYCLE_MANAGE_KEY_ACTIONS) },
+    { key: 'labels', build: (ids) => policies.labelKeysStatement(arns.keys, ids, perms.LIFECYCLE_LABEL_ACTIONS) },
     ...generationStatements(group, arns.keys),
+    // A failed Create's generation 1 (and an unrecorded key of its attempt): the lifecycle function's only deletion under RETAIN.
+    { key: 'discard', build: (ids) => policies.discardPendingKeyStatement(arns.keys, ids) },
     ...destroy,
     {
       key: 'aliases',
@@ -122,14 +124,17 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
 /**
  * The rotation function (schedule and `rotate-now`): makes generations that
  * start out `pending`, promotes and fences them. It cannot change settings
- * or delete an alias; it can disable or delete a key that was ever promoted
- * only as the group's retention policy needs (retentionStatements).
+ * or delete an alias. It never discards a pending generation (a failed
+ * rotation is resumed by the next run), so it may disable or delete keys only
+ * as the group's retention policy needs (retentionStatements), never a key a
+ * user alias points at.
  */
 export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
   return [
     { key: 'create', build: (ids) => policies.createPendingKeyStatement(ids) },
     { key: 'tag-new', build: (ids) => policies.tagNewKeyStatement(ids) },
     { key: 'manage', build: (ids) => policies.manageKeysStatement(arns.keys, ids, perms.ROTATION_MANAGE_KEY_ACTIONS) },
+    { key: 'labels', build: (ids) => policies.labelKeysStatement(arns.keys, ids, perms.ROTATION_LABEL_ACTIONS) },
     { key: 'untag-due-date', build: (ids) => policies.untagDueDateStatement(arns.keys, ids) },
     ...generationStatements(group, arns.keys),
     {
@@ -152,7 +157,8 @@ export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns
  * Retention of retired generations, only for the groups whose policy needs
  * it: DisableKey (keepLatest, deleteAfter), ScheduleKeyDeletion with the
  * policy's pending window and GetKeyLastUsage (deleteAfter), each on keys
- * of the group tagged `retired` only. keepAll adds nothing.
+ * of the group tagged `retired` only (and, for the first two, with no user
+ * alias: policies.NO_USER_ALIAS). keepAll adds nothing.
  */
 function retentionStatements(group: KeyGroupPermissions, keys: string): StatementShare[] {
   const actions = group.retentionActions ?? [];

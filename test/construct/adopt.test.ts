@@ -19,7 +19,7 @@ function synth(extra: Partial<RotatingImportedKeyProps> = {}) {
   return { app, stack, template: Template.fromStack(stack) };
 }
 
-const onAliasTarget = (s: Statement) => JSON.stringify(s.Condition ?? {}).includes('kms:ResourceAliases');
+const onAliasTarget = (s: Statement) => s.Condition?.['ForAnyValue:StringEquals']?.['kms:ResourceAliases'] !== undefined;
 const actionsOf = (s: Statement) => [s.Action].flat();
 
 describe('adopt', () => {
@@ -42,7 +42,13 @@ describe('adopt', () => {
     const { template } = synth({ adopt: AdoptExisting.alias() });
     expect(customResourceProperties(template.toJSON()).Adopt).toBe('{"fence":false}');
     const keys = `arn:aws:kms:${TEST_REGION}:${TEST_ACCOUNT}:key/*`;
-    const condition = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/telemetry' } };
+    const alias = { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': 'alias/telemetry' } };
+    // The one way a group tag goes on an existing key: the adopting group's own, on the key its alias names, never stage pending.
+    const condition = {
+      ...alias,
+      StringEqualsIfExists: { 'aws:RequestTag/rotation:group': 'telemetry-group' },
+      StringNotEquals: { 'aws:RequestTag/rotation:stage': 'pending' },
+    };
     const lifecycle = roleStatements(template, 'lifecycle').filter(onAliasTarget);
     expect(lifecycle).toEqual([{ Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource'], Resource: keys, Condition: condition }]);
     const rotation = roleStatements(template, 'rotation').filter(onAliasTarget);

@@ -8,6 +8,8 @@ import { ledgerTableArn } from './synthesized-policies';
 import { RotatingImportedKey, WrappingKeySpec } from '../../lib';
 
 const GROUP = { 'aws:ResourceTag/rotation:group': ['telemetry'] };
+/** What only a key being created has, of what IAM sees: no group tag, no alias (docs/security-model.md). */
+const NEW_KEY_ONLY = { 'aws:ResourceTag/rotation:group': 'true', 'kms:ResourceAliases': 'true' };
 
 /** The lifecycle role's key and alias statements for one group, with the defaults (RETAIN). */
 const LIFECYCLE_KMS_STATEMENTS = [
@@ -16,19 +18,28 @@ const LIFECYCLE_KMS_STATEMENTS = [
     Action: ['kms:CreateKey', 'kms:TagResource'],
     Resource: '*',
     Condition: {
-      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'kms:KeyOrigin': 'EXTERNAL' },
+      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'aws:RequestTag/rotation:stage': 'pending', 'kms:KeyOrigin': 'EXTERNAL' },
       StringEqualsIfExists: { 'kms:KeySpec': 'SYMMETRIC_DEFAULT', 'kms:KeyUsage': 'ENCRYPT_DECRYPT' },
       BoolIfExists: { 'kms:MultiRegion': 'false', 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
+      Null: NEW_KEY_ONLY,
     },
   },
   {
     Effect: 'Allow',
-    Action: [
-      'kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyPolicy', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription',
-      'kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias',
-    ],
+    Action: ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyPolicy', 'kms:UpdateKeyDescription', 'kms:CreateAlias', 'kms:UpdateAlias', 'kms:DeleteAlias'],
     Resource: KEY_ARNS,
     Condition: { StringEquals: GROUP },
+  },
+  {
+    // Labels: never the group tag (neither written nor removed), never stage pending.
+    Effect: 'Allow',
+    Action: ['kms:TagResource', 'kms:UntagResource'],
+    Resource: KEY_ARNS,
+    Condition: {
+      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:group'] },
+      'StringNotEquals': { 'aws:RequestTag/rotation:stage': 'pending' },
+      'StringEquals': GROUP,
+    },
   },
   {
     Effect: 'Allow',
@@ -59,8 +70,10 @@ const LIFECYCLE_KMS_STATEMENTS = [
     Action: 'kms:ScheduleKeyDeletion',
     Resource: KEY_ARNS,
     Condition: {
-      StringEquals: { ...GROUP, 'aws:ResourceTag/rotation:stage': 'pending' },
-      NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' },
+      // Never a key a user alias points at (every alias of the key is a generation alias).
+      'ForAllValues:StringLike': { 'kms:ResourceAliases': ['alias/rotation/*'] },
+      'StringEquals': { ...GROUP, 'aws:ResourceTag/rotation:stage': 'pending' },
+      'NumericEquals': { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' },
     },
   },
   {
@@ -107,7 +120,7 @@ describe('lifecycle role permissions', () => {
     const { template } = stackWithKey({ groupId: 'telemetry', removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(14) });
     const deletions = statementsWith(roleStatements(template(), 'lifecycle'), 'kms:ScheduleKeyDeletion');
     expect(deletions).toEqual([
-      LIFECYCLE_KMS_STATEMENTS[6],
+      LIFECYCLE_KMS_STATEMENTS[7],
       {
         Effect: 'Allow',
         Action: 'kms:ScheduleKeyDeletion',

@@ -59,14 +59,15 @@ describe('bounds on every role of the stack', () => {
     }
   });
 
-  test('with RETAIN no role may schedule deletion of a key that is not pending, or with another window than 7 days', () => {
+  test('with RETAIN only the lifecycle role may schedule deletion: of a pending key no user alias points at, with 7 days', () => {
     const stack = withGrantees(RemovalPolicy.RETAIN);
     new RotatingImportedKey(stack, 'Second', { aliasName: 'alias/second', rotationInterval: RotationInterval.months(3) });
     const deletions = everyStatement(stack).filter(({ statement }) => actionsOf(statement).some((a) => /^kms:(\*|Schedule\*|ScheduleKeyDeletion)$/.test(a)));
-    expect(deletions.length).toBe(2);
+    expect(deletions.length).toBe(1);
     for (const { statement } of deletions) {
       expect(statement.Condition?.StringEquals?.['aws:ResourceTag/rotation:stage']).toBe('pending');
       expect(statement.Condition?.NumericEquals).toEqual({ 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' });
+      expect(statement.Condition?.['ForAllValues:StringLike']).toEqual({ 'kms:ResourceAliases': ['alias/rotation/*'] });
     }
   });
 

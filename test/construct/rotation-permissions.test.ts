@@ -10,7 +10,12 @@ import { Retention, RotatingImportedKey, RotationInterval, WrappingAlgorithm, Wr
 
 const GROUP = { 'aws:ResourceTag/rotation:group': ['telemetry'] };
 
-/** The rotation role's key and alias statements for one group, whatever the removal policy. */
+/** What only a key being created has, of what IAM sees: no group tag, no alias (docs/security-model.md). */
+const NEW_KEY_ONLY = { 'aws:ResourceTag/rotation:group': 'true', 'kms:ResourceAliases': 'true' };
+/** Every alias of the key is a generation alias: never a key a user alias points at. */
+const NO_USER_ALIAS = { 'ForAllValues:StringLike': { 'kms:ResourceAliases': ['alias/rotation/*'] } };
+
+/** The rotation role's key and alias statements for one group, whatever the removal policy: no ScheduleKeyDeletion at all. */
 const ROTATION_KMS_STATEMENTS = [
   {
     Effect: 'Allow',
@@ -20,25 +25,38 @@ const ROTATION_KMS_STATEMENTS = [
       StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'aws:RequestTag/rotation:stage': 'pending', 'kms:KeyOrigin': 'EXTERNAL' },
       StringEqualsIfExists: { 'kms:KeySpec': 'SYMMETRIC_DEFAULT', 'kms:KeyUsage': 'ENCRYPT_DECRYPT' },
       BoolIfExists: { 'kms:MultiRegion': 'false', 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
+      Null: NEW_KEY_ONLY,
     },
   },
   {
-    // The TagResource that CreateKey with tags implies (the key does not exist yet), with CreateKey's key
-    // conditions, which KMS checks on an existing key too (docs/security-model.md).
+    // The TagResource that CreateKey with tags implies (the key does not exist yet), with CreateKey's conditions;
+    // no existing key of a group, and no key an alias points at, satisfies them (docs/security-model.md).
     Effect: 'Allow',
     Action: 'kms:TagResource',
     Resource: '*',
     Condition: {
-      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'kms:KeyOrigin': 'EXTERNAL' },
+      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'aws:RequestTag/rotation:stage': 'pending', 'kms:KeyOrigin': 'EXTERNAL' },
       StringEqualsIfExists: { 'kms:KeySpec': 'SYMMETRIC_DEFAULT', 'kms:KeyUsage': 'ENCRYPT_DECRYPT' },
       BoolIfExists: { 'kms:MultiRegion': 'false', 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
+      Null: NEW_KEY_ONLY,
     },
   },
   {
     Effect: 'Allow',
-    Action: ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyPolicy', 'kms:TagResource', 'kms:CreateAlias', 'kms:UpdateAlias'],
+    Action: ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:GetKeyPolicy', 'kms:CreateAlias', 'kms:UpdateAlias'],
     Resource: KEY_ARNS,
     Condition: { StringEquals: GROUP },
+  },
+  {
+    // Labels: never the group tag, never stage pending.
+    Effect: 'Allow',
+    Action: 'kms:TagResource',
+    Resource: KEY_ARNS,
+    Condition: {
+      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:group'] },
+      'StringNotEquals': { 'aws:RequestTag/rotation:stage': 'pending' },
+      'StringEquals': GROUP,
+    },
   },
   {
     Effect: 'Allow',
@@ -69,15 +87,6 @@ const ROTATION_KMS_STATEMENTS = [
     Action: 'kms:ImportKeyMaterial',
     Resource: KEY_ARNS,
     Condition: { StringEquals: { ...GROUP, 'kms:ExpirationModel': 'KEY_MATERIAL_DOES_NOT_EXPIRE' } },
-  },
-  {
-    Effect: 'Allow',
-    Action: 'kms:ScheduleKeyDeletion',
-    Resource: KEY_ARNS,
-    Condition: {
-      StringEquals: { ...GROUP, 'aws:ResourceTag/rotation:stage': 'pending' },
-      NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' },
-    },
   },
   { Effect: 'Allow', Action: 'kms:CreateAlias', Resource: aliasArn('alias/rotation/telemetry/*') },
   { Effect: 'Allow', Action: 'kms:UpdateAlias', Resource: aliasArn('alias/telemetry') },
@@ -128,12 +137,23 @@ describe('rotation role permissions', () => {
     }
   });
 
-  test('schedules deletion only of pending keys with a 7-day window, even with DESTROY', () => {
+  test('schedules no deletion and disables no key without a retention policy, even with DESTROY (it never discards a pending key)', () => {
     const { template } = stackWithKey({ removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(30) });
-    const deletion = onlyStatementWith(roleStatements(template(), 'rotation'), 'kms:ScheduleKeyDeletion');
-    expect(deletion.Condition).toMatchObject({
-      StringEquals: { 'aws:ResourceTag/rotation:stage': 'pending' },
-      NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' },
+    const actions = roleStatements(template(), 'rotation').flatMap(actionsOf);
+    expect(actions).not.toContain('kms:ScheduleKeyDeletion');
+    expect(actions).not.toContain('kms:DisableKey');
+  });
+
+  test('no statement lets it put the group tag or stage pending on a key that exists', () => {
+    const { template } = stackWithKey({ groupId: 'telemetry' });
+    const tagging = statementsWith(roleStatements(template(), 'rotation'), 'kms:TagResource');
+    expect(tagging).toHaveLength(2);
+    const [createTime, labels] = tagging;
+    expect(createTime.Condition?.Null).toEqual(NEW_KEY_ONLY);
+    expect(createTime.Condition?.StringEquals?.['aws:RequestTag/rotation:stage']).toBe('pending');
+    expect(labels.Condition).toMatchObject({
+      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:group'] },
+      'StringNotEquals': { 'aws:RequestTag/rotation:stage': 'pending' },
     });
   });
 
@@ -163,7 +183,8 @@ describe('rotation role permissions', () => {
     new RotatingImportedKey(stack, 'A', { ...BASE_PROPS, aliasName: 'alias/a', groupId: 'group-a' });
     new RotatingImportedKey(stack, 'B', { ...BASE_PROPS, aliasName: 'alias/b', groupId: 'group-b', wrappingKeySpec: WrappingKeySpec.RSA_3072 });
     const statements = roleStatements(Template.fromStack(stack), 'rotation');
-    expect(onlyStatementWith(statements, 'kms:ScheduleKeyDeletion').Condition?.StringEquals?.['aws:ResourceTag/rotation:group']).toEqual(['group-a', 'group-b']);
+    expect(statementsWith(statements, 'kms:TagResource').map((s) => s.Condition?.StringEquals?.['aws:ResourceTag/rotation:group'] ?? s.Condition?.StringEquals?.['aws:RequestTag/rotation:group']))
+      .toEqual([['group-a', 'group-b'], ['group-a', 'group-b']]);
     expect(statementsWith(statements, 'kms:GetParametersForImport')).toHaveLength(2);
     expect(statementsWith(statements, 'kms:CreateAlias').find((s) => s.Condition === undefined)?.Resource)
       .toEqual([aliasArn('alias/rotation/group-a/*'), aliasArn('alias/rotation/group-b/*')]);
@@ -205,13 +226,13 @@ describe('retention prop', () => {
     }
   });
 
-  test('keepAll synthesizes none of the retention permissions; ScheduleKeyDeletion stays limited to pending keys', () => {
+  test('keepAll synthesizes none of the retention permissions, and no ScheduleKeyDeletion at all', () => {
     for (const retention of [undefined, Retention.keepAll()]) {
       const { template } = stackWithKey({ groupId: 'telemetry', ...(retention ? { retention } : {}) });
       const statements = roleStatements(template(), 'rotation');
       const actions = statements.flatMap(actionsOf);
       for (const a of RETENTION_ACTIONS) expect(actions).not.toContain(a);
-      expect(statementsWith(statements, 'kms:ScheduleKeyDeletion').map((s) => s.Condition?.StringEquals?.['aws:ResourceTag/rotation:stage'])).toEqual(['pending']);
+      expect(statementsWith(statements, 'kms:ScheduleKeyDeletion')).toEqual([]);
     }
   });
 
@@ -220,7 +241,7 @@ describe('retention prop', () => {
     const statements = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry', retention: Retention.keepLatest(2) }).template(), 'rotation'));
     expect(statements.slice(0, base.length)).toEqual(base);
     expect(statements.slice(base.length)).toEqual([
-      { Effect: 'Allow', Action: 'kms:DisableKey', Resource: KEY_ARNS, Condition: { StringEquals: RETIRED } },
+      { Effect: 'Allow', Action: 'kms:DisableKey', Resource: KEY_ARNS, Condition: { ...NO_USER_ALIAS, StringEquals: RETIRED } },
     ]);
   });
 
@@ -229,13 +250,13 @@ describe('retention prop', () => {
     const retention = Retention.deleteAfter(Duration.days(90), { pendingWindow: Duration.days(14) });
     const statements = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry', retention }).template(), 'rotation'));
     expect(statements.slice(base.length)).toEqual([
-      { Effect: 'Allow', Action: 'kms:DisableKey', Resource: KEY_ARNS, Condition: { StringEquals: RETIRED } },
+      { Effect: 'Allow', Action: 'kms:DisableKey', Resource: KEY_ARNS, Condition: { ...NO_USER_ALIAS, StringEquals: RETIRED } },
       { Effect: 'Allow', Action: 'kms:GetKeyLastUsage', Resource: KEY_ARNS, Condition: { StringEquals: RETIRED } },
       {
         Effect: 'Allow',
         Action: 'kms:ScheduleKeyDeletion',
         Resource: KEY_ARNS,
-        Condition: { StringEquals: RETIRED, NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '14' } },
+        Condition: { ...NO_USER_ALIAS, StringEquals: RETIRED, NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '14' } },
       },
     ]);
   });

@@ -2,8 +2,10 @@
  * The limit of tag-based scoping, and `protectKey`, with exactly the policies
  * the construct synthesizes and authorization propagation on: whoever holds a
  * function role's credentials can put the group tag on another key of the
- * account (CreateKey with tags needs kms:TagResource on every key), and the
- * tag-conditioned statements then apply to that key; a key whose policy
+ * account that has neither a group tag nor an alias (CreateKey with tags
+ * needs kms:TagResource on every key; test/rotation/tag-authority.test.ts
+ * shows the keys it cannot reach), and the tag-conditioned statements then
+ * apply to that key; a key whose policy
  * carries the Deny that `protectKey` synthesizes refuses both roles
  * everything, and the functions rotate as before. See docs/security-model.md.
  */
@@ -78,21 +80,24 @@ describe('another key of the account, with exactly the synthesized policies', ()
     expect(deny.Principal.AWS).toHaveLength(2);
   });
 
-  test('the limit: a role\'s credentials tag an unprotected key with the group, and the tag-conditioned statements then apply to it', async () => {
+  test('the limit that remains: a key with neither a group tag nor an alias can be tagged with the group, and the lifecycle statements then apply to it', async () => {
     const victim = await otherKey(ROOT_ONLY);
     const other = await otherKey(ROOT_ONLY);
     h.sim.clock.advance(5000);
     // Before the tag: nothing.
     await expect(asLifecycle.send(new PutKeyPolicyCommand({ KeyId: victim, PolicyName: 'default', Policy: TAKEOVER }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     await expect(asRotation.send(new ScheduleKeyDeletionCommand({ KeyId: other, PendingWindowInDays: 7 }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
-    // The statement CreateKey with tags needs allows the tag on any key.
+    // IAM cannot tell this TagResource from the one CreateKey with tags implies (docs/security-model.md).
     await asLifecycle.send(new TagResourceCommand({ KeyId: victim, Tags: groupTags }));
     await asRotation.send(new TagResourceCommand({ KeyId: other, Tags: groupTags }));
     h.sim.clock.advance(PROPAGATION_MS + 1000);
     await asLifecycle.send(new PutKeyPolicyCommand({ KeyId: victim, PolicyName: 'default', Policy: TAKEOVER }));
-    await asRotation.send(new ScheduleKeyDeletionCommand({ KeyId: other, PendingWindowInDays: 7 }));
+    await asLifecycle.send(new ScheduleKeyDeletionCommand({ KeyId: victim, PendingWindowInDays: 7 }));
+    // The rotation role schedules no deletion outside its retention policy, pending tag or not.
+    await expect(asRotation.send(new ScheduleKeyDeletionCommand({ KeyId: other, PendingWindowInDays: 7 }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
     h.sim.clock.advance(60_000);
-    expect(h.sim.state.key(other)!.state).toBe('PendingDeletion');
+    expect(h.sim.state.key(other)!.state).toBe('PendingImport');
+    expect(h.sim.state.key(victim)!.state).toBe('PendingDeletion');
     expect(JSON.parse(h.sim.state.key(victim)!.policy).Statement.map((s: any) => s.Sid)).toEqual(['EnableIamUserPermissions', 'Outsider']);
   });
 

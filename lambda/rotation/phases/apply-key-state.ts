@@ -5,7 +5,7 @@
  */
 import { Deps, step } from '../context';
 import { desiredKeyState } from '../key-state';
-import { staleLabelKeys } from '../labels';
+import { relabelTags, staleLabelKeys } from '../labels';
 import { generation, withGeneration } from '../ledger-model';
 import { isFenced, withRetiredFence } from '../policy';
 import { eventually } from '../retry';
@@ -43,7 +43,9 @@ export async function applyKeyState(d: Deps, s: Session, n: number, o: ApplyOpti
     } else {
       stale = g.stage === 'current' ? [] : [TAG.nextDueAt];
     }
-    await fresh(() => d.kms.tag(g.keyId, desired.tags));
+    // The group tag goes on an existing key only when a Create adopts it (its first labels).
+    const tags = relabelTags(desired.tags, { withGroup: g.adopted !== undefined && g.labelsWrittenAt === undefined });
+    await fresh(() => d.kms.tag(g.keyId, tags));
     await fresh(() => d.kms.untag(g.keyId, stale));
     const policyChanged = g.appliedPolicyDigest !== desired.policyDigest;
     if (policyChanged && desired.policy) await fresh(() => d.kms.putPolicy(g.keyId, desired.policy!));
