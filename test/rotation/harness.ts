@@ -79,17 +79,22 @@ export class Harness {
   static async start(
     simulator: KmsSimulatorOptions = {}, tableName?: string, sealKeyPolicies?: SealKeyPolicies, ledger: LocalDynamoDbOptions = {},
   ): Promise<Harness> {
+    const start = simulator.startTime ?? new Date('2026-01-01T03:00:00Z');
     const [sim, db] = await Promise.all([
-      startKmsSimulator({ startTime: new Date('2026-01-01T03:00:00Z'), ...simulator }),
+      startKmsSimulator({ ...simulator, startTime: new Date(start.getTime() - MS_PER_HOUR) }),
       LocalDynamoDb.start(ledger),
     ]);
-    // The stack's seal keys, made as CloudFormation makes them (by the deployer, here the simulator's admin).
+    // The stack's seal keys, made as CloudFormation makes them (by the deployer, here the simulator's admin), an
+    // hour before the test starts: KMS has long found them and authorization sees their policies. The calls that
+    // made them are the deploy's, not the functions': the call log starts after them.
     const admin = sim.client({ maxAttempts: 1 });
     const sealKey = async (policy?: string) => (await admin.send(new CreateKeyCommand({
       KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Policy: policy, BypassPolicyLockoutSafetyCheck: policy !== undefined,
     }))).KeyMetadata!.Arn!;
     const sealKeys = { settings: await sealKey(sealKeyPolicies?.settings), state: await sealKey(sealKeyPolicies?.state) };
     admin.destroy();
+    sim.clock.set(start);
+    sim.calls.reset();
     return new Harness(sim, db, await db.createLedgerTable(tableName), sealKeys);
   }
 
