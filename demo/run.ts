@@ -28,6 +28,7 @@ import { RotationOutcome } from '../lambda/rotation/rotate';
 import { node24Binary } from '../test/construct/node24';
 import { S3Sim } from '../test/kms-simulator/s3';
 import { BUNDLE, BundleProcess } from '../test/rotation/bundle-process';
+import { declareEventBridge } from '../test/rotation/deployed-events';
 import { Harness, REGION } from '../test/rotation/harness';
 
 // The SDK warns once per process on Node.js < 22: not part of the story.
@@ -85,6 +86,8 @@ async function main(): Promise<void> {
     // One RSA-4096 wrapping key pair per generation is plenty (a fresh clone generates the pool once).
     wrappingKeyPoolSize: 2,
   }, d.tableName);
+  // The stack's rotation event bus (only the rotation role may put on it) and the re-encryption rule on it.
+  declareEventBridge(h.sim, d.template);
   // The escrow bucket the example creates, as it deploys: versioned, Object Lock COMPLIANCE for the synthesized retention.
   const escrow = JSON.parse(d.resourceProperties.Escrow) as { bucket: string };
   const bucket = await S3Sim.start(d.principals, () => h.sim.clock.now());
