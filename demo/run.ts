@@ -25,7 +25,9 @@ import { SCHEDULE_PERIOD_MS, ScheduleTicks } from './scheduler';
 import { addCalendarMonths } from '../lambda/rotation/dates';
 import { CustomResourceResult } from '../lambda/rotation/lifecycle';
 import { RotationOutcome } from '../lambda/rotation/rotate';
+import { EVENT_SOURCE } from '../lambda/rotation/rotation-event';
 import { node24Binary } from '../test/construct/node24';
+import { eventRulesOf } from '../test/construct/synthesized-policies';
 import { S3Sim } from '../test/kms-simulator/s3';
 import { BUNDLE, BundleProcess } from '../test/rotation/bundle-process';
 import { declareEventBridge } from '../test/rotation/deployed-events';
@@ -154,6 +156,11 @@ async function main(): Promise<void> {
     out();
     failures.push(...await proveGenerations({ h, d, readings, appClient, out }));
     failures.push(...await proveEscrow(h, d, bucket, escrow.bucket));
+    // The example's re-encryption rule (onRotated) got each rotation's event from the bundle, on the stack's own bus.
+    const reEncryption = eventRulesOf(d.template).filter((r) => JSON.stringify(r.eventPattern).includes(EVENT_SOURCE));
+    const delivered = reEncryption.flatMap((r) => h.sim.eventBridge.matched(r.logicalId)).map((e) => e.detail.generation);
+    const generations = Array.from({ length: rotations }, (_, i) => i + 2);
+    if (JSON.stringify(delivered) !== JSON.stringify(generations)) failures.push(`the re-encryption rule got the events of generations ${JSON.stringify(delivered)}, expected ${JSON.stringify(generations)}`);
     const errors = h.log.errors();
     out(`Function logs: ${h.log.lines.length} lines, ${errors.length} errors.`);
     for (const e of errors.slice(0, 5)) failures.push(`function logged an error: ${e.message} ${JSON.stringify(e.attributes)}`);
