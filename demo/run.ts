@@ -25,9 +25,12 @@ import { SCHEDULE_PERIOD_MS, ScheduleTicks } from './scheduler';
 import { addCalendarMonths } from '../lambda/rotation/dates';
 import { CustomResourceResult } from '../lambda/rotation/lifecycle';
 import { RotationOutcome } from '../lambda/rotation/rotate';
+import { EVENT_SOURCE } from '../lambda/rotation/rotation-event';
 import { node24Binary } from '../test/construct/node24';
+import { eventRulesOf } from '../test/construct/synthesized-policies';
 import { S3Sim } from '../test/kms-simulator/s3';
 import { BUNDLE, BundleProcess } from '../test/rotation/bundle-process';
+import { declareEventBridge } from '../test/rotation/deployed-events';
 import { Harness, REGION } from '../test/rotation/harness';
 
 // The SDK warns once per process on Node.js < 22: not part of the story.
@@ -85,6 +88,8 @@ async function main(): Promise<void> {
     // One RSA-4096 wrapping key pair per generation is plenty (a fresh clone generates the pool once).
     wrappingKeyPoolSize: 2,
   }, d.tableName);
+  // The stack's rotation event bus (only the rotation role may put on it) and the re-encryption rule on it.
+  declareEventBridge(h.sim, d.template);
   // The escrow bucket the example creates, as it deploys: versioned, Object Lock COMPLIANCE for the synthesized retention.
   const escrow = JSON.parse(d.resourceProperties.Escrow) as { bucket: string };
   const bucket = await S3Sim.start(d.principals, () => h.sim.clock.now());
@@ -151,6 +156,11 @@ async function main(): Promise<void> {
     out();
     failures.push(...await proveGenerations({ h, d, readings, appClient, out }));
     failures.push(...await proveEscrow(h, d, bucket, escrow.bucket));
+    // The example's re-encryption rule (onRotated) got each rotation's event from the bundle, on the stack's own bus.
+    const reEncryption = eventRulesOf(d.template).filter((r) => JSON.stringify(r.eventPattern).includes(EVENT_SOURCE));
+    const delivered = reEncryption.flatMap((r) => h.sim.eventBridge.matched(r.logicalId)).map((e) => e.detail.generation);
+    const generations = Array.from({ length: rotations }, (_, i) => i + 2);
+    if (JSON.stringify(delivered) !== JSON.stringify(generations)) failures.push(`the re-encryption rule got the events of generations ${JSON.stringify(delivered)}, expected ${JSON.stringify(generations)}`);
     const errors = h.log.errors();
     out(`Function logs: ${h.log.lines.length} lines, ${errors.length} errors.`);
     for (const e of errors.slice(0, 5)) failures.push(`function logged an error: ${e.message} ${JSON.stringify(e.attributes)}`);

@@ -131,6 +131,7 @@ export class ExampleStack extends Stack {
       enforceSSL: true,
       deadLetterQueue: { queue: reEncryptionDeadLetters, maxReceiveCount: 5 },
     });
+    // On the stack's rotation event bus, where only the rotation function may put events: the job can trust the key the event names.
     this.key.onRotated('StartReEncryption', {
       description: 'Starts re-encrypting telemetry under the new generation after each rotation',
       target: new targets.SqsQueue(this.reEncryptionQueue, { deadLetterQueue: reEncryptionDeadLetters }),

@@ -215,6 +215,15 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   public readonly lifecycleLogGroup: logs.ILogGroup;
 
   /**
+   * The event bus of the rotation events, shared by every key group in the
+   * stack. Its resource policy denies `events:PutEvents` to every principal
+   * but the rotation function's role, so every event on it is genuine.
+   * `onRotated()` makes its rule on it; a rule of your own (in another stack,
+   * say) must be on this bus too.
+   */
+  public readonly rotationEventBus: events.IEventBus;
+
+  /**
    * The schedule (every 10 minutes) that starts a rotation of this key group
    * when it is due and advances a rotation under way.
    */
@@ -311,6 +320,7 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     this.deadLetterAlarm = services.deadLetterAlarm;
     this.rotationLogGroup = services.rotationLogGroup;
     this.lifecycleLogGroup = services.lifecycleLogGroup;
+    this.rotationEventBus = services.eventBus;
 
     this.cdkTagManager = new TagManager(TagType.MAP, RESOURCE_TYPE, userTags);
     this.node.addValidation({ validate: () => validation.validateTags(this.cdkTagManager.tagValues()) });
@@ -502,13 +512,14 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   }
 
   /**
-   * A rule on the account's default event bus that matches this group's
+   * A rule on the stack's rotation event bus (`rotationEventBus`, on which
+   * only the rotation function may put events) that matches this group's
    * event after each completed rotation (`source` `EVENT_SOURCE`,
    * `detail-type` `EVENT_DETAIL_TYPE`, `detail.group` this group), e.g. to
    * start re-encrypting data under the new generation.
    */
   public onRotated(id: string, options: events.OnEventOptions = {}): events.Rule {
-    const rule = new events.Rule(this, id, options);
+    const rule = new events.Rule(this, id, { ...options, eventBus: this.rotationEventBus });
     rule.addTarget(options.target);
     rule.addEventPattern({
       source: [contract.EVENT_SOURCE],

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ArnFormat, Aws, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -10,13 +11,13 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { EVENT_DETAIL_TYPE, EVENT_SOURCE } from './private/event-contract';
 import { guardInvocation } from './private/invoke-guard';
 import { denyLedgerWritesStatement } from './private/ledger-table-policy';
 import { acknowledgeAdoptionFindings, acknowledgeGroupFindings, acknowledgeStackFindings } from './private/nag-acknowledgements';
 import * as perms from './private/perms';
 import * as policies from './private/policies';
 import { AccountArns, KeyGroupPermissions, lifecycleStatements, rotationStatements } from './private/role-statements';
+import { rotationEventBus } from './private/rotation-event-bus';
 import { createSealKeys } from './private/seal-keys';
 import { SharedPolicy } from './private/shared-policy';
 import { SharedOptions } from './validation';
@@ -93,6 +94,8 @@ export class RotationServices extends Construct implements SharedOptions {
   public readonly deadLetterQueue: sqs.Queue;
   /** Fires when messages are sent to the dead-letter queue (in any 5 minutes). */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** The bus of the rotation events; only the rotation role may put events on it. */
+  public readonly eventBus: events.EventBus;
   /** The role EventBridge Scheduler assumes to invoke the rotation function. */
   public readonly schedulerRole: iam.Role;
   /** HMAC key that seals the deployed settings in the ledger: only the lifecycle role makes its MACs. */
@@ -228,9 +231,8 @@ export class RotationServices extends Construct implements SharedOptions {
       description: 'EventBridge Scheduler invoking the key rotation function (cdk-rotating-imported-key)',
     });
 
-    // The rotation event after each completed rotation: the default bus, the library's source and detail type.
-    this.rotationRole.addToPrincipalPolicy(policies.putRotationEventStatement(
-      stack.formatArn({ service: 'events', resource: 'event-bus', resourceName: 'default' }), EVENT_SOURCE, EVENT_DETAIL_TYPE));
+    // The rotation event after each completed rotation, on a bus only the rotation role may put events on.
+    this.eventBus = rotationEventBus(this, this.rotationRole, this.rotationFunction);
 
     // Only the two function roles write the ledger, whatever other principals' identity policies allow.
     this.ledgerTable.addToResourcePolicy(denyLedgerWritesStatement([this.lifecycleRole.roleArn, this.rotationRole.roleArn]));

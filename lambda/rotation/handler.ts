@@ -67,6 +67,11 @@ export interface HandlerOptions {
   /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_EVENTBRIDGE is honoured) */
   readonly events?: EventBridgeClient;
   /**
+   * The bus the rotation events go to (name or ARN).
+   * @default - the EVENT_BUS_NAME environment variable, else the account's default bus
+   */
+  readonly eventBusName?: string;
+  /**
    * The client that invokes material provider functions (KeyMaterialSource.fromFunction).
    * @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_LAMBDA is honoured), made at its first use
    */
@@ -190,6 +195,7 @@ export function createRotationHandler(options: HandlerOptions): Entry<RotationOu
   const reporting = () => ({
     metrics: options.metrics ?? defaultMetrics,
     events: events ??= nameOperations(options.events ?? defaultEventBridgeClient(), 'events'),
+    eventBusName: options.eventBusName ?? (process.env.EVENT_BUS_NAME || undefined),
   });
   return entryPoint(options, 'rotation', ROTATION_LEASE_MS, parseRotationRequest, (d, request) => (request.enableGeneration !== undefined
     ? enableGenerationRequest(d, request)

@@ -19,6 +19,8 @@ export interface Reporting {
   /** A fresh Metrics per run: concurrent runs in one process never mix their dimensions. */
   readonly metrics: () => Metrics;
   readonly events: EventBridgeClient;
+  /** The bus of the rotation events (name or ARN); undefined: the account's default bus. */
+  readonly eventBusName?: string;
 }
 
 export async function reportedRotation(d: Deps, req: RotationRequest, reporting: Reporting): Promise<RotationOutcome> {
@@ -45,7 +47,7 @@ export async function reportedRotation(d: Deps, req: RotationRequest, reporting:
     // the rotation is done, and a retried run would find nothing to announce.
     const completed = result.completed;
     announced = await step(run, 'announce', { group: rec.groupId, generation: completed.n, eventId: rotationEventId(rec.groupId, completed.n) },
-      () => putRotationEvent(reporting.events, rotationEventOf(rec, completed))).then(() => true, () => false);
+      () => putRotationEvent(reporting.events, rotationEventOf(rec, completed), reporting.eventBusName)).then(() => true, () => false);
   }
   emit(d, reporting, rec.groupId, rec.settings.aliasName, [
     // A failed re-import does not throw (the gauges must go on, for the expiry alarm) but counts as a failed run.

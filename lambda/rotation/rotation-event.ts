@@ -1,5 +1,5 @@
 /**
- * The EventBridge event the rotation function puts on the default bus after
+ * The EventBridge event the rotation function puts on the rotation event bus after
  * each rotation it completed (the previous generation fenced and recorded):
  * its envelope fields and its detail, built from the ledger record. Pure; the
  * entry point puts it. Schema: docs/rotation-event.schema.json.

@@ -8,6 +8,9 @@ export const EVENT_SOURCE = 'cdk-rotating-imported-key';
 /** `detail-type` of that event. */
 export const EVENT_DETAIL_TYPE = 'Imported Key Rotated';
 
+/** The rotation function's environment variable naming the bus of that event (absent: the default bus). */
+export const EVENT_BUS_ENV = 'EVENT_BUS_NAME';
+
 /** CloudWatch namespace of the function's metrics. */
 export const METRIC_NAMESPACE = 'RotatingImportedKey';
 /** Their only dimension: the group id. */

@@ -310,14 +310,35 @@ export function everyGenerationConditions(groupId: string): Conditions {
 }
 
 /**
- * PutEvents of the rotation event on the account's default bus only, and only
- * with the library's source and detail type.
+ * PutEvents of the rotation event on the stack's rotation event bus only, and
+ * only with the library's source and detail type.
  */
-export function putRotationEventStatement(defaultBusArn: string, source: string, detailType: string): iam.PolicyStatement {
+export function putRotationEventStatement(busArn: string, source: string, detailType: string): iam.PolicyStatement {
   return new iam.PolicyStatement({
     actions: ['events:PutEvents'],
-    resources: [defaultBusArn],
+    resources: [busArn],
     conditions: { StringEquals: { 'events:source': source, 'events:detail-type': detailType } },
+  });
+}
+
+/** Sid of the rotation event bus's statement that keeps every other sender out. */
+export const ONLY_ROTATION_ROLE_PUTS_SID = 'OnlyTheRotationFunctionPutsEvents';
+
+/**
+ * The rotation event bus's policy statement: PutEvents denied to every
+ * principal but the rotation role. An explicit Deny in a resource policy
+ * binds callers of the bus's own account too, whatever their identity
+ * policies allow (`events:PutEvents` on `*`, say), so every event on the bus
+ * was put by the rotation function.
+ */
+export function onlyRotationRolePutsStatement(busArn: string, rotationRoleArn: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: ONLY_ROTATION_ROLE_PUTS_SID,
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['events:PutEvents'],
+    resources: [busArn],
+    conditions: { ArnNotEquals: { 'aws:PrincipalArn': rotationRoleArn } },
   });
 }
 

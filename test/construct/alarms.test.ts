@@ -2,6 +2,7 @@ import { App, Duration, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -184,7 +185,7 @@ describe('metrics of a key group', () => {
 });
 
 describe('onRotated', () => {
-  test('a rule on the default bus for this group\'s rotation events, with the given target', () => {
+  test('a rule on the stack\'s rotation event bus for this group\'s rotation events, with the given target', () => {
     const { stack, key, template } = stackWithKey({ groupId: 'telemetry' });
     const queue = new sqs.Queue(stack, 'Jobs');
     key.onRotated('ReEncrypt', { target: new targets.SqsQueue(queue) });
@@ -193,7 +194,8 @@ describe('onRotated', () => {
       State: 'ENABLED',
       Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [stack.getLogicalId(queue.node.defaultChild as sqs.CfnQueue), 'Arn'] } })],
     });
-    expect(template().toJSON().Resources[Object.keys(template().findResources('AWS::Events::Rule'))[0]].Properties.EventBusName).toBeUndefined();
+    const busId = stack.getLogicalId(key.rotationEventBus.node.defaultChild as events.CfnEventBus);
+    expect(template().toJSON().Resources[Object.keys(template().findResources('AWS::Events::Rule'))[0]].Properties.EventBusName).toEqual({ Ref: busId });
   });
 
   test('the example app starts its re-encryption job from it, with a dead-letter queue for failed deliveries', () => {
@@ -201,6 +203,7 @@ describe('onRotated', () => {
     const t = Template.fromStack(stack);
     const id = (c: sqs.Queue) => stack.getLogicalId(c.node.defaultChild as sqs.CfnQueue);
     t.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: stack.getLogicalId(stack.key.rotationEventBus.node.defaultChild as events.CfnEventBus) },
       EventPattern: { 'source': ['cdk-rotating-imported-key'], 'detail-type': ['Imported Key Rotated'], 'detail': { group: [stack.key.groupId] } },
       Targets: [Match.objectLike({
         Arn: { 'Fn::GetAtt': [id(stack.reEncryptionQueue), 'Arn'] },

@@ -4,7 +4,7 @@ import {
   actionsOf, aliasArn, BASE_PROPS, KEY_ARNS, kmsStatements, newStack, onlyStatementWith, roleStatements, stackWithKey, statementsWith,
   expiringProvidedMaterial,
 } from './helpers';
-import { customResourceProperties, ledgerTableArn } from './synthesized-policies';
+import { customResourceProperties, eventBusesOf, ledgerTableArn } from './synthesized-policies';
 import { parseRetention } from '../../lambda/rotation/settings';
 import { Retention, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 
@@ -104,7 +104,7 @@ describe('rotation role permissions', () => {
     expect(kmsStatements(roleStatements(template(), 'rotation'))).toEqual(ROTATION_KMS_STATEMENTS);
   });
 
-  test('besides KMS: its own log group, the ledger items (no DeleteItem), the library\'s event on the default bus and the dead-letter queue', () => {
+  test('besides KMS: its own log group, the ledger items (no DeleteItem), the library\'s event on the stack\'s rotation event bus and the dead-letter queue', () => {
     const { template } = stackWithKey({ groupId: 'telemetry' });
     const t = template();
     const others = roleStatements(t, 'rotation').filter((s) => !actionsOf(s).some((a) => a.startsWith('kms:') || a.startsWith('tag:')));
@@ -117,7 +117,7 @@ describe('rotation role permissions', () => {
       {
         Effect: 'Allow',
         Action: 'events:PutEvents',
-        Resource: 'arn:aws:events:us-east-1:111122223333:event-bus/default',
+        Resource: `arn:aws:events:us-east-1:111122223333:event-bus/${eventBusesOf(t.toJSON())[0].name}`,
         Condition: { StringEquals: { 'events:source': 'cdk-rotating-imported-key', 'events:detail-type': 'Imported Key Rotated' } },
       },
     ]);

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { Construct } from 'constructs';
 import { BASE_PROPS, newStack, onlyLogicalId, stackWithKey } from './helpers';
-import { functionEnvironments, functionIds, functionRoles, ledgerTableName } from './synthesized-policies';
+import { eventBusesOf, functionEnvironments, functionIds, functionRoles, ledgerTableName } from './synthesized-policies';
 import { RotatingImportedKey, RotationInterval } from '../../lib';
 
 function countResources(template: Template): Record<string, number> {
@@ -38,6 +38,8 @@ describe('resources shared by the key groups of a stack', () => {
       'AWS::DynamoDB::GlobalTable': 1,
       'AWS::SQS::Queue': 1,
       'AWS::SQS::QueuePolicy': 1,
+      // The rotation events' bus.
+      'AWS::Events::EventBus': 1,
       // The shared dead-letter alarm, and three per key group (rotation failed, overdue, tampering).
       'AWS::CloudWatch::Alarm': 1 + 2 * 3,
       'Custom::RotatingImportedKey': 2,
@@ -115,11 +117,14 @@ describe('the two functions', () => {
     expect(functionProps(t, 'lifecycle').Code).toEqual(functionProps(t, 'rotation').Code);
   });
 
-  test('both have exactly the ledger\'s name and the Powertools service name in their environment', () => {
+  test('both have exactly the ledger\'s name and the Powertools service name in their environment; the rotation function also its event bus', () => {
     const { template } = stackWithKey();
     const t = template();
     const environment = { LEDGER_TABLE_NAME: ledgerTableName(t.toJSON()), POWERTOOLS_SERVICE_NAME: 'rotating-imported-key' };
-    expect(functionEnvironments(t.toJSON())).toEqual({ lifecycle: environment, rotation: environment });
+    expect(functionEnvironments(t.toJSON())).toEqual({
+      lifecycle: environment,
+      rotation: { ...environment, EVENT_BUS_NAME: eventBusesOf(t.toJSON())[0].name },
+    });
     expect(functionProps(t, 'lifecycle').Environment.Variables.LEDGER_TABLE_NAME).toEqual({ Ref: ledgerTableName(t.toJSON()) });
   });
 

@@ -2,7 +2,7 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import {
-  customResourceProperties, functionArnOf, functionEnvironments, functionIds, functionRoles, identityPoliciesOf, isUnresolved,
+  customResourceProperties, eventBusesOf, functionArnOf, functionEnvironments, functionIds, functionRoles, identityPoliciesOf, isUnresolved,
   ledgerTableArn, ledgerTableName, resolveIntrinsics, roleArnOf, scheduleOf, TEST_ACCOUNT, TEST_REGION,
 } from './synthesized-policies';
 import { RotatingImportedKey, RotationInterval } from '../../lib';
@@ -249,7 +249,10 @@ describe('on a synthesized stack (us-east-1, 111122223333)', () => {
     expect(table).toMatch(/^RotatingImportedKeyRotationLedger[0-9A-F]{8}$/);
     expect(ledgerTableArn(template)).toBe(`arn:aws:dynamodb:us-east-1:111122223333:table/${table}`);
     const environment = { LEDGER_TABLE_NAME: table, POWERTOOLS_SERVICE_NAME: 'rotating-imported-key' };
-    expect(functionEnvironments(template)).toEqual({ lifecycle: environment, rotation: environment });
+    const [bus] = eventBusesOf(template);
+    expect(bus.name).toMatch(/^PoliciesRotatingImportedKeyRotation[0-9A-F]{8}-events$/);
+    expect(bus.arn).toBe(`arn:aws:events:us-east-1:111122223333:event-bus/${bus.name}`);
+    expect(functionEnvironments(template)).toEqual({ lifecycle: environment, rotation: { ...environment, EVENT_BUS_NAME: bus.name } });
   });
 
   test('the finders refuse what is ambiguous or missing', () => {

@@ -84,6 +84,14 @@ function resolveRef(template: Template, name: string): unknown {
   // Ref of a queue is its URL; of other resources, their physical name (here, the logical id).
   if (resource.Type === 'AWS::SQS::Queue') return `https://sqs.${TEST_REGION}.${TEST_URL_SUFFIX}/${TEST_ACCOUNT}/${name}`;
   if (resource.Type === 'AWS::S3::Bucket') return bucketName(name);
+  if (resource.Type === 'AWS::Events::EventBus') return eventBusName(template, name);
+  return name;
+}
+
+/** An event bus's physical name: its `Name` property (required by CloudFormation). */
+function eventBusName(template: Template, logicalId: string): string {
+  const name = resourceOf(template, logicalId, `event bus ${logicalId}`).Properties?.Name;
+  if (typeof name !== 'string') throw new Error(`resolveIntrinsics: the event bus ${logicalId} has no literal Name: ${JSON.stringify(name)}`);
   return name;
 }
 
@@ -113,6 +121,7 @@ function resolveGetAtt(template: Template, logicalId: string, attribute: string)
     'AWS::CloudWatch::Alarm': { Arn: () => arn('cloudwatch', `alarm:${logicalId}`) },
     'AWS::Scheduler::Schedule': { Arn: () => arn('scheduler', `schedule/default/${logicalId}`) },
     'AWS::SNS::Topic': { TopicArn: () => arn('sns', logicalId) },
+    'AWS::Events::EventBus': { Arn: () => arn('events', `event-bus/${eventBusName(template, logicalId)}`), Name: () => eventBusName(template, logicalId) },
   };
   const produce = attributes[type]?.[attribute];
   if (!produce) {
@@ -398,4 +407,46 @@ export function sealKeyPolicies(template: Template): { settings: string; state: 
   const policy = (which: 'settings' | 'state') =>
     JSON.stringify(resolveIntrinsics(template, template.Resources[sealKeyLogicalId(template, which)].Properties.KeyPolicy));
   return { settings: policy('settings'), state: policy('state') };
+}
+
+/** A custom event bus of the template, resolved. */
+export interface EventBusSummary {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  /** Its resource-based policy (`Policy`), if any. */
+  readonly policy?: PolicyDocument;
+}
+
+/** Every `AWS::Events::EventBus` of the template. */
+export function eventBusesOf(template: Template): EventBusSummary[] {
+  return Object.entries(resourcesOf(template)).filter(([, r]) => r.Type === 'AWS::Events::EventBus').map(([logicalId, r]) => ({
+    logicalId,
+    name: eventBusName(template, logicalId),
+    arn: arn('events', `event-bus/${eventBusName(template, logicalId)}`),
+    policy: r.Properties?.Policy === undefined ? undefined : normalise(template, r.Properties.Policy),
+  }));
+}
+
+/** An EventBridge rule of the template, resolved. */
+export interface EventRuleSummary {
+  readonly logicalId: string;
+  /** The name of its bus (`default` when the rule names none). */
+  readonly eventBusName: string;
+  readonly eventPattern: unknown;
+  readonly targetArns: unknown[];
+}
+
+/** Every `AWS::Events::Rule` of the template. */
+export function eventRulesOf(template: Template): EventRuleSummary[] {
+  return Object.entries(resourcesOf(template)).filter(([, r]) => r.Type === 'AWS::Events::Rule').map(([logicalId, r]) => {
+    const props = resolveIntrinsics(template, r.Properties ?? {}) as Record<string, any>;
+    const bus = props.EventBusName === undefined ? 'default' : String(props.EventBusName);
+    return {
+      logicalId,
+      eventBusName: bus.startsWith('arn:') ? bus.slice(bus.lastIndexOf('/') + 1) : bus,
+      eventPattern: props.EventPattern,
+      targetArns: (props.Targets ?? []).map((t: any) => t.Arn),
+    };
+  });
 }

@@ -5,15 +5,26 @@
  *
  * Validation follows the API reference: 1 to 10 entries, `Source`, `DetailType` and `Detail`
  * (a JSON object) required, at most 256 KiB per request, `EventBusName` a name or ARN of a bus
- * of this account and Region (only `default` exists). In the authorization mode every entry
- * is evaluated with the caller's identity policies as `events:PutEvents` on the bus ARN with
- * the condition keys `events:source` and `events:detail-type`; a denied entry fails the whole
- * request with AccessDeniedException (stricter than AWS, which may answer per entry).
+ * of this account and Region: `default`, or a custom bus declared to the simulator
+ * (`declareBus`, as a deployed template would make it; CreateEventBus is not modelled), with
+ * its resource-based policy if it has one. Rules (`declareRule`) belong to one bus and match
+ * the events put on it with their event pattern (event-pattern.ts); `matched(rule)` lists them.
+ *
+ * In the authorization mode every entry is evaluated as `events:PutEvents` on its bus's ARN
+ * with the condition keys `aws:PrincipalArn`, `aws:PrincipalAccount`, `events:source` and
+ * `events:detail-type`, the way IAM decides a request within one account
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html):
+ * an explicit Deny in the caller's identity policies or in the bus's policy refuses it;
+ * otherwise an Allow in either grants it (an Allow of the bus policy that names only the
+ * caller's account delegates to IAM, so an identity policy must allow too). A caller of
+ * another account needs both. A denied entry fails the whole request with
+ * AccessDeniedException (stricter than AWS, which may answer per entry).
  */
 import { randomUUID } from 'crypto';
-import { evaluateIdentityPolicies } from '../iam';
+import { evaluateIdentityPolicies, evaluateResourcePolicy, type PolicyDocument } from '../iam';
 import type { DecisionLog } from './decisions';
 import { SimError, validation } from './errors';
+import { checkPattern, EventPattern, matchesPattern } from './event-pattern';
 import type { Caller } from './identity';
 import type { JsonObject } from './input';
 
@@ -37,6 +48,29 @@ export interface PutEvent {
   readonly principal?: string;
 }
 
+/** A rule of a bus, as a deployed template declares it. */
+export interface SimRule {
+  readonly name: string;
+  /** @default 'default' */
+  readonly eventBusName?: string;
+  readonly eventPattern: unknown;
+}
+
+/** An event as a rule's target receives it (the EventBridge envelope). */
+export interface DeliveredEvent {
+  readonly 'version': '0';
+  readonly 'id': string;
+  readonly 'detail-type': string;
+  readonly 'source': string;
+  readonly 'account': string;
+  readonly 'time': string;
+  readonly 'region': string;
+  readonly 'resources': string[];
+  readonly 'detail': Record<string, unknown>;
+}
+
+const BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
+
 /** What authorization of PutEvents needs from the simulator's authorization mode. */
 export interface EventAuthorization {
   readonly caller: Caller;
@@ -45,12 +79,37 @@ export interface EventAuthorization {
 
 export class EventBridgeSim {
   private readonly received: PutEvent[] = [];
+  /** Bus name -> its resource-based policy (undefined: none). */
+  private readonly buses = new Map<string, PolicyDocument | undefined>([[DEFAULT_BUS, undefined]]);
+  private readonly rules = new Map<string, { bus: string; pattern: EventPattern; delivered: DeliveredEvent[] }>();
 
   constructor(private readonly accountId: string, private readonly region: string, private readonly now: () => Date) {}
 
-  /** Every event put so far, in order. */
+  /** Every event put so far, on any bus, in order. */
   public events(): PutEvent[] {
     return [...this.received];
+  }
+
+  /** Makes a custom bus exist (or sets the policy of an existing one, `default` included). */
+  public declareBus(name: string, policy?: PolicyDocument): void {
+    if (!BUS_NAME.test(name)) throw new Error(`declareBus: ${JSON.stringify(name)} is not a valid event bus name`);
+    this.buses.set(name, policy);
+  }
+
+  /** Adds a rule to a bus; its pattern must use exact values only (event-pattern.ts). */
+  public declareRule(rule: SimRule): void {
+    const bus = rule.eventBusName ?? DEFAULT_BUS;
+    if (!this.buses.has(bus)) throw new Error(`declareRule ${rule.name}: the event bus ${bus} does not exist`);
+    if (this.rules.has(rule.name)) throw new Error(`declareRule: a rule named ${rule.name} exists`);
+    checkPattern(rule.eventPattern);
+    this.rules.set(rule.name, { bus, pattern: rule.eventPattern, delivered: [] });
+  }
+
+  /** The events the rule matched (what its targets were sent), in order. */
+  public matched(ruleName: string): DeliveredEvent[] {
+    const rule = this.rules.get(ruleName);
+    if (!rule) throw new Error(`matched: no rule named ${ruleName}`);
+    return [...rule.delivered];
   }
 
   public busArn(name = DEFAULT_BUS): string {
@@ -70,6 +129,7 @@ export class EventBridgeSim {
       auth.decisions.record(auth.caller.arn, op, true);
     }
     this.received.push(...events);
+    for (const e of events) this.deliver(e);
     return { FailedEntryCount: 0, Entries: events.map((e) => ({ EventId: e.id })) };
   }
 
@@ -107,30 +167,60 @@ export class EventBridgeSim {
 
   private busNameOf(value: unknown): string {
     if (value === undefined || value === null || value === '') return DEFAULT_BUS;
-    const name = String(value).startsWith('arn:') ? String(value).slice(String(value).lastIndexOf('/') + 1) : String(value);
-    if (name !== DEFAULT_BUS || (String(value).startsWith('arn:') && value !== this.busArn())) {
-      throw new SimError('ResourceNotFoundException', `Event bus ${String(value)} does not exist.`);
+    const text = String(value);
+    const name = text.startsWith('arn:') ? text.slice(text.lastIndexOf('/') + 1) : text;
+    if (!this.buses.has(name) || (text.startsWith('arn:') && text !== this.busArn(name))) {
+      throw new SimError('ResourceNotFoundException', `Event bus ${text} does not exist.`);
     }
     return name;
   }
 
+  private deliver(e: PutEvent): void {
+    const envelope: DeliveredEvent = {
+      'version': '0',
+      'id': e.id,
+      'detail-type': e.detailType,
+      'source': e.source,
+      'account': this.accountId,
+      'time': e.time.toISOString(),
+      'region': this.region,
+      'resources': e.resources,
+      'detail': e.detail,
+    };
+    for (const rule of this.rules.values()) {
+      if (rule.bus === e.eventBusName && matchesPattern(rule.pattern, envelope as unknown as Record<string, unknown>)) rule.delivered.push(envelope);
+    }
+  }
+
   private authorize(e: PutEvent, auth: EventAuthorization): void {
-    const decision = evaluateIdentityPolicies(auth.caller.policies, {
+    const resource = this.busArn(e.eventBusName);
+    const request = {
       principalArn: auth.caller.arn,
       principalAccount: auth.caller.account,
       action: 'events:PutEvents',
-      resource: this.busArn(e.eventBusName),
+      resource,
       context: {
         'aws:PrincipalArn': auth.caller.arn,
         'aws:PrincipalAccount': auth.caller.account,
         'events:source': e.source,
         'events:detail-type': e.detailType,
       },
-    });
-    if (decision.decision !== 'Allow') {
+    };
+    const identity = evaluateIdentityPolicies(auth.caller.policies, request);
+    const policy = this.buses.get(e.eventBusName);
+    const bus = policy ? evaluateResourcePolicy(policy, request) : undefined;
+    const refuse = (why: string): never => {
       auth.decisions.record(auth.caller.arn, 'PutEvents', false);
       throw new SimError('AccessDeniedException',
-        `User: ${auth.caller.arn} is not authorized to perform: events:PutEvents on resource: ${this.busArn(e.eventBusName)} (source ${e.source}, ${decision.decision})`);
+        `User: ${auth.caller.arn} is not authorized to perform: events:PutEvents on resource: ${resource} ${why} (source ${e.source})`);
+    };
+    if (bus?.decision === 'ExplicitDeny') refuse('with an explicit deny in a resource-based policy');
+    if (identity.decision === 'ExplicitDeny') refuse('with an explicit deny in an identity-based policy');
+    const identityAllows = identity.decision === 'Allow';
+    if (auth.caller.account !== this.accountId) {
+      if (!(bus?.allowDirect || bus?.allowViaAccount) || !identityAllows) refuse('because the request from another account is not allowed by both the bus policy and an identity-based policy');
+      return;
     }
+    if (!identityAllows && !bus?.allowDirect) refuse('because no identity-based or resource-based policy allows the events:PutEvents action');
   }
 }

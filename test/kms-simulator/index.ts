@@ -60,13 +60,14 @@ import {
   ResourceGroupsTaggingAPIClient,
   ResourceGroupsTaggingAPIClientConfig,
 } from '@aws-sdk/client-resource-groups-tagging-api';
+import type { PolicyDocument } from '../iam';
 import { AuthorizationOptions, Authorizer, DEFAULT_PROPAGATION_MS } from './authorizer';
 import { CallLog } from './calls';
 import { SimClock } from './clock';
 import { ConsistencyModel, ConsistencyOptions } from './consistency';
 import { ConsistencyStats } from './consistency-stats';
 import { DecisionLog } from './decisions';
-import { EventBridgeSim, PutEvent } from './eventbridge';
+import { DeliveredEvent, EventBridgeSim, PutEvent, SimRule } from './eventbridge';
 import { FaultInjector } from './faults';
 import { ChangeHistory } from './history';
 import { ALLOW_ALL_POLICY, PrincipalRegistry, SimPrincipal } from './identity';
@@ -88,7 +89,7 @@ export type { ConsistencyOptions } from './consistency';
 export { ConsistencyStats } from './consistency-stats';
 export { DecisionLog } from './decisions';
 export type { DecisionCount, DecisionFilter } from './decisions';
-export type { PutEvent } from './eventbridge';
+export type { DeliveredEvent, PutEvent, SimRule } from './eventbridge';
 export { FaultInjector } from './faults';
 export type { FaultTarget } from './faults';
 export { ALLOW_ALL_POLICY } from './identity';
@@ -182,11 +183,19 @@ export interface SimStateView {
   currentMaterial(id: string): Buffer | undefined;
 }
 
-/** The account's default event bus (EventBridge PutEvents on the same endpoint). */
+/** The account's event buses (EventBridge PutEvents on the same endpoint): `default` and the declared ones, and their rules. */
 export interface SimEventBridge {
   readonly defaultBusArn: string;
-  /** Every event put so far, in order. */
+  /** The ARN of a bus of the simulator's account and Region. */
+  busArn(name: string): string;
+  /** Every event put so far, on any bus, in order. */
   events(): PutEvent[];
+  /** Makes a custom bus exist, with its resource-based policy (or sets the policy of `default`). */
+  declareBus(name: string, policy?: PolicyDocument): void;
+  /** Adds a rule to a declared bus (exact-value patterns only). */
+  declareRule(rule: SimRule): void;
+  /** The events a rule matched, as its targets receive them. */
+  matched(ruleName: string): DeliveredEvent[];
   /** A real EventBridgeClient for this simulator plus `config`. */
   client(config?: Partial<EventBridgeClientConfig>): EventBridgeClient;
   /** A real EventBridgeClient signing with the access key id of a configured principal. */
@@ -328,6 +337,10 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
     eventBridge: {
       events: () => eventBridge.events(),
       defaultBusArn: eventBridge.busArn(),
+      busArn: (name: string) => eventBridge.busArn(name),
+      declareBus: (name: string, policy?: PolicyDocument) => eventBridge.declareBus(name, policy),
+      declareRule: (rule: SimRule) => eventBridge.declareRule(rule),
+      matched: (ruleName: string) => eventBridge.matched(ruleName),
       client: (config: Partial<EventBridgeClientConfig> = {}) => eventBridgeClient(config),
       clientFor: (accessKeyId: string, config: Partial<EventBridgeClientConfig> = {}) =>
         eventBridgeClient({ credentials: credentialsOf(accessKeyId), ...config }),

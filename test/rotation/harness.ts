@@ -57,6 +57,8 @@ export interface HarnessOptions {
   readonly providerTimeoutMs?: number;
   /** An S3 endpoint (test/kms-simulator/s3.ts) for the functions' escrow writes, signed with each function's credentials. */
   readonly s3Endpoint?: string;
+  /** The rotation events' bus (the rotation function's EVENT_BUS_NAME); default: the default bus. */
+  readonly eventBusName?: string;
 }
 
 export interface Credentials { readonly accessKeyId: string; readonly secretAccessKey: string }
@@ -155,6 +157,7 @@ export class Harness {
         leaseMs: o.leaseMs,
         sleep: (ms) => this.sleep(ms),
         events,
+        eventBusName: o.eventBusName,
         metrics: o.metrics ?? capturingMetrics(this.emf),
       };
     };

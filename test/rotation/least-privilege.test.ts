@@ -8,6 +8,7 @@
  */
 import { DecryptCommand, EncryptCommand, KMSClient } from '@aws-sdk/client-kms';
 import { Duration } from 'aws-cdk-lib';
+import { declareEventBridge } from './deployed-events';
 import { deployedStack, DeployedStack } from './deployed-stack';
 import { cfnEvent } from './fixtures';
 import { Functions, Harness, SCHEDULE_PERIOD_MS } from './harness';
@@ -32,7 +33,8 @@ describe('least privilege, with authorization propagation and eventual consisten
       consistency: { seed: 7, readLagMs: 2000, newKeyNotFoundMs: 3000 },
       authorization: { principals: stack.principals, propagationMs: PROPAGATION_MS },
     }, stack.tableName, stack.sealKeyPolicies);
-    f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials } });
+    const eventBusName = declareEventBridge(h.sim, stack.template);
+    f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials }, eventBusName });
     writer = h.sim.clientFor(stack.writer.accessKeyId, { maxAttempts: 1 });
     reader = h.sim.clientFor(stack.reader.accessKeyId, { maxAttempts: 1 });
   });
@@ -157,7 +159,8 @@ describe('retention with exactly the synthesized policies', () => {
       authorization: { principals: stack.principals, propagationMs: PROPAGATION_MS },
     }, stack.tableName, stack.sealKeyPolicies);
     try {
-      const f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials } });
+      const eventBusName = declareEventBridge(h.sim, stack.template);
+      const f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials }, eventBusName });
       await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
       // Three monthly rotations (the schedule's runs from the due date on, in the schedule hour), then one run 8 days later.
       for (let i = 0; i < 3; i++) {

@@ -13,6 +13,7 @@ import {
   CreateKeyCommand, DescribeKeyCommand, KMSClient, PutKeyPolicyCommand, ScheduleKeyDeletionCommand, TagResourceCommand,
 } from '@aws-sdk/client-kms';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { declareEventBridge } from './deployed-events';
 import { deployedStack, DeployedStack } from './deployed-stack';
 import { cfnEvent } from './fixtures';
 import { Functions, Harness, SCHEDULE_PERIOD_MS } from './harness';
@@ -55,7 +56,8 @@ describe('another key of the account, with exactly the synthesized policies', ()
       consistency: { seed: 5, readLagMs: 2000, newKeyNotFoundMs: 3000 },
       authorization: { principals: stack.principals, propagationMs: PROPAGATION_MS },
     }, stack.tableName, stack.sealKeyPolicies);
-    f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials } });
+    const eventBusName = declareEventBridge(h.sim, stack.template);
+    f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials }, eventBusName });
     admin = h.sim.client({ maxAttempts: 1 });
     asLifecycle = h.sim.clientFor(stack.lifecycle.accessKeyId, { maxAttempts: 1 });
     asRotation = h.sim.clientFor(stack.rotation.accessKeyId, { maxAttempts: 1 });
