@@ -9,13 +9,14 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { CreateKeyCommand, UpdateAliasCommand } from '@aws-sdk/client-kms';
-import { rotateIfDue, rotateNow } from './fixtures';
+import { cfnEvent, groupProps, rotateIfDue, rotateNow } from './fixtures';
 import { Functions, Harness, REGION } from './harness';
 import { reportGroup } from '../../lambda/report';
 import { generationAlias } from '../../lambda/rotation/aliases';
 import { Deps } from '../../lambda/rotation/context';
 import { verifyChain } from '../../lambda/rotation/event-chain';
 import { KmsGateway } from '../../lambda/rotation/kms-gateway';
+import { Ledger } from '../../lambda/rotation/ledger';
 import { GroupRecord } from '../../lambda/rotation/ledger-model';
 import { recoverLedger, STACK_DEFAULTS } from '../../lambda/rotation/recover';
 
@@ -38,7 +39,8 @@ describe('recovering a lost ledger', () => {
   function deps(): Deps {
     return {
       kms: new KmsGateway(h.sim.client(), h.sim.taggingClient()),
-      ledger: h.ledger,
+      // As the command-line tool: the operator cannot seal, so the rebuilt entry is unsealed until a deploy confirms it.
+      ledger: new Ledger(h.db.client(), h.tableName),
       now: () => h.sim.clock.now(),
       log: h.log,
       runId: 'recovery',
@@ -46,6 +48,13 @@ describe('recovering a lost ledger', () => {
       sleep: (ms: number) => h.sleep(ms),
       remainingMs: () => Number.MAX_SAFE_INTEGER,
     };
+  }
+
+  /** What the operator does after a recovery: a deploy of the stack (any change of the group's props makes one), which seals the entry. */
+  async function confirmByDeploy(): Promise<void> {
+    await expect(f.rotation(rotateIfDue())).rejects.toMatchObject({ name: 'LedgerTamperedError', tampering: 'ledger-unsealed' });
+    await f.lifecycle(cfnEvent('Update', groupProps({ Description: 'Telemetry data key (ledger recovered)' }), { OldResourceProperties: groupProps() }));
+    expect(h.log.lines.some((l) => l.level === 'warn' && l.message.includes('this deploy seals it'))).toBe(true);
   }
 
   const summary = (r: GroupRecord) => r.generations.map((g) => [g.n, g.keyId, g.stage, g.fencedAt !== undefined]);
@@ -57,14 +66,16 @@ describe('recovering a lost ledger', () => {
     const oldEvents = (await h.ledger.events('telemetry-group')).length;
     await loseLedger();
     await recoverLedger(deps(), 'telemetry-group', 'alias/telemetry', STACK_DEFAULTS);
+    await confirmByDeploy();
     // The next scheduled runs write the labels from the rebuilt entry (its due date counts from the activation
     // recovery found), and a report after the propagation window sees them.
     await h.runSchedule(f, 20 * 60_000);
     const r = await reportGroup({ kms: h.kms, dynamodb: h.db.client(), tableName: h.tableName, aliasName: 'alias/telemetry', now: h.sim.clock.now() });
-    expect(r.chain).toEqual({ verified: true, events: 3, outside: oldEvents });
+    // The recovery's three events, and the confirming deploy's settings change.
+    expect(r.chain).toEqual({ verified: true, events: 4, outside: oldEvents });
     expect(r.findings.map((x) => [x.severity, x.code, x.message])).toEqual([['warning', 'events-outside-chain', expect.any(String)]]);
     const v = verifyChain(await h.ledger.events('telemetry-group'), (await h.group()).chain);
-    expect(v.events.map((e) => [e.type, e.generation])).toEqual([['ledger-recovered', undefined], ['generation-recovered', 1], ['generation-recovered', 2]]);
+    expect(v.events.map((e) => [e.type, e.generation])).toEqual([['ledger-recovered', undefined], ['generation-recovered', 1], ['generation-recovered', 2], ['settings-updated', undefined]]);
   });
 
   test('rebuilds generations, stages and fences; the next rotation carries on', async () => {
@@ -79,6 +90,7 @@ describe('recovering a lost ledger', () => {
     expect(r.record.settings).toMatchObject({ intervalMonths: 6, description: 'Telemetry data key', userTags: { team: 'platform' } });
     expect(r.record.rotation).toBeUndefined();
     expect(r.unregistered).toEqual([]);
+    await confirmByDeploy();
     await f.rotation(rotateNow());
     await h.runSchedule(f, HOUR);
     expect((await h.group()).generations.map((g) => g.stage)).toEqual(['retired', 'retired', 'current']);
@@ -90,6 +102,7 @@ describe('recovering a lost ledger', () => {
     await loseLedger();
     const r = await recoverLedger(deps(), 'telemetry-group', 'alias/telemetry', STACK_DEFAULTS);
     expect(r.record.rotation).toMatchObject({ n: 2, phase: 'test' });
+    await confirmByDeploy();
     await h.runSchedule(f, HOUR);
     const rec = await h.group();
     expect(summary(rec).map(([n, , stage, fenced]) => [n, stage, fenced])).toEqual([[1, 'retired', true], [2, 'current', false]]);
@@ -126,6 +139,7 @@ describe('recovering a lost ledger', () => {
     });
     const out = JSON.parse(stdout);
     expect(out.generations.map((g: { generation: number; stage: string; fenced: boolean }) => [g.generation, g.stage, g.fenced])).toEqual([[1, 'retired', true], [2, 'current', false]]);
+    await confirmByDeploy();
     expect(summary(await h.group())).toEqual(summary(before));
   });
 
