@@ -36,7 +36,12 @@ export async function enableGenerationRequest(d: Deps, req: RotationRequest): Pr
     keyArn: g.keyArn,
     phasesDone: [],
     enabled: {
-      generation: g.n, keyArn: g.keyArn, stage: g.stage, fenced: g.fencedAt !== undefined, retentionExemptAt: g.retentionExemptAt, reenabledAt: g.reenabledAt,
+      generation: g.n,
+      keyArn: g.keyArn,
+      stage: g.stage,
+      fenced: g.fencedAt !== undefined,
+      retentionExemptAt: g.retentionExemptAt,
+      reenabledAt: g.reenabledAt,
     },
   };
 }

@@ -55,6 +55,8 @@ export interface HarnessOptions {
   readonly lambdaEndpoint?: string;
   /** The longest a material provider may take (HandlerOptions.providerTimeoutMs). */
   readonly providerTimeoutMs?: number;
+  /** The lifecycle function's own stack: CloudFormation events of another are refused (HandlerOptions.stackId). */
+  readonly stackId?: string;
   /** An S3 endpoint (test/kms-simulator/s3.ts) for the functions' escrow writes, signed with each function's credentials. */
   readonly s3Endpoint?: string;
   /** The rotation events' bus (the rotation function's EVENT_BUS_NAME); default: the default bus. */
@@ -152,6 +154,7 @@ export class Harness {
         dynamodb,
         tableName: this.tableName,
         sealKeys: this.sealKeys,
+        stackId: o.stackId,
         now: () => this.sim.clock.now(),
         log: this.log,
         leaseMs: o.leaseMs,
