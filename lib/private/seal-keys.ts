@@ -27,6 +27,7 @@ export const SEAL_SID = {
   admin: 'KeyAdministrationByTheAccount',
   verify: 'VerifySealsThroughIam',
   sealers: 'SealByTheFunctions',
+  verifiers: 'VerifyByTheFunctions',
   onlySealers: 'DenyGenerateMacToEveryoneElse',
 } as const;
 
@@ -34,7 +35,7 @@ export const SEAL_SID = {
  * The policy of a seal key: the account administers it and verifies MACs
  * through IAM (reports); only `sealerRoleArns` make MACs.
  */
-export function sealKeyPolicy(accountRootArn: string, sealerRoleArns: string[]): iam.PolicyDocument {
+export function sealKeyPolicy(accountRootArn: string, sealerRoleArns: string[], verifierRoleArns: string[]): iam.PolicyDocument {
   const root = new iam.ArnPrincipal(accountRootArn);
   return new iam.PolicyDocument({
     statements: [
@@ -46,6 +47,12 @@ export function sealKeyPolicy(accountRootArn: string, sealerRoleArns: string[]):
         actions: ['kms:GenerateMac', 'kms:VerifyMac', 'kms:DescribeKey'],
         resources: ['*'],
       }),
+      ...(verifierRoleArns.length === 0 ? [] : [new iam.PolicyStatement({
+        sid: SEAL_SID.verifiers,
+        principals: verifierRoleArns.map((a) => new iam.ArnPrincipal(a)),
+        actions: ['kms:VerifyMac', 'kms:DescribeKey'],
+        resources: ['*'],
+      })]),
       new iam.PolicyStatement({
         sid: SEAL_SID.onlySealers,
         effect: iam.Effect.DENY,
@@ -68,15 +75,16 @@ export interface SealKeyPair {
 /** Retained with the ledger whose entries they seal. */
 export function createSealKeys(scope: Construct, lifecycleRole: iam.IRole, rotationRole: iam.IRole): SealKeyPair {
   const root = Stack.of(scope).formatArn({ service: 'iam', region: '', resource: 'root' });
-  const key = (id: string, description: string, sealers: iam.IRole[]) => new kms.Key(scope, id, {
+  const key = (id: string, description: string, sealers: iam.IRole[], verifiers: iam.IRole[] = []) => new kms.Key(scope, id, {
     description,
     keySpec: kms.KeySpec.HMAC_256,
     keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
-    policy: sealKeyPolicy(root, sealers.map((r) => r.roleArn)),
+    policy: sealKeyPolicy(root, sealers.map((r) => r.roleArn), verifiers.map((r) => r.roleArn)),
     removalPolicy: RemovalPolicy.RETAIN,
   });
   return {
-    settingsKey: key('SettingsSealKey', 'Seals the deployed settings of key groups in the ledger (cdk-rotating-imported-key)', [lifecycleRole]),
+    // The rotation function verifies the settings seal at every run; only the lifecycle function makes one.
+    settingsKey: key('SettingsSealKey', 'Seals the deployed settings of key groups in the ledger (cdk-rotating-imported-key)', [lifecycleRole], [rotationRole]),
     stateKey: key('LedgerSealKey', 'Seals the ledger entries of key groups (cdk-rotating-imported-key)', [lifecycleRole, rotationRole]),
   };
 }

@@ -66,6 +66,7 @@ const PSEUDO_PARAMETERS: Record<string, string> = {
   'AWS::Region': TEST_REGION,
   'AWS::AccountId': TEST_ACCOUNT,
   'AWS::URLSuffix': TEST_URL_SUFFIX,
+  'AWS::StackId': `arn:${TEST_PARTITION}:cloudformation:${TEST_REGION}:${TEST_ACCOUNT}:stack/Platform/00000000-0000-0000-0000-000000000000`,
 };
 
 function resolveRef(template: Template, name: string): unknown {

@@ -136,7 +136,9 @@ describe('a deploy and rotations through the authorized ledger', () => {
   let h: Harness;
   beforeAll(() => { stack = deployedStack(); });
   beforeEach(async () => {
-    h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName, stack.sealKeyPolicies, { authorization: authorization(stack) });
+    h = await Harness.start(
+      { authorization: { principals: stack.principals } }, stack.tableName, stack.sealKeyPolicies, { authorization: authorization(stack) },
+    );
   });
   afterEach(async () => h.stop());
 
