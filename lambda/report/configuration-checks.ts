@@ -73,12 +73,13 @@ function materialSourceFindings(settings: GroupSettings, events: readonly Ledger
 }
 
 function escrowFindings(settings: GroupSettings, events: readonly LedgerEvent[], g: GenerationRecord): ConfigurationFinding[] {
-  if (!g.escrow?.fingerprint || changedSince(events, 'escrow', g)) return [];
-  const configured = settings.escrow ? escrowFingerprint(settings.escrow.publicKey) : undefined;
+  // Nothing to compare with: no fingerprint recorded, no escrow key in the settings, or a deploy changed it since.
+  if (!g.escrow?.fingerprint || !settings.escrow || changedSince(events, 'escrow', g)) return [];
+  const configured = escrowFingerprint(settings.escrow.publicKey);
   if (configured === g.escrow.fingerprint) return [];
   return [{
     severity: 'error',
     code: 'escrow-key-differs',
-    message: `generation ${g.n}: its escrow object is wrapped to the key with fingerprint ${g.escrow.fingerprint}, the settings it was made under name ${configured ?? 'no escrow key'}`,
+    message: `generation ${g.n}: its escrow object is wrapped to the key with fingerprint ${g.escrow.fingerprint}, the settings it was made under name ${configured}`,
   }];
 }

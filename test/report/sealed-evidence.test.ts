@@ -44,7 +44,7 @@ describe('the report of a sealed ledger', () => {
   afterAll(async () => h.stop());
 
   const report = (sealed: boolean): Promise<GroupReport> => reportGroup({
-    kms: h.kms, dynamodb: h.db.client(), tableName: h.tableName, aliasName: ALIAS, now: h.sim.clock.now(),
+    ...{ kms: h.kms, dynamodb: h.db.client(), tableName: h.tableName, aliasName: ALIAS, now: h.sim.clock.now() },
     ...(sealed ? { sealKeys: h.sealKeys } : {}),
   });
 
