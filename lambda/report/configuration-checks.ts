@@ -61,8 +61,9 @@ function changedSince(events: readonly LedgerEvent[], setting: keyof GroupSettin
 }
 
 function materialSourceFindings(settings: GroupSettings, events: readonly LedgerEvent[], g: GenerationRecord): ConfigurationFinding[] {
-  if (g.adopted || !g.importedAt || changedSince(events, 'materialSource', g)) return [];
-  const recorded = g.materialSource ?? 'generated';
+  // Not recorded (imported before sources were recorded, or a ledger rebuilt by recover-ledger): nothing to compare.
+  if (g.adopted || !g.importedAt || !g.materialSource || changedSince(events, 'materialSource', g)) return [];
+  const recorded = g.materialSource;
   const configured = materialSourceOf(settings).type;
   if (recorded === configured) return [];
   return [{
