@@ -2,7 +2,7 @@
  * The key group's report after each completed rotation, printed by the
  * shipped command-line tool (assets/lambda/cli/index.js, the package's bin)
  * in its own process, as an operator runs it: `report --alias ... --table ...
- * --format table`, with the standard SDK configuration pointing at the local
+ * --settings-seal-key ... --ledger-seal-key ... --format table`, with the standard SDK configuration pointing at the local
  * KMS and DynamoDB, an administrator's credentials, and `--at` the simulated
  * time (the tool judges due dates as of then).
  */
@@ -18,12 +18,15 @@ export interface ReportContext { readonly h: Harness; readonly d: ExampleDeploym
 
 /** The command line, for the narrative. */
 export function reportCommandLine(d: ExampleDeployment): string {
-  return `cdk-rotating-imported-key report --alias ${d.aliasName} --table <ledger> --format table --at <simulated time>`;
+  return `cdk-rotating-imported-key report --alias ${d.aliasName} --table <ledger> --settings-seal-key <arn> --ledger-seal-key <arn> --format table --at <simulated time>`;
 }
 
 /** Prints the report; returns a failure (the tool's exit status and stderr), if any. */
 export async function printReport({ h, d }: ReportContext, out: (line?: string) => void): Promise<string | undefined> {
-  const args = [CLI, 'report', '--alias', d.aliasName, '--table', d.tableName, '--format', 'table', '--at', h.sim.clock.now().toISOString()];
+  const args = [
+    CLI, 'report', '--alias', d.aliasName, '--table', d.tableName, '--settings-seal-key', h.sealKeys.settings, '--ledger-seal-key', h.sealKeys.state,
+    '--format', 'table', '--at', h.sim.clock.now().toISOString(),
+  ];
   const env = {
     PATH: process.env.PATH ?? '',
     AWS_REGION: REGION,

@@ -167,6 +167,20 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
   public readonly ledgerTable: dynamodb.ITableV2;
 
   /**
+   * The stack's HMAC key that seals the deployed settings in the ledger,
+   * shared by every key group in it. Give its ARN to the `report` command
+   * (`--settings-seal-key`) so that the report verifies the seals.
+   */
+  public readonly settingsSealKey: kms.IKey;
+
+  /**
+   * The stack's HMAC key that seals every ledger entry, shared by every key
+   * group in it. Give its ARN to the `report` command (`--ledger-seal-key`)
+   * so that the report verifies the seals.
+   */
+  public readonly ledgerSealKey: kms.IKey;
+
+  /**
    * Dead-letter queue of the stack's rotation schedules and of failed
    * asynchronous rotation runs, shared by every key group in the stack.
    */
@@ -316,6 +330,8 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
     this.rotationFunction = services.rotationFunction;
     this.lifecycleFunction = services.lifecycleFunction;
     this.ledgerTable = services.ledgerTable;
+    this.settingsSealKey = services.settingsSealKey;
+    this.ledgerSealKey = services.ledgerSealKey;
     this.deadLetterQueue = services.deadLetterQueue;
     this.deadLetterAlarm = services.deadLetterAlarm;
     this.rotationLogGroup = services.rotationLogGroup;

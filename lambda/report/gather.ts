@@ -1,7 +1,9 @@
 /**
  * Gathers a key group's report with the caller's credentials: the ledger
- * entry and its event log (strongly consistent reads), and what KMS says of
- * each live generation and of the alias.
+ * entry, what its seals say (kms:VerifyMac, with the seal keys the caller
+ * gives) and its event log (strongly consistent reads), and what KMS says of
+ * each live generation and of the alias. A tampered entry is reported, not
+ * refused.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
@@ -12,6 +14,7 @@ import { KmsGateway } from '../rotation/kms-gateway';
 import { Ledger } from '../rotation/ledger';
 import { GroupRecord } from '../rotation/ledger-model';
 import { isFenced } from '../rotation/policy';
+import { SealGateway, SealKeys } from '../rotation/seal-gateway';
 
 export interface ReportOptions {
   /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_KMS is honoured) */
@@ -20,6 +23,12 @@ export interface ReportOptions {
   readonly dynamodb?: DynamoDBClient;
   /** The stack's ledger table. */
   readonly tableName: string;
+  /**
+   * The ARNs of the stack's seal keys (`settingsSealKey`, `ledgerSealKey` of the construct), from a source
+   * only a deploy controls: the entry's seals are verified with them.
+   * @default - the seals are not checked, and no report passes
+   */
+  readonly sealKeys?: SealKeys;
   /** @default - the system clock */
   readonly now?: Date;
 }
@@ -33,7 +42,9 @@ export class ReportError extends Error {
 
 function sources(o: ReportOptions): { kms: KmsGateway; ledger: Ledger } {
   const tagging: ResourceGroupsTaggingAPIClient = defaultTaggingClient();
-  return { kms: new KmsGateway(o.kms ?? defaultKmsClient(), tagging), ledger: new Ledger(o.dynamodb ?? defaultDynamoDbClient(), o.tableName) };
+  const kms = o.kms ?? defaultKmsClient();
+  const seal = o.sealKeys ? new SealGateway(kms, o.sealKeys) : undefined;
+  return { kms: new KmsGateway(kms, tagging), ledger: new Ledger(o.dynamodb ?? defaultDynamoDbClient(), o.tableName, { seal }) };
 }
 
 /** The report of the group behind a user alias. */
@@ -60,14 +71,15 @@ export async function reportAllGroups(
 }
 
 async function reportOf(s: { kms: KmsGateway; ledger: Ledger }, groupId: string, now: Date): Promise<GroupReport> {
-  const record = await s.ledger.get(groupId);
-  if (!record) throw new ReportError(`key group ${groupId} has no ledger entry`);
+  const entry = await s.ledger.inspect(groupId);
+  if (!entry) throw new ReportError(`key group ${groupId} has no ledger entry`);
+  const { record, seals } = entry;
   const [events, keys, aliasTarget] = await Promise.all([
     s.ledger.events(groupId),
     keyFacts(s.kms, record),
     record.status === 'active' ? s.kms.describeKey(record.settings.aliasName) : Promise.resolve(undefined),
   ]);
-  return buildGroupReport({ record, events, keys, aliasTargetKeyId: aliasTarget?.keyId, now });
+  return buildGroupReport({ record, events, keys, aliasTargetKeyId: aliasTarget?.keyId, seals, now });
 }
 
 async function keyFacts(kms: KmsGateway, record: GroupRecord): Promise<Map<number, KeyFacts | undefined>> {
@@ -92,6 +104,7 @@ async function keyFacts(kms: KmsGateway, record: GroupRecord): Promise<Map<numbe
       currentKeyMaterialId: key.currentKeyMaterialId,
       tags,
       fenced: policy ? isFenced(policy) : false,
+      policy,
       lastUsage: {
         operation: usage.operation,
         at: usage.at?.toISOString(),

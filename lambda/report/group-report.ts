@@ -4,14 +4,18 @@
  * that does not verify, a ledger entry that disagrees with its own event log
  * or with KMS, an overdue rotation). Pure: the facts are gathered elsewhere.
  */
+import { configurationFindings, ConfigurationFindingCode } from './configuration-checks';
 import { evidenceOf, GenerationEvidence } from './evidence';
+import { SealFindingCode, SealReport, sealFindings, sealReportOf, sealsVerified } from './seal-findings';
 import { addCalendarMonths } from '../rotation/dates';
 import { nextDueDate } from '../rotation/due-date';
 import { LedgerEvent, verifyChain } from '../rotation/event-chain';
 import { desiredKeyState } from '../rotation/key-state';
 import { labelDrift } from '../rotation/labels';
 import { currentGeneration, GenerationRecord, GroupRecord } from '../rotation/ledger-model';
+import { PolicyDocument } from '../rotation/policy';
 import { expiringGenerations, materialExpiryWarningDays, reimportedAutomatically } from '../rotation/reimport';
+import type { SealCheck } from '../rotation/seal-gateway';
 import { TagMap } from '../rotation/tags';
 
 /**
@@ -35,6 +39,8 @@ export interface KeyFacts {
   readonly tags: TagMap;
   /** The key policy carries the retired fence. */
   readonly fenced: boolean;
+  /** The key policy; absent for a key pending deletion (not compared). */
+  readonly policy?: PolicyDocument;
   readonly lastUsage?: KeyUsage;
 }
 
@@ -53,6 +59,8 @@ export interface ReportInput {
   readonly keys: ReadonlyMap<number, KeyFacts | undefined>;
   /** The key the user alias points at, if it exists. */
   readonly aliasTargetKeyId?: string;
+  /** What the entry's seals say (Ledger.inspect); absent: the report was not given the seal keys. */
+  readonly seals?: { readonly state: SealCheck; readonly settings: SealCheck };
   readonly now: Date;
 }
 
@@ -61,7 +69,7 @@ export type Severity = 'error' | 'warning' | 'info';
 export interface Finding {
   readonly severity: Severity;
   readonly code: 'chain-broken' | 'overdue' | 'late-rotation' | 'ledger-disagrees-with-log' | 'kms-disagrees' | 'not-yet-visible' | 'events-outside-chain' | 'rotation-in-progress'
-    | 'material-expired' | 'material-expiring' | 'manual-reimport';
+    | 'material-expired' | 'material-expiring' | 'manual-reimport' | SealFindingCode | ConfigurationFindingCode;
   readonly message: string;
 }
 
@@ -115,6 +123,8 @@ export interface GroupReport {
   readonly nextDueAt?: string;
   readonly rotationInProgress?: { readonly generation: number; readonly phase: string; readonly reason: string };
   readonly chain: { readonly verified: boolean; readonly events: number; readonly outside: number };
+  /** What the entry's ledger and settings seals say (`not checked` without the seal keys). */
+  readonly seals: SealReport;
   readonly generations: readonly GenerationReport[];
   readonly findings: readonly Finding[];
   readonly generatedAt: string;
@@ -124,9 +134,18 @@ export function reportFailed(r: GroupReport): boolean {
   return r.findings.some((f) => f.severity === 'error');
 }
 
+/** `unverified`: nothing failed, but the seals were not checked, so nothing is proven either. */
+export type Verdict = 'pass' | 'fail' | 'unverified';
+
+export function reportVerdict(r: GroupReport): Verdict {
+  if (reportFailed(r)) return 'fail';
+  return sealsVerified(r.seals) ? 'pass' : 'unverified';
+}
+
 export function buildGroupReport(input: ReportInput): GroupReport {
   const { record, now } = input;
-  const findings: Finding[] = [];
+  const seals = sealReportOf(input.seals);
+  const findings: Finding[] = [...sealFindings(seals)];
   const chain = verifyChain(input.events, record.chain);
   for (const p of chain.problems) findings.push({ severity: 'error', code: 'chain-broken', message: `event log does not verify: ${p}` });
   if (chain.outside > 0) {
@@ -186,6 +205,8 @@ export function buildGroupReport(input: ReportInput): GroupReport {
   }
   if (chain.ok) findings.push(...ledgerAgainstLog(record, evidence.generations, evidence.rotations.at(-1)?.nextDueAt));
   findings.push(...ledgerAgainstKms(input, now));
+  const policies = new Map([...input.keys].map(([n, k]) => [n, k?.policy]));
+  findings.push(...configurationFindings(record, chain.events, policies));
 
   return {
     groupId: record.groupId,
@@ -198,6 +219,7 @@ export function buildGroupReport(input: ReportInput): GroupReport {
       ? { rotationInProgress: { generation: record.rotation.n, phase: record.rotation.phase, reason: record.rotation.reason } }
       : {}),
     chain: { verified: chain.ok, events: chain.events.length, outside: chain.outside },
+    seals,
     generations,
     findings,
     generatedAt: now.toISOString(),

@@ -4,7 +4,8 @@
  */
 export { reportAllGroups, reportGroup, ReportError } from './gather';
 export type { ReportOptions } from './gather';
-export { buildGroupReport, reportFailed } from './group-report';
-export type { Finding, GenerationReport, GroupReport, KeyFacts } from './group-report';
+export { buildGroupReport, reportFailed, reportVerdict } from './group-report';
+export type { Finding, GenerationReport, GroupReport, KeyFacts, Verdict } from './group-report';
+export type { SealReport, SealStatus } from './seal-findings';
 export { renderReports, REPORT_FORMATS } from './render';
 export type { ReportFormat } from './render';

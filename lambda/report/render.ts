@@ -5,8 +5,9 @@
  */
 import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
-import { GenerationReport, GroupReport, reportFailed } from './group-report';
+import { GenerationReport, GroupReport, reportVerdict } from './group-report';
 import { csvCell, exactJson, markdownCell, markdownLine, visibleControls } from './safe-text';
+import { SealReport } from './seal-findings';
 
 export const REPORT_FORMATS = ['table', 'md', 'csv', 'json'] as const;
 export type ReportFormat = typeof REPORT_FORMATS[number];
@@ -56,11 +57,19 @@ function escrowCell(g: GenerationReport): string {
   return `s3://${e.bucket}/${e.key}${e.versionId ? ` (version ${e.versionId})` : ''}${e.verifiedAt ? '' : ' unverified'}`;
 }
 
+/** `seals verified`, `seals not checked`, or each seal's status (`ledger seal INVALID, settings seal verified`). */
+function sealsText(s: SealReport): string {
+  if (s.ledger === 'not checked') return 'seals not checked';
+  if (s.ledger === 'verified' && s.settings === 'verified') return 'seals verified';
+  const status = (v: string) => (v === 'verified' ? v : v.toUpperCase());
+  return `ledger seal ${status(s.ledger)}, settings seal ${status(s.settings)}`;
+}
+
 function heading(r: GroupReport): string[] {
   const chain = r.chain.verified ? `verified (${r.chain.events} events)` : 'DOES NOT VERIFY';
   return [
     `Key group ${r.groupId}: ${r.alias}, rotated every ${r.intervalMonths} month(s), ${r.status}`,
-    `Current generation ${r.currentGeneration ?? '-'}, next rotation due ${minute(r.nextDueAt)}; event log ${chain}; report of ${minute(r.generatedAt)}`,
+    `Current generation ${r.currentGeneration ?? '-'}, next rotation due ${minute(r.nextDueAt)}; event log ${chain}; ${sealsText(r.seals)}; report of ${minute(r.generatedAt)}`,
   ];
 }
 
@@ -69,7 +78,9 @@ const MARK = { error: 'ERROR', warning: 'WARNING', info: 'note' } as const;
 function verdict(r: GroupReport): string[] {
   const lines = r.findings.map((f) => `${MARK[f.severity]}: ${f.message}`);
   const errors = r.findings.filter((f) => f.severity === 'error').length;
-  lines.push(reportFailed(r) ? `Result: FAIL (${errors} error${errors === 1 ? '' : 's'})` : 'Result: PASS');
+  const result = reportVerdict(r);
+  if (result === 'fail') lines.push(`Result: FAIL (${errors} error${errors === 1 ? '' : 's'})`);
+  else lines.push(result === 'pass' ? 'Result: PASS' : 'Result: UNVERIFIED (seals not checked: without the stack\'s seal keys a rewritten ledger entry and event log cannot be told from the real ones)');
   return lines;
 }
 
@@ -89,7 +100,7 @@ function markdown(r: GroupReport): string {
 }
 
 const CSV_COLUMNS = [
-  'group', 'alias', 'interval_months', 'group_status', 'chain_verified', 'generation', 'key_arn', 'stage', 'kms_state', 'source',
+  'group', 'alias', 'interval_months', 'group_status', 'chain_verified', 'ledger_seal', 'settings_seal', 'generation', 'key_arn', 'stage', 'kms_state', 'source',
   'created_at', 'imported_at', 'activated_at', 'retired_at', 'fenced_at', 'due_at', 'rotation', 'rotated_at', 'decrypt_until',
   'material_expires_at', 'material_reimport', 'material_reimported_at', 'key_material_id', 'escrow_bucket', 'escrow_key', 'escrow_version_id',
   'escrow_verified_at', 'last_used_at', 'last_used_operation', 'last_used_cloudtrail_event_id', 'group_result',
@@ -97,11 +108,11 @@ const CSV_COLUMNS = [
 
 function csv(reports: readonly GroupReport[]): string {
   const rows = reports.flatMap((r) => r.generations.map((g) => [
-    r.groupId, r.alias, r.intervalMonths, r.status, r.chain.verified, g.generation, g.keyArn, g.stage, g.kmsState ?? '', g.source ?? '',
+    r.groupId, r.alias, r.intervalMonths, r.status, r.chain.verified, r.seals.ledger, r.seals.settings, g.generation, g.keyArn, g.stage, g.kmsState ?? '', g.source ?? '',
     g.createdAt, g.importedAt ?? '', g.activatedAt ?? '', g.retiredAt ?? '', g.fencedAt ?? '', g.dueAt ?? '', g.rotation, g.rotatedAt ?? '',
     g.decryptUntil ?? '', g.materialExpiresAt ?? '', g.materialReimport ?? '', g.reimportedAt ?? '', g.keyMaterialId ?? '',
     g.escrow?.bucket ?? '', g.escrow?.key ?? '', g.escrow?.versionId ?? '', g.escrow?.verifiedAt ?? '', g.lastUsage?.at ?? '', g.lastUsage?.operation ?? '',
-    g.lastUsage?.cloudTrailEventId ?? '', reportFailed(r) ? 'fail' : 'pass',
+    g.lastUsage?.cloudTrailEventId ?? '', reportVerdict(r),
   ]).map((cells) => cells.map((c) => csvCell(String(c)))));
   return stringify(rows, { header: true, columns: CSV_COLUMNS });
 }

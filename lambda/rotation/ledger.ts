@@ -9,7 +9,7 @@ import { isKmsError, LedgerTamperedError } from './errors';
 import { chain, LedgerEvent } from './event-chain';
 import { eventsBetween, Origin } from './ledger-events';
 import { GroupRecord } from './ledger-model';
-import { SealGateway } from './seal-gateway';
+import { SealCheck, SealGateway } from './seal-gateway';
 import { digestOf, Seal, sealMessage } from './seal-messages';
 import { GroupSettings } from './settings';
 
@@ -66,6 +66,12 @@ export interface LedgerOptions {
   readonly onUnsealed?: (groupId: string) => void;
 }
 
+/** An entry as stored, with what its seals say (absent: not checked). */
+export interface InspectedEntry {
+  readonly record: GroupRecord;
+  readonly seals?: { readonly state: SealCheck; readonly settings: SealCheck };
+}
+
 export class Ledger {
   private readonly doc: DynamoDBDocumentClient;
   /** Settings this process may write, by group and digest: the seal a verified read carried, or `deployed` (a deploy's event). */
@@ -90,6 +96,24 @@ export class Ledger {
     const { pk: _pk, sk: _sk, stateSeal, settingsSeal, ...record } = r.Item;
     if (this.options.seal) await this.verify(groupId, record as GroupRecord, settingsSeal, stateSeal);
     return record as GroupRecord;
+  }
+
+  /**
+   * Reads a group's entry as stored and what each of its two seals says, without refusing it
+   * (the report shows a tampered entry). Without a seal gateway, the seals are not checked.
+   */
+  async inspect(groupId: string): Promise<InspectedEntry | undefined> {
+    const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: groupKey(groupId), ConsistentRead: true }));
+    if (!r.Item) return undefined;
+    const { pk: _pk, sk: _sk, stateSeal, settingsSeal, ...stored } = r.Item;
+    const record = stored as GroupRecord;
+    const seal = this.options.seal;
+    if (!seal) return { record };
+    const [state, settings] = await Promise.all([
+      seal.check('state', sealMessage('state', this.tableName, groupId, { ...record, settingsSeal }), stateSeal),
+      seal.check('settings', sealMessage('settings', this.tableName, groupId, record.settings), settingsSeal),
+    ]);
+    return { record, seals: { state, settings } };
   }
 
   /**

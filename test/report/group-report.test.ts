@@ -3,6 +3,7 @@
  * table). The histories are written through the same chain the ledger uses.
  */
 import { buildGroupReport, KeyFacts, reportFailed } from '../../lambda/report';
+import { escrowFingerprint } from '../../lambda/rotation/escrow';
 import { chain, LedgerEvent } from '../../lambda/rotation/event-chain';
 import { desiredKeyState } from '../../lambda/rotation/key-state';
 import { eventsBetween } from '../../lambda/rotation/ledger-events';
@@ -156,5 +157,42 @@ describe('the report\'s verdicts', () => {
     keys.set(1, { ...keys.get(1)!, state: 'Enabled' });
     expect(buildGroupReport({ record, events, keys, aliasTargetKeyId: 'key-3', now }).findings.map((f) => f.message))
       .toEqual(['generation 1 (key-1): its key state is Enabled, expected Disabled']);
+  });
+  test('a generation whose material source is not the one its settings said when it was made is a finding (skipped once a deploy changed the source)', () => {
+    const fromProvider = { ...settings, materialSource: { type: 'function' as const, functionArn: 'arn:aws:lambda:us-east-1:111122223333:function:provider' } };
+    const g = { ...g1, materialSource: 'function' as const };
+    const at = (now: string) => new Date(now);
+    // Recorded "function" while the settings say generated, and no deploy changed the source since.
+    const forged = history([{ ...base, generations: [g], nextDueAt: '2026-07-01T03:00:00.000Z', updatedAt: '2026-01-01T03:00:00.000Z' }]);
+    const bad = buildGroupReport({ ...forged, keys: facts(forged.record), aliasTargetKeyId: 'key-1', now: at('2026-02-01T00:00:00Z') });
+    expect(bad.findings).toEqual([{
+      severity: 'error', code: 'material-source-differs', message: 'generation 1: its material is recorded as function, the settings it was made under say generated',
+    }]);
+    // Made from the provider, then a deploy switched the group to generated material: the log says so, nothing differs.
+    const switched = history([
+      { ...base, settings: fromProvider, generations: [g], nextDueAt: '2026-07-01T03:00:00.000Z', updatedAt: '2026-01-01T03:00:00.000Z' },
+      { ...base, generations: [g], nextDueAt: '2026-07-01T03:00:00.000Z', updatedAt: '2026-01-15T00:00:00.000Z' },
+    ]);
+    expect(switched.events.map((e) => e.type)).toContain('settings-updated');
+    const ok = buildGroupReport({ ...switched, keys: facts(switched.record), aliasTargetKeyId: 'key-1', now: at('2026-02-01T00:00:00Z') });
+    expect(ok.findings).toEqual([]);
+  });
+
+  test('an escrow object wrapped to another escrow key than the settings name is a finding', () => {
+    const publicKey = Buffer.from('the escrow public key, DER').toString('base64');
+    const escrowed = { ...settings, escrow: { bucket: 'escrow-bucket', prefix: '', publicKey, wrapping: 'RSAES_OAEP_SHA_256' as const } };
+    const escrow = (fingerprint: string) => ({
+      bucket: 'escrow-bucket', key: 'k', sha256: 'x', writtenAt: g1.claimedAt, wrapping: 'RSAES_OAEP_SHA_256' as const, fingerprint, keyMaterialId: 'm1',
+    });
+    const entry = (fingerprint: string) => history([{
+      ...base, settings: escrowed, generations: [{ ...g1, escrow: escrow(fingerprint) }], nextDueAt: '2026-07-01T03:00:00.000Z', updatedAt: '2026-01-01T03:00:00.000Z',
+    }]);
+    const report = (h: ReturnType<typeof entry>) => buildGroupReport({ ...h, keys: facts(h.record), aliasTargetKeyId: 'key-1', now: new Date('2026-02-01T00:00:00Z') });
+    expect(report(entry(escrowFingerprint(publicKey))).findings).toEqual([]);
+    expect(report(entry('0'.repeat(64))).findings).toEqual([{
+      severity: 'error',
+      code: 'escrow-key-differs',
+      message: `generation 1: its escrow object is wrapped to the key with fingerprint ${'0'.repeat(64)}, the settings it was made under name ${escrowFingerprint(publicKey)}`,
+    }]);
   });
 });

@@ -46,7 +46,7 @@ describe('24-month story, N = 6 (sources), and its report', () => {
   });
 
   const report = (now = end): Promise<GroupReport> =>
-    reportGroup({ kms: h.kms, dynamodb: h.db.client(), tableName: h.tableName, aliasName: STORY_GROUP.aliasName, now });
+    reportGroup({ kms: h.kms, dynamodb: h.db.client(), tableName: h.tableName, aliasName: STORY_GROUP.aliasName, sealKeys: h.sealKeys, now });
   const doc = () => DynamoDBDocumentClient.from(h.db.client());
   const cli = (args: string[]) => promisify(execFile)(process.execPath, [CLI, ...args], {
     env: {
@@ -57,6 +57,8 @@ describe('24-month story, N = 6 (sources), and its report', () => {
       AWS_ENDPOINT_URL_KMS: h.sim.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: h.db.endpoint,
       CDK_ROTATING_IMPORTED_KEY_TABLE: h.tableName,
+      CDK_ROTATING_IMPORTED_KEY_SETTINGS_SEAL_KEY: h.sealKeys.settings,
+      CDK_ROTATING_IMPORTED_KEY_LEDGER_SEAL_KEY: h.sealKeys.state,
     },
   });
 
@@ -104,8 +106,9 @@ describe('24-month story, N = 6 (sources), and its report', () => {
     try {
       const r = await report();
       expect(reportFailed(r)).toBe(true);
-      // Found twice: against the entry's own event log, and against the label KMS kept.
+      // Found three times: by the ledger seal, against the entry's own event log, and against the label KMS kept.
       expect(r.findings).toEqual([
+        expect.objectContaining({ code: 'ledger-seal', message: expect.stringMatching(/^the ledger seal does not verify/) }),
         expect.objectContaining({
           code: 'ledger-disagrees-with-log',
           message: expect.stringMatching(/^generation 3: the ledger entry says activatedAt 2026-12-01T03:15:00.000Z, its event log says 2027-01-01T03:/),
