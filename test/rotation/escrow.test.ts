@@ -279,8 +279,8 @@ describe('escrow of generated material', () => {
     await expect(h.functions({ credentials, s3Endpoint: bucket.endpoint, budget: death, leaseMs: 60_000 }).rotation(rotateNow())).rejects.toThrow();
     // As if the material had been imported before escrow was set: the entry has no escrow for generation 2.
     const rec = await h.group(GROUP);
-    const edited = { ...rec, lock: undefined, generations: rec.generations.map((g) => (g.n === 2 ? { ...g, escrow: undefined } : g)) };
-    await h.ledger.write(edited, rec, h.sim.clock.now(), { runId: 'test-edit' });
+    await h.editLedger(GROUP, (r) => ({ ...r, lock: undefined, generations: r.generations.map((g) => (g.n === 2 ? { ...g, escrow: undefined } : g)) }),
+      stack.rotation.credentials);
     const puts = bucket.calls.filter((c) => c.operation === 'PutObject').length;
     await expect(f.rotation(rotateNow())).rejects.toThrow(/generation 2 of key group telemetry-group \(\S+\) holds key material that has no escrow object/);
     expect(bucket.calls.filter((c) => c.operation === 'PutObject')).toHaveLength(puts);

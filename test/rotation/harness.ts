@@ -228,6 +228,18 @@ export class Harness {
     return Buffer.from(r.Plaintext!).toString();
   }
 
+  /**
+   * A test set-up's change of a group's entry, sealed as a function would seal it: with `credentials` (a function
+   * role's, where the seal keys carry the synthesized policies, which deny the simulator's admin), else the admin's.
+   */
+  async editLedger(groupId: string, change: (r: GroupRecord) => GroupRecord, credentials?: Credentials): Promise<GroupRecord> {
+    const client = credentials ? this.sim.client({ maxAttempts: 1, credentials }) : this.kms;
+    const ledger = new Ledger(this.db.client(), this.tableName, { seal: new SealGateway(client, this.sealKeys) });
+    const rec = await ledger.get(groupId);
+    if (!rec) throw new Error(`no ledger entry for ${groupId}`);
+    return ledger.write(change(rec), rec, this.sim.clock.now(), { runId: 'test-edit' });
+  }
+
   /** Every key of the simulated account but the stack's two seal keys (test-side scan). */
   keysBesidesSeals() {
     const seals = [this.sealKeys.settings, this.sealKeys.state];
