@@ -75,8 +75,11 @@ export function createSealKeys(scope: Construct, lifecycleRole: iam.IRole, rotat
     policy: sealKeyPolicy(root, sealers.map((r) => r.roleArn)),
     removalPolicy: RemovalPolicy.RETAIN,
   });
+  const settingsKey = key('SettingsSealKey', 'Seals the deployed settings of key groups in the ledger (cdk-rotating-imported-key)', [lifecycleRole]);
+  // The rotation function verifies the settings seal at every run (through IAM: the key policy trusts the account).
+  settingsKey.grant(rotationRole, 'kms:VerifyMac');
   return {
-    settingsKey: key('SettingsSealKey', 'Seals the deployed settings of key groups in the ledger (cdk-rotating-imported-key)', [lifecycleRole]),
+    settingsKey,
     stateKey: key('LedgerSealKey', 'Seals the ledger entries of key groups (cdk-rotating-imported-key)', [lifecycleRole, rotationRole]),
   };
 }

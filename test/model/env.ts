@@ -314,7 +314,11 @@ export class ModelEnv {
 
   /** The permissions and CloudFormation properties of a group, as the construct synthesizes them. */
   groupStack(removal: RemovalChoice, groupId: string, aliasName: string): GroupStack {
-    return { removal, stack: stackForGroup(this.stacks, removal, groupId, aliasName) };
+    const text = JSON.stringify(stackForGroup(this.stacks, removal, groupId, aliasName))
+      // The template names the seal keys by their logical ids; deployed, they are the harness's keys.
+      .replace(/arn:aws:kms:[^"]*:key\/[A-Za-z0-9]*SettingsSealKey[A-Za-z0-9]*/g, this.h.sealKeys.settings)
+      .replace(/arn:aws:kms:[^"]*:key\/[A-Za-z0-9]*LedgerSealKey[A-Za-z0-9]*/g, this.h.sealKeys.state);
+    return { removal, stack: JSON.parse(text) as SynthesizedStack };
   }
 
   /** Gives the principals the policies of this group's stack (CloudFormation updates IAM before the key group). */
