@@ -40,8 +40,8 @@ const USAGE = 'usage: fuzz-cli --runs N --seed S [--workers W] [--no-lifecycle] 
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
-    runs: 100, seed: DEFAULT_SEED, workers: 2, lifecycle: true, lostResponses: false, tampering: false,
-    consistency: true, authorization: true, shrink: 5,
+    ...{ runs: 100, seed: DEFAULT_SEED, workers: 2, lifecycle: true, lostResponses: false },
+    ...{ tampering: false, consistency: true, authorization: true, shrink: 5 },
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
