@@ -20,7 +20,30 @@ import { MUTATING_OPERATIONS, KeySnapshot } from '../kms-simulator';
 import { FunctionCall, ModelEnv } from './env';
 import { groupItem, History, InvocationResult, Phase, rotationOutcome } from './history';
 
-export type StepKind = 'clock' | 'encrypt' | 'decrypt' | 'scheduled' | 'emergency' | 'update' | 'delete' | 'create' | 'concurrent' | 'forged';
+export type StepKind = 'clock' | 'encrypt' | 'decrypt' | 'scheduled' | 'emergency' | 'update' | 'delete' | 'create' | 'concurrent' | 'forged' | 'tampering';
+
+/** What a tampering step saw, for the check that it was refused and reported (see tampering.ts). */
+export interface TamperEvidence {
+  /** `ledger: policy-foreign (seal kept)`, `lifecycle event of another stack`, `tag: victim`, … */
+  readonly what: string;
+  /** The runs made while the tampering stood: each must be refused before any KMS write (none for a tag). */
+  readonly mustRefuse: readonly InvocationResult[];
+  /** ERROR lines with a `tampering` attribute logged while the tampering stood. */
+  readonly tamperingLines: number;
+  /** Per refused rotation run, the TamperingDetected value of its metrics. */
+  readonly tamperingMetrics: readonly number[];
+  /** The raw ledger entry changed between the tampering and the repair (a function wrote over it). */
+  readonly entryRewritten: boolean;
+  /** Ledger reads and KMS requests of any principal while a forged event was refused (parse-time refusals only). */
+  readonly untouched?: { readonly reads: number; readonly kmsCalls: number };
+  /** Keys whose policy names the attacker's account. */
+  readonly foreignPolicyKeys: readonly string[];
+  /** The repaired entry, read through the verifying ledger: undefined when its seals verify, else the error. */
+  readonly repairProblem?: string;
+}
+
+/** The attacker's account, named by tampered policies; no key's policy may ever name it. */
+export const ATTACKER_ACCOUNT = '444455556666';
 
 export interface StepRecord {
   readonly kind: StepKind;
@@ -31,6 +54,8 @@ export interface StepRecord {
   readonly phaseBefore: Phase;
   /** Forged events sent to the rotation entry point in this step, with what they must not have touched. */
   readonly forged?: { readonly simCallsBefore: number; readonly simCallsAfter: number; readonly readsBefore: number; readonly readsAfter: number };
+  /** A tampering actor's step: what it did and what the functions did while it stood. */
+  readonly tampered?: TamperEvidence;
 }
 
 const DAY_MS = 86_400_000;
@@ -91,7 +116,7 @@ export async function checkStep(env: ModelEnv, hist: History, step: StepRecord):
   const items = await env.scanLedger();
   const rec = groupItem(items, g.groupId);
   hist.lastRecord = rec;
-  const keys = env.h.sim.state.keys().filter((k) => k.tags[TAG.group] === g.groupId && k.id !== hist.forgedKeyId);
+  const keys = env.h.sim.state.keys().filter((k) => k.tags[TAG.group] === g.groupId && k.id !== hist.forgedKeyId && k.id !== hist.victimKeyId);
   const c: CheckContext = { env, hist, step, rec, items, keys, now: env.h.sim.clock.now().getTime() };
   const v: string[] = [];
   v.push(...consistentReads(c));
@@ -106,6 +131,8 @@ export async function checkStep(env: ModelEnv, hist: History, step: StepRecord):
   v.push(...rotationsPerDuePeriod(c));
   v.push(...ledgerMatchesStack(c));
   v.push(...liveness(c));
+  v.push(...tamperingRefused(c));
+  v.push(...victimUntouched(c));
   if (g.phase === 'live') v.push(...aliasResolves(c));
   // Checks that call KMS come last: they add calls (the writer's probe adds a ciphertext).
   v.push(...await retiredRefuseEncrypt(c));
@@ -665,7 +692,7 @@ const PROGRAMMING_ERRORS = ['TypeError', 'ReferenceError', 'RangeError', 'Syntax
 function liveness(c: CheckContext): string[] {
   const { step } = c;
   const v: string[] = [];
-  if (step.forged) return v;
+  if (step.forged || step.tampered) return v;
   for (const r of step.invocations) {
     // A programming error is never an answer, whatever the fault or the state.
     if (r.error && PROGRAMMING_ERRORS.includes(r.error.name)) v.push(`liveness: ${r.label} crashed: ${r.error.name}: ${r.error.message} (${r.error.stack?.split('\n')[1]?.trim()})`);
@@ -685,4 +712,54 @@ function liveness(c: CheckContext): string[] {
 
 export function generationOfKey(rec: GroupRecord | undefined, keyId: string): GenerationRecord | undefined {
   return rec?.generations.find((x) => x.keyId === keyId);
+}
+
+// ---------------------------------------------------------------------------
+// 10. Tampering: no KMS write that the deployed configuration does not allow;
+// every tampering is reported.
+
+const isWrite = (x: FunctionCall) => x.status === 200 && MUTATING_OPERATIONS.has(x.op);
+
+function tamperingRefused(c: CheckContext): string[] {
+  const t = c.step.tampered;
+  if (!t) return [];
+  const v: string[] = [];
+  for (const r of t.mustRefuse) {
+    if (!r.error || (r.error.name !== 'LedgerTamperedError' && r.error.name !== 'InvalidRequestError')) {
+      v.push(`10: after ${t.what}, ${r.label} was not refused (${r.error ? `${r.error.name}: ${r.error.message.slice(0, 200)}` : JSON.stringify(r.result).slice(0, 200)})`);
+    }
+    const writes = r.calls.filter(isWrite);
+    if (writes.length > 0) v.push(`10: after ${t.what}, ${r.label} changed KMS before a repair: ${writes.map((x) => `${x.op} ${keyIdOf(x.request.KeyId ?? x.request.TargetKeyId ?? x.request.AliasName)}`.trim()).join(', ')}`);
+  }
+  if (t.entryRewritten) v.push(`10: after ${t.what}, a function wrote the tampered ledger entry (it must refuse it untouched)`);
+  const ledgerRefusals = t.mustRefuse.filter((r) => r.error?.name === 'LedgerTamperedError').length;
+  if (t.untouched === undefined && t.tamperingLines !== t.mustRefuse.length) {
+    v.push(`10: after ${t.what}, ${t.mustRefuse.length} refused run(s) logged ${t.tamperingLines} ERROR line(s) with a tampering attribute (one each)`);
+  }
+  if (ledgerRefusals > 0 || t.tamperingMetrics.length > 0) {
+    const silent = t.tamperingMetrics.filter((n) => !(n >= 1)).length;
+    if (silent > 0) v.push(`10: after ${t.what}, ${silent} refused rotation run(s) emitted TamperingDetected < 1`);
+  }
+  if (t.untouched && (t.untouched.reads > 0 || t.untouched.kmsCalls > 0)) {
+    v.push(`10: ${t.what} was refused only after ${t.untouched.reads} ledger read(s) and ${t.untouched.kmsCalls} KMS request(s) (refused at parse: none)`);
+  }
+  if (t.foreignPolicyKeys.length > 0) v.push(`10: after ${t.what}, the key policy of ${t.foreignPolicyKeys.join(', ')} names the attacker's account ${ATTACKER_ACCOUNT}`);
+  if (t.repairProblem) v.push(`10: the entry restored after ${t.what} does not verify: ${t.repairProblem}`);
+  return v;
+}
+
+/** The test's victim key (EXTERNAL, made by someone else; the tampering actor points the ledger and tags at it) is never changed by the functions. */
+function victimUntouched(c: CheckContext): string[] {
+  const id = c.hist.victimKeyId;
+  if (!id) return [];
+  const v: string[] = [];
+  for (const r of c.step.invocations) {
+    for (const x of r.calls.filter(isWrite)) {
+      if (namesOfKeyWritten(x).includes(id)) v.push(`10: ${r.label} called ${x.op} on the victim key ${id} (not the group's; only a tampered ledger or tag names it)`);
+    }
+  }
+  const key = c.env.h.sim.state.key(id);
+  const fp = key ? JSON.stringify([key.state, key.policy, key.description, key.hasMaterial]) : 'gone';
+  if (c.hist.victimFingerprint && fp !== c.hist.victimFingerprint) v.push(`10: the victim key ${id} changed (state, policy, description or material)`);
+  return v;
 }

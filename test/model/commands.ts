@@ -32,18 +32,19 @@ export class ViolationsFound extends Error {
 /** Commands executed per history, at most (commands beyond are generated but skipped). */
 export const MAX_STEPS = 25;
 
-interface Acted {
+export interface Acted {
   readonly kind: StepKind;
   readonly invocations: InvocationResult[];
   readonly concurrent?: boolean;
   readonly forged?: StepRecord['forged'];
+  readonly tampered?: StepRecord['tampered'];
   /** Violations the act itself found (the writer denied while it encrypted, …). */
   readonly violations?: string[];
   /** Shown in the trace. */
   readonly note?: string;
 }
 
-abstract class Step implements Cmd {
+export abstract class Step implements Cmd {
   abstract toString(): string;
 
   check(m: Readonly<History>): boolean {
@@ -63,7 +64,7 @@ abstract class Step implements Cmd {
     const outcomes = a.invocations.map((r) => `${r.label}: ${describeOutcome(r)}`).join('; ');
     m.trace.push(`${label}${outcomes ? `  -> ${outcomes}` : ''}${a.note ? `  (${a.note})` : ''}  @ ${env.h.sim.clock.now().toISOString()}`);
     const record: StepRecord = {
-      kind: a.kind, invocations: a.invocations, concurrent: a.concurrent ?? false, recBefore, phaseBefore, forged: a.forged,
+      kind: a.kind, invocations: a.invocations, concurrent: a.concurrent ?? false, recBefore, phaseBefore, forged: a.forged, tampered: a.tampered,
     };
     const violations = [...(a.violations ?? []), ...await checkStep(env, m, record)];
     if (violations.length > 0) {
@@ -81,7 +82,7 @@ abstract class Step implements Cmd {
   protected abstract act(m: History, env: ModelEnv): Promise<Acted>;
 }
 
-const phaseIs = (m: Readonly<History>, ...p: Phase[]) => p.includes(m.group.phase);
+export const phaseIs = (m: Readonly<History>, ...p: Phase[]) => p.includes(m.group.phase);
 
 // ---------------------------------------------------------------------------
 // The clock.
@@ -232,7 +233,7 @@ function changedStack(m: History, env: ModelEnv, c: StackChange) {
   return { stack, props, aliasName };
 }
 
-function updateEvent(props: Record<string, string>, old: Record<string, string>): Record<string, unknown> {
+export function updateEvent(props: Record<string, string>, old: Record<string, string>): Record<string, unknown> {
   return cfnEvent('Update', props, { OldResourceProperties: old });
 }
 
@@ -506,10 +507,15 @@ export interface CommandOptions {
   readonly lifecycle?: boolean;
   /** Also lose answers after the operation took effect (default false). */
   readonly lostResponses?: boolean;
+  /**
+   * Histories with the tampering actor (tampering.ts): shorter, half of their commands the actor's,
+   * the others without injected faults (the ordinary histories cover those) (default false).
+   */
+  readonly tampering?: boolean;
 }
 
 export function commandArbitrary(o: CommandOptions = {}): fc.Arbitrary<Cmd> {
-  const fault = faultArbitrary({ lostResponses: o.lostResponses });
+  const fault = o.tampering ? fc.constant(NO_FAULT) : faultArbitrary({ lostResponses: o.lostResponses });
   const action = fc.constantFrom<ConcurrentAction>('rotate-if-due', 'rotate-now', 'update', 'delete', 'encrypt');
   const weighted: Array<{ weight: number; arbitrary: fc.Arbitrary<Cmd> }> = [
     { weight: 5, arbitrary: fc.tuple(fc.integer({ min: 1, max: 3 }), fault).map(([n, f]): Cmd => new ScheduledRuns(n, f)) },

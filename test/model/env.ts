@@ -23,6 +23,7 @@ import { KMSClientConfig } from '@aws-sdk/client-kms';
 import { MS_PER_DAY, MS_PER_HOUR, SimPrincipal } from '../kms-simulator';
 import { RemovalChoice, stackForGroup, SynthesizedStack, SynthesizedStacks, synthesizedStacks } from './policies';
 import { closeWire, WireDynamoDb, WireKms } from './wire';
+import { cfnEvent } from '../rotation/fixtures';
 import { Functions, Harness } from '../rotation/harness';
 
 /** Everything that decides how hostile the world is. */
@@ -38,6 +39,13 @@ export interface ModelEnvOptions {
    * everyone uses the admin credentials.
    */
   readonly synthesizedPolicies: boolean;
+  /**
+   * With synthesized policies: the seal keys' policies deny GenerateMac to all but the functions.
+   * False turns that Deny into an Allow to the account: the admin can then seal, so a tampering
+   * sealed again gets past the functions' check (the counterexample showing the tampering check is not vacuous).
+   * @default true
+   */
+  readonly sealKeyDeny?: boolean;
   /** The functions' lease on a group's lock (their default is 11 minutes; short, so histories get past a dead run's lock). */
   readonly leaseMs: number;
   /** The model's function timeouts: shorter than the lease, as the real ones are. */
@@ -64,6 +72,17 @@ export function envOptionsFor(seed: number, o: { consistency?: boolean; authoriz
   };
 }
 
+/** The seal keys' policies, as synthesized or (`deny` false) broken: the account may seal. */
+function sealPolicies(p: SynthesizedStack['sealKeyPolicies'], deny: boolean): SynthesizedStack['sealKeyPolicies'] {
+  if (deny) return p;
+  const broken = { Sid: 'AccountMaySeal', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:root' }, Action: 'kms:GenerateMac', Resource: '*' };
+  const without = (policy: string) => {
+    const doc = JSON.parse(policy) as { Statement: Array<{ Effect: string }> };
+    return JSON.stringify({ ...doc, Statement: doc.Statement.map((s) => (s.Effect === 'Deny' ? broken : s)) });
+  };
+  return { settings: without(p.settings), state: without(p.state) };
+}
+
 /** SDK attempts per call of a retrying function (throttling and 5xx). */
 export const RETRYING_ATTEMPTS = 3;
 /** How far the clock jumps when an import token is made to expire inside a run. */
@@ -78,6 +97,10 @@ const ACCESS_KEYS = {
   writer: 'AKIAMODELWRITER00001',
   reader: 'AKIAMODELREADER00001',
 } as const;
+/** The tampering actor's principal for tags: it holds kms:TagResource on * and nothing else. */
+const TAGGER = { accessKeyId: 'AKIAMODELTAGGER00001', arn: 'arn:aws:iam::111122223333:role/tagger' } as const;
+/** The deploying stack: the lifecycle function's STACK_ID (the stack cfnEvent names). */
+export const MODEL_STACK_ID = String(cfnEvent('Create', {}).StackId);
 type Principal = keyof typeof ACCESS_KEYS;
 
 type RetryStrategyV2 = Extract<NonNullable<KMSClientConfig['retryStrategy']>, { acquireInitialRetryToken: unknown }>;
@@ -138,6 +161,7 @@ export class Slot {
       credentials,
       leaseMs: env.options.leaseMs,
       maxAttempts: RETRYING_ATTEMPTS,
+      stackId: MODEL_STACK_ID,
       // No SDK logger: its middleware would filter every request and answer for a log nobody reads.
       kmsConfig: { retryStrategy: this.retryStrategy(), requestHandler: this.requestHandler(base), logger: QUIET },
       // Read at every call: the time left until this invocation's deadline on the simulated clock.
@@ -270,14 +294,17 @@ export class ModelEnv {
     const stacks = given.stacks ?? synthesizedStacks();
     const auth = options.authorization;
     const principals: SimPrincipal[] = auth && options.synthesizedPolicies
-      ? (Object.keys(ACCESS_KEYS) as Principal[]).map((p) => ({ accessKeyId: ACCESS_KEYS[p], arn: stacks.destroy.roles[p].arn, policies: [] }))
+      ? [
+        ...(Object.keys(ACCESS_KEYS) as Principal[]).map((p) => ({ accessKeyId: ACCESS_KEYS[p], arn: stacks.destroy.roles[p].arn, policies: [] })),
+        { ...TAGGER, policies: [{ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kms:TagResource', Resource: '*' }] }] as SimPrincipal['policies'] },
+      ]
       : [];
     const h = await Harness.start({
       ...(given.wrappingKeyCacheDir ? { wrappingKeyCacheDir: given.wrappingKeyCacheDir } : {}),
       ...(options.consistency ? { consistency: options.consistency } : {}),
       ...(auth ? { authorization: { principals, propagationMs: auth.propagationMs } } : {}),
       // Both stacks' functions share one pair of roles, so one pair of seal keys serves them.
-    }, undefined, auth && options.synthesizedPolicies ? stacks.destroy.sealKeyPolicies : undefined);
+    }, undefined, auth && options.synthesizedPolicies ? sealPolicies(stacks.destroy.sealKeyPolicies, options.sealKeyDeny !== false) : undefined);
     return new ModelEnv(h, options, stacks);
   }
 
@@ -288,6 +315,8 @@ export class ModelEnv {
   readonly writer: WireKms;
   readonly reader: WireKms;
   readonly admin: WireKms;
+  /** The tampering actor with kms:TagResource on * (the admin without authorization). */
+  readonly tagger: WireKms;
   /** The test's own access to the local DynamoDB (its reads are not the functions'). */
   readonly dynamodb: WireDynamoDb;
   readonly propagationMs: number;
@@ -304,6 +333,7 @@ export class ModelEnv {
     this.writer = new WireKms(endpoint, this.principalsOn ? ACCESS_KEYS.writer : ADMIN_ACCESS_KEY);
     this.reader = new WireKms(endpoint, this.principalsOn ? ACCESS_KEYS.reader : ADMIN_ACCESS_KEY);
     this.admin = new WireKms(endpoint, ADMIN_ACCESS_KEY);
+    this.tagger = new WireKms(endpoint, this.principalsOn ? TAGGER.accessKeyId : ADMIN_ACCESS_KEY);
     this.dynamodb = new WireDynamoDb(h.db.endpoint);
   }
 
@@ -314,7 +344,11 @@ export class ModelEnv {
 
   /** The permissions and CloudFormation properties of a group, as the construct synthesizes them. */
   groupStack(removal: RemovalChoice, groupId: string, aliasName: string): GroupStack {
-    return { removal, stack: stackForGroup(this.stacks, removal, groupId, aliasName) };
+    const text = JSON.stringify(stackForGroup(this.stacks, removal, groupId, aliasName))
+      // The template names the seal keys by their logical ids; deployed, they are the harness's keys.
+      .replace(/arn:aws:kms:[^"]*:key\/[A-Za-z0-9]*SettingsSealKey[A-Za-z0-9]*/g, this.h.sealKeys.settings)
+      .replace(/arn:aws:kms:[^"]*:key\/[A-Za-z0-9]*LedgerSealKey[A-Za-z0-9]*/g, this.h.sealKeys.state);
+    return { removal, stack: JSON.parse(text) as SynthesizedStack };
   }
 
   /** Gives the principals the policies of this group's stack (CloudFormation updates IAM before the key group). */

@@ -10,6 +10,7 @@
  *   --workers W              worker threads (default 2; 1 runs in this process)
  *   --no-lifecycle           no stack deletes and re-deploys
  *   --lost-responses         also lose answers after the operation took effect (the SDK retries it)
+ *   --tampering              histories with the tampering actor (tampering.ts; a shorter shape)
  *   --no-consistency         the simulator's reads are never stale
  *   --no-authorization       the simulator allows every request (and every principal is the admin)
  *   --shrink K               shrink at most K failing histories (default 5; the others are printed as they ran)
@@ -27,6 +28,7 @@ interface Args {
   workers: number;
   lifecycle: boolean;
   lostResponses: boolean;
+  tampering: boolean;
   consistency: boolean;
   authorization: boolean;
   shrink: number;
@@ -34,11 +36,12 @@ interface Args {
   replayPath?: string;
 }
 
-const USAGE = 'usage: fuzz-cli --runs N --seed S [--workers W] [--no-lifecycle] [--lost-responses] [--no-consistency] [--no-authorization] [--shrink K] [--path P [--replay-path R]]';
+const USAGE = 'usage: fuzz-cli --runs N --seed S [--workers W] [--no-lifecycle] [--lost-responses] [--tampering] [--no-consistency] [--no-authorization] [--shrink K] [--path P [--replay-path R]]';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
-    runs: 100, seed: DEFAULT_SEED, workers: 2, lifecycle: true, lostResponses: false, consistency: true, authorization: true, shrink: 5,
+    ...{ runs: 100, seed: DEFAULT_SEED, workers: 2, lifecycle: true, lostResponses: false },
+    ...{ tampering: false, consistency: true, authorization: true, shrink: 5 },
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -56,6 +59,7 @@ function parseArgs(argv: string[]): Args {
     else if (arg === '--workers') args.workers = Math.max(1, whole());
     else if (arg === '--no-lifecycle') args.lifecycle = false;
     else if (arg === '--lost-responses') args.lostResponses = true;
+    else if (arg === '--tampering') args.tampering = true;
     else if (arg === '--no-consistency') args.consistency = false;
     else if (arg === '--no-authorization') args.authorization = false;
     else if (arg === '--shrink') args.shrink = whole();
@@ -68,7 +72,7 @@ function parseArgs(argv: string[]): Args {
 
 async function main(): Promise<number> {
   const args = parseArgs(process.argv.slice(2));
-  const options = { lifecycle: args.lifecycle, lostResponses: args.lostResponses };
+  const options = { lifecycle: args.lifecycle, lostResponses: args.lostResponses, tampering: args.tampering };
   const envOptions = envOptionsFor(args.seed, args);
   if (args.path !== undefined) {
     const env = await ModelEnv.start(envOptions);

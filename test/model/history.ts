@@ -111,6 +111,10 @@ export class History {
   readonly violations: string[] = [];
   /** A key the test made with the group's tag: the functions must never write to it. */
   forgedKeyId = '';
+  /** A key the tampering actor made (EXTERNAL, not the group's) and points tampered entries and tags at; '' until needed. */
+  victimKeyId = '';
+  /** Its state, policy, description and material when made: nothing the functions do may change them. */
+  victimFingerprint = '';
   /** importedMaterials() and issuedImportTokens() indexes where this history began. */
   materialsFrom = 0;
   tokensFrom = 0;

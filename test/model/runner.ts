@@ -12,10 +12,13 @@ import { ModelEnv } from './env';
 import { ALL_FAULT_KINDS, FaultCounter, FaultKind } from './faults';
 import { forgeKey, History, HistorySetup } from './history';
 import { RemovalChoice } from './policies';
+import { tamperingArbitrary } from './tampering';
 
 export const DEFAULT_SEED = 20261122;
 /** Commands generated per history; at most MAX_STEPS of them run (the others fail their precondition). */
 export const MAX_COMMANDS = 14;
+/** Commands generated per tampering history (a dedicated, shorter shape: the actor's steps each run a function and a repair). */
+export const TAMPERING_MAX_COMMANDS = 6;
 
 export interface HistoryInput {
   readonly setup: HistorySetup;
@@ -53,7 +56,9 @@ export function setupArbitrary(): fc.Arbitrary<HistorySetup> {
 export function historyArbitrary(o: CommandOptions = {}, replayPath?: string): fc.Arbitrary<HistoryInput> {
   return fc.record({
     setup: setupArbitrary(),
-    commands: fc.commands([commandArbitrary(o)], { maxCommands: MAX_COMMANDS, size: 'max', replayPath }),
+    commands: o.tampering
+      ? fc.commands([fc.oneof(commandArbitrary(o), tamperingArbitrary())], { maxCommands: TAMPERING_MAX_COMMANDS, size: 'max', replayPath })
+      : fc.commands([commandArbitrary(o)], { maxCommands: MAX_COMMANDS, size: 'max', replayPath }),
   });
 }
 

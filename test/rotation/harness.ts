@@ -61,6 +61,8 @@ export interface HarnessOptions {
   readonly s3Endpoint?: string;
   /** The rotation events' bus (the rotation function's EVENT_BUS_NAME); default: the default bus. */
   readonly eventBusName?: string;
+  /** The lifecycle function's own stack (its STACK_ID): events of other stacks are refused. */
+  readonly stackId?: string;
 }
 
 export interface Credentials { readonly accessKeyId: string; readonly secretAccessKey: string }
@@ -170,7 +172,7 @@ export class Harness {
       const budget = o.remainingMs ?? 5 * 60_000;
       return { awsRequestId: `run-${++runs}`, getRemainingTimeInMillis: () => budget - (this.sim.clock.now().getTime() - started) };
     };
-    const lifecycle = createLifecycleHandler(optionsAs(o.credentials?.lifecycle));
+    const lifecycle = createLifecycleHandler({ ...optionsAs(o.credentials?.lifecycle), ...(o.stackId ? { stackId: o.stackId } : {}) });
     const rotation = createRotationHandler(optionsAs(o.credentials?.rotation));
     return {
       lifecycle: (event) => lifecycle(event, context()),
