@@ -61,8 +61,6 @@ export interface HarnessOptions {
   readonly s3Endpoint?: string;
   /** The rotation events' bus (the rotation function's EVENT_BUS_NAME); default: the default bus. */
   readonly eventBusName?: string;
-  /** The lifecycle function's own stack (its STACK_ID): events of other stacks are refused. */
-  readonly stackId?: string;
 }
 
 export interface Credentials { readonly accessKeyId: string; readonly secretAccessKey: string }

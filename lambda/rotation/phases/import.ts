@@ -18,6 +18,11 @@ import { completeEscrow, escrowBeforeImport } from './escrow';
 import { patientlyThrottled } from './patience';
 
 const FRESH = ['NotFoundException', 'KMSInvalidStateException'];
+/**
+ * GetParametersForImport goes through the single-attempt client (its quota is paced by the phase): a 5xx
+ * answer is asked again here, as the SDK would; a new wrapping key and token replace nothing imported.
+ */
+const PARAMETERS_AGAIN = [...FRESH, 'KMSInternalException'];
 
 /** What one attempt imports: the wrapped material and the description it is stamped with. */
 interface Wrapped {
@@ -77,7 +82,7 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
     }
     for (let attempt = 1; !resumed; attempt++) {
       const ask = () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec);
-      const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, ask));
+      const params = await patientlyThrottled(d, () => eventually(d.sleep, PARAMETERS_AGAIN, ask));
       validTo = settings.materialValidityDays > 0 ? materialValidToAfter(d.now(), settings.materialValidityDays) : undefined;
       try {
         await withWrappedMaterial(d, s.record, r.n, params, async (w) => {

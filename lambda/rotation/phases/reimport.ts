@@ -21,6 +21,11 @@ import { patientlyThrottled } from './patience';
 /** A re-import is not started with less time left than this. */
 const ACTION_BUDGET_MS = 30_000;
 const FRESH = ['NotFoundException', 'KMSInvalidStateException'];
+/**
+ * GetParametersForImport goes through the single-attempt client (its quota is paced by the phase): a 5xx
+ * answer is asked again here, as the SDK would; a new wrapping key and token replace nothing imported.
+ */
+const PARAMETERS_AGAIN = [...FRESH, 'KMSInternalException'];
 
 export interface ReimportDone {
   readonly reimported: number[];
@@ -87,7 +92,7 @@ async function reimport(d: Deps, s: Session, g: GenerationRecord): Promise<void>
     if (!g.keyMaterialId) throw new MaterialProviderError(provider, `was not asked: generation ${g.n} has no recorded KeyMaterialId to re-import`);
     if (!d.provider) throw new MaterialProviderError(provider, 'cannot be invoked from here (no Lambda client)');
     const ask = () => d.kms.importParameters(g.keyId, wrappingAlgorithm, wrappingKeySpec);
-    const params = await patientlyThrottled(d, () => eventually(d.sleep, FRESH, ask));
+    const params = await patientlyThrottled(d, () => eventually(d.sleep, PARAMETERS_AGAIN, ask));
     const validTo = validityDays > 0 ? materialValidToAfter(d.now(), validityDays) : undefined;
     try {
       const request = providerRequest(
