@@ -105,7 +105,7 @@ describe('open: engine bugs found by the model', () => {
   });
 });
 
-describe('open: engine bugs found by the model (seed 20261123)', () => {
+describe('fixed: engine bugs found by the model (seed 20261123)', () => {
   // Seed 20261123 (the tampering histories' seed, run 173, before their ordinary commands went without
   // faults), shrunk: a rotate-now whose GetParametersForImport answers one 500.
   //
@@ -113,8 +113,8 @@ describe('open: engine bugs found by the model (seed 20261123)', () => {
   // other calls would have retried it (3 attempts): the emergency is lost until a later scheduled run.
   // Cause: GetParametersForImport goes through the single-attempt client (kms-gateway.ts `once`, paced by
   // phases/patience.ts), and the phase retries throttling only, not 5xx answers.
-  // Fix: let the phase's own retry of GetParametersForImport also take KMSInternalException (and other
-  // 5xx) within its patience, as it does for throttling; GetParametersForImport is safe to repeat.
+  // Fixed: the phase asks GetParametersForImport again on KMSInternalException (phases/import.ts,
+  // PARAMETERS_AGAIN); it is safe to repeat.
   test('a rotate-now whose GetParametersForImport answers one 500 still starts the rotation', async () => {
     expectClean(await replay({ intervalMonths: 1, removal: 'retain' }, [new EmergencyRun(false, { kind: '5xx', op: 'GetParametersForImport', times: 1 })]));
   });

@@ -85,7 +85,8 @@ async function createKeyOrFindIt(d: Deps, s: Session): Promise<KeyInfo> {
         const key = await findEarlierAttempt(d, s.record);
         if (!key) throw Object.assign(new Error('not indexed yet'), { name: 'NotIndexedYet' });
         return key;
-      }, { attempts: 4, baseMs: 1000, maxMs: 4000 });
+      // The tagging index lags behind KMS by seconds, sometimes more: up to about half a minute of patience.
+      }, { attempts: 7, baseMs: 1000, maxMs: 8000 });
     } catch {
       throw e;
     }
