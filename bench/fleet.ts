@@ -25,6 +25,7 @@ import { startKmsSimulator } from '../test/kms-simulator';
 import { LocalDynamoDb } from '../test/ledger/local-dynamodb';
 import { capturingMetrics } from '../test/rotation/emf-capture';
 import { cfnEvent, groupProps, rotateIfDue } from '../test/rotation/fixtures';
+import { createSealKeys } from '../test/rotation/seal-keys';
 
 const SCHEDULE_PERIOD_MS = 10 * 60 * 1000;
 /** The rotation function's timeout (Lambda stops a run after it). */
@@ -65,6 +66,7 @@ export async function measureFleet(groups: number, progress: (line: string) => v
   const db = await LocalDynamoDb.start();
   try {
     const tableName = await db.createLedgerTable();
+    const sealKeys = await createSealKeys(sim.client({ maxAttempts: 1 }));
     // What each function instance uses in Lambda (handler.ts): its own clients, adaptive retries, 8 attempts for KMS.
     // One instance per group, as Lambda runs concurrent invocations in separate instances (the adaptive
     // retry mode's client-side rate limiter is per client, so sharing one would pace the whole fleet together).
@@ -74,6 +76,7 @@ export async function measureFleet(groups: number, progress: (line: string) => v
       tagging: sim.taggingClient({ maxAttempts: 5, retryMode: 'adaptive' }) as ResourceGroupsTaggingAPIClient,
       dynamodb: db.client({ maxAttempts: 5 }),
       tableName,
+      sealKeys,
       now: () => sim.clock.now(),
       log: silent,
       // The simulator's bus, and the metrics lines kept out of the benchmark's output (as a log group would).

@@ -28,6 +28,7 @@ import { KmsSimulator, startKmsSimulator } from '../test/kms-simulator';
 import { LocalDynamoDb } from '../test/ledger/local-dynamodb';
 import { capturingMetrics } from '../test/rotation/emf-capture';
 import { cfnEvent, groupProps, rotateIfDue } from '../test/rotation/fixtures';
+import { createSealKeys } from '../test/rotation/seal-keys';
 
 /** The schedule's period: the runs of one rotation are this far apart. */
 const SCHEDULE_PERIOD_MS = 10 * 60 * 1000;
@@ -114,6 +115,7 @@ async function prepareAccount(name: string, groups: number, otherKeys: number): 
     }
   }
   const setupSeconds = (performance.now() - started) / 1000;
+  const sealKeys = await createSealKeys(sim.client({ maxAttempts: 1 }));
 
   // The functions' own clients, configured as in the rotation tests.
   const options: HandlerOptions = {
@@ -121,6 +123,7 @@ async function prepareAccount(name: string, groups: number, otherKeys: number): 
     tagging: sim.taggingClient({ maxAttempts: 3 }),
     dynamodb: db.client(),
     tableName,
+    sealKeys,
     now: () => sim.clock.now(),
     // The functions' waits (a scheduled run's start offset of up to a minute, backoffs) move the simulated
     // clock, as in the tests: they are not work, and waiting them out in real time made this stage take

@@ -4,12 +4,13 @@
  * and captures every log line. The functions' backoff sleeps move the
  * simulated clock, so retries see time pass.
  */
-import { CreateKeyCommand, DecryptCommand, EncryptCommand, KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
+import { DecryptCommand, EncryptCommand, KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { CallBudget } from './dying';
 import { capturingMetrics } from './emf-capture';
 import { cfnEvent, groupProps, rotateIfDue } from './fixtures';
+import { createSealKeys, SealKeyPolicies } from './seal-keys';
 import { Log } from '../../lambda/rotation/context';
 import { createLifecycleHandler, createRotationHandler, HandlerOptions } from '../../lambda/rotation/handler';
 import { Ledger } from '../../lambda/rotation/ledger';
@@ -73,11 +74,7 @@ export interface Functions {
   readonly rotation: RotationEntry;
 }
 
-/** The key policies of the stack's two seal keys (as a deployed stack synthesizes them); absent: KMS's default policy. */
-export interface SealKeyPolicies {
-  readonly settings: string;
-  readonly state: string;
-}
+export type { SealKeyPolicies } from './seal-keys';
 
 export class Harness {
   static async start(
@@ -92,10 +89,7 @@ export class Harness {
     // hour before the test starts: KMS has long found them and authorization sees their policies. The calls that
     // made them are the deploy's, not the functions': the call log starts after them.
     const admin = sim.client({ maxAttempts: 1 });
-    const sealKey = async (policy?: string) => (await admin.send(new CreateKeyCommand({
-      KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC', Policy: policy, BypassPolicyLockoutSafetyCheck: policy !== undefined,
-    }))).KeyMetadata!.Arn!;
-    const sealKeys = { settings: await sealKey(sealKeyPolicies?.settings), state: await sealKey(sealKeyPolicies?.state) };
+    const sealKeys = await createSealKeys(admin, sealKeyPolicies);
     admin.destroy();
     sim.clock.set(start);
     sim.calls.reset();

@@ -35,6 +35,7 @@ describe('secrecy', () => {
         tagging: h.sim.taggingClient(),
         dynamodb,
         tableName: h.tableName,
+        sealKeys: h.sealKeys,
         now: () => h.sim.clock.now(),
         log: powertoolsLog(new Logger({ serviceName: 'rotating-imported-key', logLevel: 'DEBUG' })),
         sleep: (ms) => h.sleep(ms),

@@ -62,7 +62,7 @@ describe('rotation events on the stack\'s own bus', () => {
     [rule] = eventRulesOf(stack.template).filter((r) => JSON.stringify(r.eventPattern).includes(EVENT_SOURCE));
   });
   beforeEach(async () => {
-    h = await Harness.start({ authorization: { principals: [...stack.principals, ATTACKER] } }, stack.tableName);
+    h = await Harness.start({ authorization: { principals: [...stack.principals, ATTACKER] } }, stack.tableName, stack.sealKeyPolicies);
     declareEventBridge(h.sim, stack.template);
   });
   afterEach(async () => h.stop());

@@ -48,7 +48,7 @@ describe('tags never widen authority, with exactly the synthesized policies', ()
     h = await Harness.start({
       consistency: { seed: 11, readLagMs: 2000, newKeyNotFoundMs: 3000 },
       authorization: { principals: stack.principals, propagationMs: PROPAGATION_MS },
-    }, stack.tableName);
+    }, stack.tableName, stack.sealKeyPolicies);
     f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials } });
     admin = h.sim.client({ maxAttempts: 1 });
     asLifecycle = h.sim.clientFor(stack.lifecycle.accessKeyId, { maxAttempts: 1 });
