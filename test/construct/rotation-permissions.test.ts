@@ -241,7 +241,7 @@ describe('retention prop', () => {
     const statements = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry', retention: Retention.keepLatest(2) }).template(), 'rotation'));
     expect(statements.slice(0, base.length)).toEqual(base);
     expect(statements.slice(base.length)).toEqual([
-      { Effect: 'Allow', Action: 'kms:DisableKey', Resource: KEY_ARNS, Condition: { ...NO_USER_ALIAS, StringEquals: RETIRED } },
+      { Effect: 'Allow', Action: ['kms:DisableKey', 'kms:EnableKey'], Resource: KEY_ARNS, Condition: { ...NO_USER_ALIAS, StringEquals: RETIRED } },
     ]);
   });
 
@@ -250,7 +250,7 @@ describe('retention prop', () => {
     const retention = Retention.deleteAfter(Duration.days(90), { pendingWindow: Duration.days(14) });
     const statements = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry', retention }).template(), 'rotation'));
     expect(statements.slice(base.length)).toEqual([
-      { Effect: 'Allow', Action: 'kms:DisableKey', Resource: KEY_ARNS, Condition: { ...NO_USER_ALIAS, StringEquals: RETIRED } },
+      { Effect: 'Allow', Action: ['kms:DisableKey', 'kms:EnableKey'], Resource: KEY_ARNS, Condition: { ...NO_USER_ALIAS, StringEquals: RETIRED } },
       { Effect: 'Allow', Action: 'kms:GetKeyLastUsage', Resource: KEY_ARNS, Condition: { StringEquals: RETIRED } },
       {
         Effect: 'Allow',

@@ -40,6 +40,9 @@ describe('resources shared by the key groups of a stack', () => {
       'AWS::SQS::QueuePolicy': 1,
       // The rotation events' bus.
       'AWS::Events::EventBus': 1,
+      // The ledger's two HMAC seal keys (settings, state), and the lifecycle function's invoke guard.
+      'AWS::KMS::Key': 2,
+      'AWS::Lambda::ResourcePolicy': 1,
       // The shared dead-letter alarm, and three per key group (rotation failed, overdue, tampering).
       'AWS::CloudWatch::Alarm': 1 + 2 * 3,
       'Custom::RotatingImportedKey': 2,
@@ -117,12 +120,18 @@ describe('the two functions', () => {
     expect(functionProps(t, 'lifecycle').Code).toEqual(functionProps(t, 'rotation').Code);
   });
 
-  test('both have exactly the ledger\'s name and the Powertools service name in their environment; the rotation function also its event bus', () => {
+  test('both have exactly the ledger\'s name, its seal keys and the Powertools service name in their environment; the lifecycle function also its stack, the rotation function its event bus', () => {
     const { template } = stackWithKey();
     const t = template();
-    const environment = { LEDGER_TABLE_NAME: ledgerTableName(t.toJSON()), POWERTOOLS_SERVICE_NAME: 'rotating-imported-key' };
+    const keyArn = (id: string) => `arn:aws:kms:us-east-1:111122223333:key/${Object.keys(t.findResources('AWS::KMS::Key')).find((k) => k.includes(id))}`;
+    const environment = {
+      LEDGER_TABLE_NAME: ledgerTableName(t.toJSON()),
+      POWERTOOLS_SERVICE_NAME: 'rotating-imported-key',
+      SETTINGS_SEAL_KEY_ARN: keyArn('SettingsSealKey'),
+      STATE_SEAL_KEY_ARN: keyArn('LedgerSealKey'),
+    };
     expect(functionEnvironments(t.toJSON())).toEqual({
-      lifecycle: environment,
+      lifecycle: { ...environment, STACK_ID: expect.stringMatching(/^arn:aws:cloudformation:us-east-1:111122223333:stack\//) },
       rotation: { ...environment, EVENT_BUS_NAME: eventBusesOf(t.toJSON())[0].name },
     });
     expect(functionProps(t, 'lifecycle').Environment.Variables.LEDGER_TABLE_NAME).toEqual({ Ref: ledgerTableName(t.toJSON()) });

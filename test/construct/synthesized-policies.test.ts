@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import {
   customResourceProperties, eventBusesOf, functionArnOf, functionEnvironments, functionIds, functionRoles, identityPoliciesOf, isUnresolved,
-  ledgerTableArn, ledgerTableName, resolveIntrinsics, roleArnOf, scheduleOf, TEST_ACCOUNT, TEST_REGION,
+  ledgerTableArn, ledgerTableName, resolveIntrinsics, roleArnOf, scheduleOf, sealKeyLogicalId, TEST_ACCOUNT, TEST_REGION,
 } from './synthesized-policies';
 import { RotatingImportedKey, RotationInterval } from '../../lib';
 
@@ -230,6 +230,7 @@ describe('on a synthesized stack (us-east-1, 111122223333)', () => {
       PropagationWindowSeconds: '420',
       ScheduleHour: '3',
       ScheduleTimeZone: 'Etc/UTC',
+      EmergencyRotationsPerDay: '3',
     });
   });
 
@@ -248,11 +249,19 @@ describe('on a synthesized stack (us-east-1, 111122223333)', () => {
     const table = ledgerTableName(template);
     expect(table).toMatch(/^RotatingImportedKeyRotationLedger[0-9A-F]{8}$/);
     expect(ledgerTableArn(template)).toBe(`arn:aws:dynamodb:us-east-1:111122223333:table/${table}`);
-    const environment = { LEDGER_TABLE_NAME: table, POWERTOOLS_SERVICE_NAME: 'rotating-imported-key' };
+    const environment = {
+      LEDGER_TABLE_NAME: table,
+      POWERTOOLS_SERVICE_NAME: 'rotating-imported-key',
+      SETTINGS_SEAL_KEY_ARN: `arn:aws:kms:us-east-1:111122223333:key/${sealKeyLogicalId(template, 'settings')}`,
+      STATE_SEAL_KEY_ARN: `arn:aws:kms:us-east-1:111122223333:key/${sealKeyLogicalId(template, 'state')}`,
+    };
     const [bus] = eventBusesOf(template);
     expect(bus.name).toMatch(/^PoliciesRotatingImportedKeyRotation[0-9A-F]{8}-events$/);
     expect(bus.arn).toBe(`arn:aws:events:us-east-1:111122223333:event-bus/${bus.name}`);
-    expect(functionEnvironments(template)).toEqual({ lifecycle: environment, rotation: { ...environment, EVENT_BUS_NAME: bus.name } });
+    expect(functionEnvironments(template)).toEqual({
+      lifecycle: { ...environment, STACK_ID: 'arn:aws:cloudformation:us-east-1:111122223333:stack/Platform/00000000-0000-0000-0000-000000000000' },
+      rotation: { ...environment, EVENT_BUS_NAME: bus.name },
+    });
   });
 
   test('the finders refuse what is ambiguous or missing', () => {
