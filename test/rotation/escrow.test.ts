@@ -18,6 +18,7 @@ import { Functions, Harness, REGION, SIMULATOR_CREDENTIALS } from './harness';
 import { secretLeaks } from './secrets';
 import { reportGroup, renderReports } from '../../lambda/report';
 import { ESCROW_FORMAT, EscrowDocument, escrowProblems, sha256Hex } from '../../lambda/rotation/escrow';
+import type { GroupRecord } from '../../lambda/rotation/ledger-model';
 import { EscrowWrapping } from '../../lib';
 import { node24Binary } from '../construct/node24';
 import { S3Sim } from '../kms-simulator/s3';
@@ -279,8 +280,10 @@ describe('escrow of generated material', () => {
     await expect(h.functions({ credentials, s3Endpoint: bucket.endpoint, budget: death, leaseMs: 60_000 }).rotation(rotateNow())).rejects.toThrow();
     // As if the material had been imported before escrow was set: the entry has no escrow for generation 2.
     const rec = await h.group(GROUP);
-    await h.editLedger(GROUP, (r) => ({ ...r, lock: undefined, generations: r.generations.map((g) => (g.n === 2 ? { ...g, escrow: undefined } : g)) }),
-      stack.rotation.credentials);
+    const withoutEscrow = (r: GroupRecord): GroupRecord => ({
+      ...r, lock: undefined, generations: r.generations.map((g) => (g.n === 2 ? { ...g, escrow: undefined } : g)),
+    });
+    await h.editLedger(GROUP, withoutEscrow, stack.rotation.credentials);
     const puts = bucket.calls.filter((c) => c.operation === 'PutObject').length;
     await expect(f.rotation(rotateNow())).rejects.toThrow(/generation 2 of key group telemetry-group \(\S+\) holds key material that has no escrow object/);
     expect(bucket.calls.filter((c) => c.operation === 'PutObject')).toHaveLength(puts);
