@@ -7,6 +7,7 @@ import { auditLabels, dueDateOf, readCurrentKey } from './audit';
 import { Deps, isThrottling, step } from './context';
 import { alreadyQueued, EmergencyRefusal, emergencyRefusal, rateLimited, withEmergencyStart } from './emergency-limit';
 import { InvalidRequestError } from './errors';
+import { assertBelowGenerationCap } from './generation-cap';
 import { currentGeneration, GroupRecord, highestGeneration, Phase } from './ledger-model';
 import { createPhase } from './phases/create';
 import { fencePhase } from './phases/fence';
@@ -193,6 +194,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
         }
       }
       if (next.kind === 'start') {
+        assertBelowGenerationCap(s.record);
         emergency = false;
         started = true;
         dueAt = undefined;
