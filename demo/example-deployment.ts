@@ -92,7 +92,8 @@ export function synthesizeExample(): ExampleDeployment {
 /** The Create event CloudFormation sends (through the provider framework) for the key group. */
 export function createEvent(d: ExampleDeployment): Record<string, unknown> {
   return cfnEvent('Create', d.resourceProperties, {
-    StackId: `arn:aws:cloudformation:${TEST_REGION}:${TEST_ACCOUNT}:stack/${d.stackName}/${randomUUID()}`,
+    // The stack the lifecycle function belongs to (its STACK_ID): it refuses events of any other.
+    StackId: d.environments.lifecycle.STACK_ID ?? `arn:aws:cloudformation:${TEST_REGION}:${TEST_ACCOUNT}:stack/${d.stackName}/${randomUUID()}`,
     RequestId: randomUUID(),
     LogicalResourceId: d.keyGroupLogicalId,
   });

@@ -27,7 +27,7 @@ import { CustomResourceResult } from '../lambda/rotation/lifecycle';
 import { RotationOutcome } from '../lambda/rotation/rotate';
 import { EVENT_SOURCE } from '../lambda/rotation/rotation-event';
 import { node24Binary } from '../test/construct/node24';
-import { eventRulesOf } from '../test/construct/synthesized-policies';
+import { eventRulesOf, sealKeyPolicies } from '../test/construct/synthesized-policies';
 import { S3Sim } from '../test/kms-simulator/s3';
 import { BUNDLE, BundleProcess } from '../test/rotation/bundle-process';
 import { declareEventBridge } from '../test/rotation/deployed-events';
@@ -87,7 +87,8 @@ async function main(): Promise<void> {
     authorization: { principals: d.principals },
     // One RSA-4096 wrapping key pair per generation is plenty (a fresh clone generates the pool once).
     wrappingKeyPoolSize: 2,
-  }, d.tableName);
+    // The stack's seal keys, with their synthesized key policies, as CloudFormation makes them.
+  }, d.tableName, sealKeyPolicies(d.template));
   // The stack's rotation event bus (only the rotation role may put on it) and the re-encryption rule on it.
   declareEventBridge(h.sim, d.template);
   // The escrow bucket the example creates, as it deploys: versioned, Object Lock COMPLIANCE for the synthesized retention.
@@ -101,6 +102,9 @@ async function main(): Promise<void> {
     AWS_ENDPOINT_URL_EVENTBRIDGE: h.sim.endpoint,
     AWS_ENDPOINT_URL_S3: bucket.endpoint,
     AWS_REGION: REGION,
+    // The seal keys as deployed (the template's ARNs name them by logical id).
+    SETTINGS_SEAL_KEY_ARN: h.sealKeys.settings,
+    STATE_SEAL_KEY_ARN: h.sealKeys.state,
   };
   const fn = (env: Record<string, string>, credentials: { accessKeyId: string; secretAccessKey: string }) => new BundleProcess({
     ...env, ...endpoints, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,

@@ -14,6 +14,7 @@ import {
   CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient, ScheduleKeyDeletionCommand, TagResourceCommand,
 } from '@aws-sdk/client-kms';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { declareEventBridge } from './deployed-events';
 import { deployedStack, DeployedStack } from './deployed-stack';
 import { cfnEvent } from './fixtures';
 import { Functions, Harness } from './harness';
@@ -49,7 +50,8 @@ describe('tags never widen authority, with exactly the synthesized policies', ()
       consistency: { seed: 11, readLagMs: 2000, newKeyNotFoundMs: 3000 },
       authorization: { principals: stack.principals, propagationMs: PROPAGATION_MS },
     }, stack.tableName, stack.sealKeyPolicies);
-    f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials } });
+    const eventBusName = declareEventBridge(h.sim, stack.template);
+    f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials }, eventBusName });
     admin = h.sim.client({ maxAttempts: 1 });
     asLifecycle = h.sim.clientFor(stack.lifecycle.accessKeyId, { maxAttempts: 1 });
     asRotation = h.sim.clientFor(stack.rotation.accessKeyId, { maxAttempts: 1 });
