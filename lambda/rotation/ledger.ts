@@ -74,11 +74,18 @@ export interface InspectedEntry {
 
 export class Ledger {
   private readonly doc: DynamoDBDocumentClient;
+  /** Groups whose entry was accepted unsealed and not yet sealed by a write of this process (deploy authority only). */
+  private readonly unsealed = new Set<string>();
   /** Settings this process may write, by group and digest: the seal a verified read carried, or `deployed` (a deploy's event). */
   private readonly settingsSeals = new Map<string, Seal | 'deployed'>();
 
   constructor(client: DynamoDBClient, private readonly tableName: string, private readonly options: LedgerOptions = {}) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** Whether the last read of the group accepted it unsealed (see unsealed-entry.ts). */
+  acceptedUnsealed(groupId: string): boolean {
+    return this.unsealed.has(groupId);
   }
 
   /** Whether entries are verified on read and sealed on write. */
@@ -92,6 +99,7 @@ export class Ledger {
    */
   async get(groupId: string): Promise<GroupRecord | undefined> {
     const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: groupKey(groupId), ConsistentRead: true }));
+    this.unsealed.delete(groupId);
     if (!r.Item) return undefined;
     const { pk: _pk, sk: _sk, stateSeal, settingsSeal, ...record } = r.Item;
     if (this.options.seal) await this.verify(groupId, record as GroupRecord, settingsSeal, stateSeal);
@@ -104,6 +112,7 @@ export class Ledger {
    */
   async inspect(groupId: string): Promise<InspectedEntry | undefined> {
     const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: groupKey(groupId), ConsistentRead: true }));
+    this.unsealed.delete(groupId);
     if (!r.Item) return undefined;
     const { pk: _pk, sk: _sk, stateSeal, settingsSeal, ...stored } = r.Item;
     const record = stored as GroupRecord;
@@ -137,6 +146,7 @@ export class Ledger {
       }
       // Trust on first use, by deploy authority only: the entry (settings included) is sealed as found.
       this.options.onUnsealed?.(groupId);
+      this.unsealed.add(groupId);
       this.deployedSettings(record.settings);
       return;
     }

@@ -21,6 +21,7 @@ import { testPhase } from './phases/test';
 import { afterWindow } from './plan';
 import { DeleteRequest } from './requests';
 import { Session } from './session';
+import { bindUnsealedEntry } from './unsealed-entry';
 import { GroupSettings } from './settings';
 
 export interface CustomResourceResult {
@@ -73,7 +74,7 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
   if (!adoptable) await assertAliasUsable(d, settings.aliasName, existing);
   let s: Session;
   if (resuming) {
-    s = await Session.open(d, settings.groupId, 'create', lockWaitMs(d));
+    s = await Session.open(d, settings.groupId, 'create', lockWaitMs(d), (rec) => bindUnsealedEntry(d, rec));
     if (s.record.status === 'active') {
       // Another invocation of the same Create finished it while this one waited.
       await s.close();
@@ -171,7 +172,7 @@ export async function updateGroup(
     return createGroup(d, settings);
   }
   d.ledger.deployedSettings(settings);
-  const s = await Session.open(d, settings.groupId, 'update', lockWaitMs(d));
+  const s = await Session.open(d, settings.groupId, 'update', lockWaitMs(d), (rec) => bindUnsealedEntry(d, rec));
   try {
     const before = s.record;
     if (before.status !== 'active' && before.status !== 'retained') {
@@ -244,18 +245,20 @@ export async function deleteGroup(d: Deps, req: DeleteRequest): Promise<CustomRe
   try {
     rec = await d.ledger.get(req.groupId);
   } catch (e) {
-    // Keys are left as they are either way; with RETAIN that is all a Delete does, so the stack is not held up.
-    if (!(e instanceof LedgerTamperedError) || req.removalPolicy !== 'retain') throw e;
-    d.log.error('delete: the ledger failed verification; keys and aliases retained, the entry left as found', {
-      group: req.groupId, errorName: e.name, errorMessage: e.message, tampering: e.tampering,
-    });
+    if (!retainedDespiteTampering(d, req, e)) throw e;
     return done;
   }
   if (!rec || rec.status === 'destroyed' || rec.status === 'failed') {
     d.log.info('delete: the group is not in the ledger or already gone', { group: req.groupId, status: rec?.status });
     return done;
   }
-  const s = await Session.open(d, req.groupId, 'delete', lockWaitMs(d));
+  let s: Session;
+  try {
+    s = await Session.open(d, req.groupId, 'delete', lockWaitMs(d), (r) => bindUnsealedEntry(d, r));
+  } catch (e) {
+    if (!retainedDespiteTampering(d, req, e)) throw e;
+    return done;
+  }
   try {
     if (s.record.settings.removalPolicy === 'retain' || req.removalPolicy === 'retain') {
       await s.save((r) => ({ ...r, status: 'retained' }));
@@ -267,6 +270,15 @@ export async function deleteGroup(d: Deps, req: DeleteRequest): Promise<CustomRe
     await s.close();
   }
   return done;
+}
+
+/** Keys are left as they are either way; with RETAIN that is all a Delete does, so a tampered entry does not hold the stack up. */
+function retainedDespiteTampering(d: Deps, req: DeleteRequest, e: unknown): boolean {
+  if (!(e instanceof LedgerTamperedError) || req.removalPolicy !== 'retain') return false;
+  d.log.error('delete: the ledger failed verification; keys and aliases retained, the entry left as found', {
+    group: req.groupId, errorName: e.name, errorMessage: e.message, tampering: e.tampering,
+  });
+  return true;
 }
 
 /**

@@ -23,13 +23,16 @@ export class GroupBusyError extends Error {
 export class Session {
   /**
    * Takes the group's lock. With `waitMs`, waits that long at most for a live
-   * lock to be released; then (or at once) throws GroupBusyError.
+   * lock to be released; then (or at once) throws GroupBusyError. `check` sees
+   * each entry read before the lock write.
    */
-  static async open(d: Deps, groupId: string, purpose: string, waitMs = 0): Promise<Session> {
+  static async open(d: Deps, groupId: string, purpose: string, waitMs = 0, check?: (rec: GroupRecord) => Promise<void>): Promise<Session> {
     const started = d.now().getTime();
     for (;;) {
       const rec = await d.ledger.get(groupId);
       if (!rec) throw new InconsistentGroupError(`key group ${groupId} has no ledger entry`);
+      // Before the lock is written (which seals the entry): the caller's own check of what it read.
+      await check?.(rec);
       const now = d.now();
       const overlong = rec.lock !== undefined && Date.parse(rec.lock.until) - now.getTime() > Math.max(MAX_LEASE_MS, d.leaseMs);
       if (isLocked(rec, now, d.runId) && !overlong) {

@@ -137,6 +137,26 @@ describe('ledger edits by a principal holding dynamodb:PutItem', () => {
     expect(h.sim.state.key(victim.KeyId!)!.tags).toEqual({});
   });
 
+  test('6. with the seal dropped, a deploy (which seals an unsealed entry once) refuses one that points a generation at a victim key', async () => {
+    await f.rotation(rotateNow());
+    await h.runSchedule(f, HOUR);
+    const victim = (await h.kms.send(new CreateKeyCommand({ Origin: 'EXTERNAL', Description: 'victim' }))).KeyMetadata!;
+    const victimPolicy = (await h.kms.send(new GetKeyPolicyCommand({ KeyId: victim.KeyId!, PolicyName: 'default' }))).Policy;
+    h.sim.calls.reset();
+    const doc = documentClient(h);
+    await tamper(h, (i) => {
+      Object.assign(i.generations.find((g: Item) => g.stage === 'retired'), { keyId: victim.KeyId, keyArn: victim.Arn, appliedDigest: undefined });
+    }, { dropSeal: true });
+    const update = cfnEvent('Update', groupProps({ Description: 'changed' }), { OldResourceProperties: groupProps() });
+    await expect(f.lifecycle(update)).rejects.toMatchObject({ name: 'LedgerTamperedError', tampering: 'ledger-unsealed', message: expect.stringContaining('group\'s tag') });
+    expect(h.sim.calls.writes({ includeFailed: true })).toBe(0);
+    expect(h.sim.calls.list().filter((c) => c.op !== 'ListResourceTags' && (c.request.KeyId === victim.KeyId || c.request.KeyId === victim.Arn))).toEqual([]);
+    expect((await h.kms.send(new GetKeyPolicyCommand({ KeyId: victim.KeyId!, PolicyName: 'default' }))).Policy).toBe(victimPolicy);
+    // Not sealed: the rotation function still refuses it.
+    expect((await doc.send(new GetCommand({ TableName: h.tableName, Key: { pk: 'group#telemetry-group', sk: 'state' } }))).Item!.stateSeal).toBeUndefined();
+    await expectRefused(rotateIfDue(), 'ledger-unsealed');
+  });
+
   test('the rotation role\'s credentials re-seal an edited entry with the state key: the settings seal still refuses it', async () => {
     // Without the synthesized key policies the simulator lets any caller make MACs: here that stands for the rotation
     // role, which the state key's policy allows. The settings key's policy allows only the lifecycle role (see below).
