@@ -14,13 +14,13 @@ import { Session } from './session';
 /** How long the command waits for a rotation run that holds the group. */
 const LOCK_WAIT_MS = 60_000;
 
-export async function enableRetiredGeneration(d: Deps, aliasName: string, n: number): Promise<GenerationRecord> {
+export async function enableRetiredGeneration(d: Deps, aliasName: string, n: number): Promise<GenerationRecord & { readonly groupId: string }> {
   const groupId = await d.ledger.groupOfAlias(aliasName);
   if (!groupId || !(await d.ledger.get(groupId))) throw new InvalidRequestError(`no key group with alias ${aliasName} is in the ledger`);
   const s = await Session.open(d, groupId, 'enable-generation', LOCK_WAIT_MS);
   try {
     if (s.record.settings.aliasName !== aliasName) throw new InvalidRequestError(`key group ${groupId} has alias ${s.record.settings.aliasName}, not ${aliasName}`);
-    return await enableGeneration(d, s, n);
+    return { ...await enableGeneration(d, s, n), groupId };
   } finally {
     await s.close();
   }
@@ -31,7 +31,7 @@ export async function enableGenerationRequest(d: Deps, req: RotationRequest): Pr
   const g = await enableRetiredGeneration(d, req.aliasName, req.enableGeneration!);
   return {
     outcome: 'generation-enabled',
-    group: req.groupId ?? (await d.ledger.groupOfAlias(req.aliasName)) ?? '',
+    group: g.groupId,
     generation: g.n,
     keyArn: g.keyArn,
     phasesDone: [],

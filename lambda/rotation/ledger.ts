@@ -67,6 +67,13 @@ export interface LedgerOptions {
 }
 
 /** An entry as stored, with what its seals say (absent: not checked). */
+/** An entry as stored: the record and its two seals, unchecked. */
+interface StoredEntry {
+  readonly record: GroupRecord;
+  readonly stateSeal: unknown;
+  readonly settingsSeal: unknown;
+}
+
 export interface InspectedEntry {
   readonly record: GroupRecord;
   readonly seals?: { readonly state: SealCheck; readonly settings: SealCheck };
@@ -88,22 +95,15 @@ export class Ledger {
     return this.unsealed.has(groupId);
   }
 
-  /** Whether entries are verified on read and sealed on write. */
-  get sealed(): boolean {
-    return this.options.seal !== undefined;
-  }
-
   /**
    * Reads a group's entry, verified: its state seal (made by a function role) covers the whole
    * entry, its settings seal (made by the lifecycle role) the settings. Throws LedgerTamperedError.
    */
   async get(groupId: string): Promise<GroupRecord | undefined> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: groupKey(groupId), ConsistentRead: true }));
     this.unsealed.delete(groupId);
-    if (!r.Item) return undefined;
-    const { pk: _pk, sk: _sk, stateSeal, settingsSeal, ...record } = r.Item;
-    if (this.options.seal) await this.verify(groupId, record as GroupRecord, settingsSeal, stateSeal);
-    return record as GroupRecord;
+    const stored = await this.read(groupId);
+    if (stored && this.options.seal) await this.verify(groupId, stored);
+    return stored?.record;
   }
 
   /**
@@ -111,18 +111,25 @@ export class Ledger {
    * (the report shows a tampered entry). Without a seal gateway, the seals are not checked.
    */
   async inspect(groupId: string): Promise<InspectedEntry | undefined> {
+    const stored = await this.read(groupId);
+    if (!stored || !this.options.seal) return stored && { record: stored.record };
+    const [state, settings] = await Promise.all([this.checkState(groupId, stored), this.checkSettings(groupId, stored)]);
+    return { record: stored.record, seals: { state, settings } };
+  }
+
+  private async read(groupId: string): Promise<StoredEntry | undefined> {
     const r = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: groupKey(groupId), ConsistentRead: true }));
-    this.unsealed.delete(groupId);
     if (!r.Item) return undefined;
-    const { pk: _pk, sk: _sk, stateSeal, settingsSeal, ...stored } = r.Item;
-    const record = stored as GroupRecord;
-    const seal = this.options.seal;
-    if (!seal) return { record };
-    const [state, settings] = await Promise.all([
-      seal.check('state', sealMessage('state', this.tableName, groupId, { ...record, settingsSeal }), stateSeal),
-      seal.check('settings', sealMessage('settings', this.tableName, groupId, record.settings), settingsSeal),
-    ]);
-    return { record, seals: { state, settings } };
+    const { pk: _pk, sk: _sk, stateSeal, settingsSeal, ...record } = r.Item;
+    return { record: record as GroupRecord, stateSeal, settingsSeal };
+  }
+
+  private checkState(groupId: string, e: StoredEntry): Promise<SealCheck> {
+    return this.options.seal!.check('state', sealMessage('state', this.tableName, groupId, { ...e.record, settingsSeal: e.settingsSeal }), e.stateSeal);
+  }
+
+  private checkSettings(groupId: string, e: StoredEntry): Promise<SealCheck> {
+    return this.options.seal!.check('settings', sealMessage('settings', this.tableName, groupId, e.record.settings), e.settingsSeal);
   }
 
   /**
@@ -134,9 +141,8 @@ export class Ledger {
     if (!this.settingsSeals.has(key)) this.settingsSeals.set(key, 'deployed');
   }
 
-  private async verify(groupId: string, record: GroupRecord, settingsSeal: unknown, stateSeal: unknown): Promise<void> {
-    const seal = this.options.seal!;
-    const state = await seal.check('state', sealMessage('state', this.tableName, groupId, { ...record, settingsSeal }), stateSeal);
+  private async verify(groupId: string, e: StoredEntry): Promise<void> {
+    const state = await this.checkState(groupId, e);
     if (state === 'invalid') {
       throw new LedgerTamperedError(groupId, 'ledger-seal', 'does not match its seal: it was written by somebody other than the library\'s functions');
     }
@@ -144,15 +150,15 @@ export class Ledger {
       if (!this.options.acceptUnsealed) {
         throw new LedgerTamperedError(groupId, 'ledger-unsealed', 'carries no seal of this stack\'s ledger key: it was written outside the library\'s functions, or no deploy of this version sealed it yet');
       }
-      // Trust on first use, by deploy authority only: the entry (settings included) is sealed as found.
+      // Trust on first use, by deploy authority only: the entry (settings included) is sealed as found,
+      // once the deploy bound its generations to their keys (unsealed-entry.ts).
       this.options.onUnsealed?.(groupId);
       this.unsealed.add(groupId);
-      this.deployedSettings(record.settings);
+      this.deployedSettings(e.record.settings);
       return;
     }
-    const settings = await seal.check('settings', sealMessage('settings', this.tableName, groupId, record.settings), settingsSeal);
-    if (settings !== 'valid') throw new LedgerTamperedError(groupId, 'settings-seal', 'holds settings that no deploy sealed');
-    this.settingsSeals.set(settingsKey(groupId, record.settings), settingsSeal as Seal);
+    if (await this.checkSettings(groupId, e) !== 'valid') throw new LedgerTamperedError(groupId, 'settings-seal', 'holds settings that no deploy sealed');
+    this.settingsSeals.set(settingsKey(groupId, e.record.settings), e.settingsSeal as Seal);
   }
 
   private async settingsSealOf(groupId: string, settings: GroupSettings): Promise<Seal> {

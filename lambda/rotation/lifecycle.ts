@@ -21,8 +21,8 @@ import { testPhase } from './phases/test';
 import { afterWindow } from './plan';
 import { DeleteRequest } from './requests';
 import { Session } from './session';
-import { bindUnsealedEntry } from './unsealed-entry';
 import { GroupSettings } from './settings';
+import { bindUnsealedEntry } from './unsealed-entry';
 
 export interface CustomResourceResult {
   readonly PhysicalResourceId: string;

@@ -23,6 +23,6 @@ export async function bindUnsealedEntry(d: Deps, rec: GroupRecord): Promise<void
     if ((await d.kms.listTags(g.keyId).catch(() => ({} as Record<string, string>)))[TAG.group] !== rec.groupId) refuse('which does not carry the group\'s tag');
     if (g.adopted || !g.registeredAt) continue;
     const target = await aliasTarget(d, generationAlias(rec.groupId, g.n), [g.keyId]);
-    if (target?.keyId !== g.keyId) refuse(`which its generation alias does not point at`);
+    if (target?.keyId !== g.keyId) refuse('which its generation alias does not point at');
   }
 }
