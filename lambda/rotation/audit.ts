@@ -7,6 +7,7 @@ import { Deps, step } from './context';
 import { InconsistentGroupError } from './errors';
 import { desiredKeyState } from './key-state';
 import { KeyInfo } from './kms-gateway';
+import { leftoverTags } from './label-removals';
 import { labelDrift } from './labels';
 import { GenerationRecord, GroupRecord, generation, withGeneration } from './ledger-model';
 import { applyKeyState } from './phases/apply-key-state';
@@ -40,8 +41,10 @@ export async function auditLabels(d: Deps, rec: GroupRecord, g: GenerationRecord
   // Our own recent tag writes may not show yet: only labels older than the propagation window are judged.
   if (g.labelsWrittenAt && d.now().getTime() - Date.parse(g.labelsWrittenAt) < rec.settings.propagationSeconds * 1000) return;
   const actual = await d.kms.listTags(g.keyId);
+  const desired = desiredKeyState(rec, g).tags;
+  reportLeftovers(d, rec, g, leftoverTags(actual, desired, rec.formerTagKeys));
   // Tags of other people's own on the key are theirs; only this library's labels and the declared tags are judged.
-  const drift = labelDrift(actual, desiredKeyState(rec, g).tags).filter((k) => k.startsWith(RESERVED_TAG_PREFIX) || k in rec.settings.userTags);
+  const drift = labelDrift(actual, desired).filter((k) => k.startsWith(RESERVED_TAG_PREFIX) || k in rec.settings.userTags);
   if (drift.length === 0) return;
   d.log.error('tampering detected: tags of a generation disagree with the ledger; rewriting them from the ledger', {
     group: rec.groupId, generation: g.n, keyArn: g.keyArn, tags: drift, tampering: 'tags',
@@ -61,4 +64,19 @@ export async function auditLabels(d: Deps, rec: GroupRecord, g: GenerationRecord
   } finally {
     await s.close();
   }
+}
+
+/**
+ * A user tag that earlier settings of the group declared and the current ones
+ * do not, still on the key: left by a stack Update that did not finish (or by
+ * a version that decided from reads). The rotation function may not remove
+ * user tags, and a tag key the settings once declared may since have been put
+ * back by the owner's own tooling: reported, never removed here. Tags no
+ * settings of the group ever declared are the owner's and are not judged.
+ */
+function reportLeftovers(d: Deps, rec: GroupRecord, g: GenerationRecord, tags: string[]): void {
+  if (tags.length === 0) return;
+  d.log.warn('tags that earlier settings of the group declared are still on the key; remove them, or declare them again', {
+    group: rec.groupId, generation: g.n, keyArn: g.keyArn, tags, leftover: 'tags',
+  });
 }

@@ -211,7 +211,7 @@ export function createLifecycleHandler(options: HandlerOptions): Entry<CustomRes
         case 'create':
           return await createGroup(d, request.settings);
         case 'update':
-          return await updateGroup(d, request.settings, request.oldAliasName, request.physicalResourceId);
+          return await updateGroup(d, request.settings, request.oldAliasName, request.physicalResourceId, request.oldTagKeys);
         case 'delete':
           return await deleteGroup(d, request);
       }

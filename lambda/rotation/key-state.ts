@@ -43,6 +43,34 @@ export function desiredKeyState(rec: GroupRecord, g: GenerationRecord): KeyState
   };
 }
 
+/**
+ * The policy digest of a key that may carry either of two policies: one that a
+ * settings change wrote into the ledger before the apply that records the key's
+ * new policy. Matches no desired digest, so the next apply writes the policy.
+ */
+export const UNSETTLED_POLICY = 'unsettled';
+
+/**
+ * The entry as a settings change writes it: a generation whose key should
+ * change forgets what was last applied (a run that dies between a KMS write and
+ * the ledger write leaves a key that carries one of the two settings, and the
+ * ledger cannot say which), so the next apply writes everything again.
+ */
+export function withSettingsUnapplied(rec: GroupRecord): GroupRecord {
+  return {
+    ...rec,
+    generations: rec.generations.map((g) => {
+      if (g.stage === 'discarded' || g.deletionScheduledAt) return g;
+      const desired = desiredKeyState(rec, g);
+      return {
+        ...g,
+        appliedDigest: desired.digest === g.appliedDigest ? g.appliedDigest : undefined,
+        appliedPolicyDigest: desired.policyDigest === g.appliedPolicyDigest ? g.appliedPolicyDigest : UNSETTLED_POLICY,
+      };
+    }),
+  };
+}
+
 function digestOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
 }

@@ -112,6 +112,8 @@ export interface GroupRecord {
   readonly emergencyStarts?: readonly string[];
   /** The newest event of the group's hash-chained event log (see event-chain.ts). */
   readonly chain?: ChainHead;
+  /** User tag keys that earlier settings declared and the current ones do not: the audit reports them as leftovers (label-removals.ts). */
+  readonly formerTagKeys?: readonly string[];
   readonly createdAt: string;
   readonly updatedAt: string;
 }

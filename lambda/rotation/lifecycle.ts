@@ -9,7 +9,8 @@ import { generationAlias } from './aliases';
 import { Deps, step } from './context';
 import { nextDueDate } from './due-date';
 import { InconsistentGroupError, InvalidRequestError, LedgerTamperedError } from './errors';
-import { desiredKeyState } from './key-state';
+import { desiredKeyState, withSettingsUnapplied } from './key-state';
+import { formerTagKeysAfter } from './label-removals';
 import { currentGeneration, generation, GenerationRecord, GroupRecord, highestGeneration, liveGenerations, withGeneration } from './ledger-model';
 import { aliasTarget } from './phases/alias-target';
 import { applyKeyState } from './phases/apply-key-state';
@@ -164,8 +165,14 @@ async function abandonCreate(d: Deps, s: Session): Promise<void> {
   });
 }
 
+/**
+ * `oldTagKeys`: the user tag keys of the event's old properties. With the
+ * ledger's settings before the Update, they name what the Update untags: a
+ * rollback Update whose first Update died after a tag write finds the ledger
+ * already on the old settings, but the event still names the tags it rolls back.
+ */
 export async function updateGroup(
-  d: Deps, settings: GroupSettings, oldAliasName: string | undefined, physicalResourceId: string,
+  d: Deps, settings: GroupSettings, oldAliasName: string | undefined, physicalResourceId: string, oldTagKeys: readonly string[] = [],
 ): Promise<CustomResourceResult> {
   if (physicalResourceId !== settings.groupId) {
     // A new group id is a new group: create it; CloudFormation then deletes the old one.
@@ -186,14 +193,16 @@ export async function updateGroup(
       throw new InvalidRequestError(`aliasName cannot change while the adopted key ${current.keyArn} is the current generation; deploy the rename after generation ${current.n + 1} is promoted (about 20 minutes after the Create)`);
     }
     if (renamed) await assertAliasUsable(d, settings.aliasName, before);
-    await s.save((r) => ({
+    const formerUserTagKeys = [...Object.keys(before.settings.userTags), ...oldTagKeys];
+    await s.save((r) => withSettingsUnapplied({
       ...r,
       status: 'active',
       settings,
       nextDueAt: nextDueDate(settings, current).toISOString(),
+      formerTagKeys: formerTagKeysAfter(r.formerTagKeys, formerUserTagKeys, settings.userTags),
     }));
     for (const g of liveGenerations(s.record)) {
-      await applyKeyState(d, s, g.n, { full: true });
+      await applyKeyState(d, s, g.n, { full: true, formerUserTagKeys });
     }
     await holdPromotionForNewPolicy(s);
     if (renamed) await renameAlias(d, s, fromAlias, oldAliasName);

@@ -43,7 +43,15 @@ export interface DeleteRequest {
 
 export type LifecycleRequest =
   | { readonly kind: 'create'; readonly settings: GroupSettings; readonly requestId: string }
-  | { readonly kind: 'update'; readonly settings: GroupSettings; readonly oldAliasName?: string; readonly physicalResourceId: string; readonly requestId: string }
+  | {
+    readonly kind: 'update';
+    readonly settings: GroupSettings;
+    readonly oldAliasName?: string;
+    readonly physicalResourceId: string;
+    readonly requestId: string;
+    /** The user tag keys of the old properties (none when they are unreadable: they were valid when deployed, by an earlier version perhaps). */
+    readonly oldTagKeys: readonly string[];
+  }
   | DeleteRequest;
 
 const EXPECTED_ROTATION = 'the rotation entry point accepts only {"action":"rotate-if-due"|"rotate-now","aliasName":"alias/…","groupId"?:"…"} '
@@ -138,6 +146,7 @@ function parseCloudFormation(event: Record<string, unknown>, refuse: Refuse): Li
         kind: 'update',
         settings: parseGroupSettings(props),
         oldAliasName: typeof old.AliasName === 'string' ? old.AliasName : undefined,
+        oldTagKeys: oldTagKeysOf(old),
         physicalResourceId,
         requestId,
       };
@@ -171,6 +180,14 @@ function parseJson(v: unknown, field: string): unknown {
     return JSON.parse(v);
   } catch {
     throw new InvalidRequestError(`${field} is not valid JSON`);
+  }
+}
+
+function oldTagKeysOf(old: Record<string, unknown>): string[] {
+  try {
+    return Object.keys(parseUserTags(old.Tags, 'OldResourceProperties.Tags'));
+  } catch {
+    return [];
   }
 }
 
