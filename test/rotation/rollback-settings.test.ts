@@ -6,6 +6,7 @@
  * an Update writes is derived from the ledger's before/after settings and the
  * event's old properties, never from a read that may be stale.
  */
+import { TagResourceCommand } from '@aws-sdk/client-kms';
 import { CallBudget } from './dying';
 import { cfnEvent, groupProps, rotateIfDue, rotateNow } from './fixtures';
 import { Functions, Harness } from './harness';
@@ -83,7 +84,8 @@ describe.each([
 describe('an Update or its rollback that dies at any call, followed by what CloudFormation sends next', () => {
   let h: Harness;
   let staleness: Staleness;
-  const v2 = { Description: 'v2', Tags: '{"team":"v2-team","cost-center":"42"}' };
+  const READERS = { Sid: 'ReadersV2', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::111122223333:role/readers' }, Action: 'kms:Decrypt', Resource: '*' };
+  const v2 = { Description: 'v2', Tags: '{"team":"v2-team","cost-center":"42"}', KeyPolicyStatements: JSON.stringify([READERS]) };
   beforeAll(async () => {
     staleness = { seed: 4, readLagMs: 2 * SECONDS, newKeyNotFoundMs: 3 * SECONDS };
     h = await Harness.start({ consistency: staleness });
@@ -105,10 +107,11 @@ describe('an Update or its rollback that dies at any call, followed by what Clou
     });
   }
 
+  /** User tags, description and whether the key policy has v2's statement, of every live generation. */
   async function userTagsAndDescriptions(groupId: string) {
     return liveGenerations(await h.group(groupId)).map((g) => {
       const key = h.sim.state.key(g.keyId)!;
-      return [g.n, userTagsOf(key.tags), key.description];
+      return [g.n, userTagsOf(key.tags), key.description, key.policy.includes(READERS.Sid)];
     });
   }
 
@@ -133,7 +136,7 @@ describe('an Update or its rollback that dies at any call, followed by what Clou
       h.sim.clock.advance(4 * SECONDS);
       await healthy.lifecycle(o.next(groupId));
       const where = `died at call ${k + 1}`;
-      const want = [1, 2].map((n) => [n, JSON.parse(o.want.Tags), o.want.Description]);
+      const want = [1, 2].map((n) => [n, JSON.parse(o.want.Tags), o.want.Description, o.want === v2]);
       expect([where, await userTagsAndDescriptions(groupId)]).toEqual([where, want]);
       if (!died) return k;
     }
@@ -153,4 +156,30 @@ describe('an Update or its rollback that dies at any call, followed by what Clou
   test('the Update v1→v2 dies at any call; the same Update sent again ends every generation on v2', async () => {
     expect(await everyDeath('again', { dying: first, next: first, want: v2 })).toBeGreaterThan(5);
   }, 300_000);
+});
+
+describe('the audit of a scheduled run', () => {
+  test('reports a tag that earlier settings declared and the key still carries, and leaves the owner\'s own tags alone', async () => {
+    const h = await Harness.start();
+    try {
+      const f = h.functions();
+      await h.deploy(f, v1);
+      const v2 = { ...v1, Tags: '{"team":"platform","cost-center":"42"}' };
+      await f.lifecycle(update(v2, v1));
+      h.sim.clock.advance(HOUR);
+      const current = liveGenerations(await h.group())[0];
+      // A leftover as an Update that did not finish (or an earlier version) would leave it, and a tag of the owner's own tooling.
+      await h.kms.send(new TagResourceCommand({ KeyId: current.keyId, Tags: [{ TagKey: 'owner', TagValue: 'data' }, { TagKey: 'backup', TagValue: 'daily' }] }));
+      await h.runSchedule(f, 20 * MINUTES);
+      const reports = h.log.lines.filter((l) => l.attributes.leftover === 'tags');
+      expect(reports.length).toBeGreaterThan(0);
+      expect(reports.map((l) => [l.level, l.attributes.generation, l.attributes.tags])).toContainEqual(['warn', 1, ['owner']]);
+      expect(h.log.errors()).toEqual([]);
+      expect(userTagsOf(h.sim.state.key(current.keyId)!.tags)).toEqual({ 'team': 'platform', 'cost-center': '42', 'owner': 'data', 'backup': 'daily' });
+      // What tells the two apart: the ledger remembers the tag keys that settings of the group declared and dropped.
+      expect((await h.group()).formerTagKeys).toEqual(['owner']);
+    } finally {
+      await h.stop();
+    }
+  });
 });
