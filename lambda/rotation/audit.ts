@@ -42,7 +42,8 @@ export async function auditLabels(d: Deps, rec: GroupRecord, g: GenerationRecord
   if (g.labelsWrittenAt && d.now().getTime() - Date.parse(g.labelsWrittenAt) < rec.settings.propagationSeconds * 1000) return;
   const actual = await d.kms.listTags(g.keyId);
   const desired = desiredKeyState(rec, g).tags;
-  reportLeftovers(d, rec, g, leftoverTags(actual, desired, rec.formerTagKeys));
+  // A tag dropped from the settings stays on an adopted key by design (its other tags are its owner's).
+  if (!g.adopted) reportLeftovers(d, rec, g, leftoverTags(actual, desired, rec.formerTagKeys));
   // Tags of other people's own on the key are theirs; only this library's labels and the declared tags are judged.
   const drift = labelDrift(actual, desired).filter((k) => k.startsWith(RESERVED_TAG_PREFIX) || k in rec.settings.userTags);
   if (drift.length === 0) return;

@@ -16,13 +16,14 @@ const REMOVABLE_LABELS: readonly string[] = Object.values(TAG).filter((k) => k !
  * What an Update untags on a key: every label of this library the key should
  * not carry now, and every user tag key that the settings before the Update
  * declared (`formerUserTagKeys`) and the new ones do not. Untagging a key the
- * key does not carry is a no-op in KMS, so no read is needed. An adopted key
- * keeps the tags its owner had put on it before the adoption.
+ * key does not carry is a no-op in KMS, so no read is needed. From an adopted
+ * key only this library's labels are removed (its other tags are its owner's:
+ * a tag dropped from the settings stays on it, as the README says).
  */
 export function labelsToRemove(desired: TagMap, formerUserTagKeys: Iterable<string>, adopted?: AdoptedKey): string[] {
   const out = new Set<string>();
   for (const k of REMOVABLE_LABELS) if (!(k in desired)) out.add(k);
-  for (const k of formerUserTagKeys) if (!(k in desired) && !(adopted && k in adopted.tagsBefore)) out.add(k);
+  if (!adopted) for (const k of formerUserTagKeys) if (!(k in desired)) out.add(k);
   return [...out].sort();
 }
 
