@@ -7,8 +7,9 @@
  * event's old properties, never from a read that may be stale.
  */
 import { TagResourceCommand } from '@aws-sdk/client-kms';
+import { adoptProps, ownersKey } from './adopt-fixtures';
 import { CallBudget } from './dying';
-import { cfnEvent, groupProps, rotateIfDue, rotateNow } from './fixtures';
+import { ACCOUNT, cfnEvent, groupProps, rotateIfDue, rotateNow } from './fixtures';
 import { Functions, Harness } from './harness';
 import { liveGenerations } from '../../lambda/rotation/ledger-model';
 import { userTagsOf } from '../../lambda/rotation/tags';
@@ -178,6 +179,27 @@ describe('the audit of a scheduled run', () => {
       expect(userTagsOf(h.sim.state.key(current.keyId)!.tags)).toEqual({ 'team': 'platform', 'cost-center': '42', 'owner': 'data', 'backup': 'daily' });
       // What tells the two apart: the ledger remembers the tag keys that settings of the group declared and dropped.
       expect((await h.group()).formerTagKeys).toEqual(['owner']);
+    } finally {
+      await h.stop();
+    }
+  });
+});
+
+describe('an adopted key', () => {
+  test('keeps a tag the settings drop and its own description; the generation the library made loses the tag', async () => {
+    const h = await Harness.start();
+    try {
+      const f = h.functions();
+      const adoptedId = await ownersKey(h.kms, 'AWS_KMS', ACCOUNT);
+      const v1Adopt = adoptProps(true, v1);
+      await f.lifecycle(cfnEvent('Create', v1Adopt));
+      const v2 = adoptProps(true, { ...v1, Description: 'v2', Tags: '{"team":"platform"}' });
+      await f.lifecycle(cfnEvent('Update', v2, { OldResourceProperties: v1Adopt }));
+      const [g0, g1] = liveGenerations(await h.group());
+      expect([g0.n, g0.keyId, g1.n]).toEqual([0, adoptedId, 1]);
+      expect([userTagsOf(h.sim.state.key(g0.keyId)!.tags), h.sim.state.key(g0.keyId)!.description])
+        .toEqual([{ team: 'platform', owner: 'data' }, 'the owner\'s key']);
+      expect([userTagsOf(h.sim.state.key(g1.keyId)!.tags), h.sim.state.key(g1.keyId)!.description]).toEqual([{ team: 'platform' }, 'v2']);
     } finally {
       await h.stop();
     }
