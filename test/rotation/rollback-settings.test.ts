@@ -205,3 +205,17 @@ describe('an adopted key', () => {
     }
   });
 });
+
+test('an Update whose old properties carry tags this version would refuse still applies the new settings', async () => {
+  const h = await Harness.start();
+  try {
+    const f = h.functions();
+    await h.deploy(f, v1);
+    const v2 = { ...v1, Tags: '{"team":"v2-team"}' };
+    await f.lifecycle(cfnEvent('Update', groupProps(v2), { OldResourceProperties: groupProps({ ...v1, Tags: '{"rotation:x":"1"}' }) }));
+    // The ledger's settings before the Update still name what it removes.
+    expect(await onKeys(h)).toEqual(expected(v2, [1]));
+  } finally {
+    await h.stop();
+  }
+});
