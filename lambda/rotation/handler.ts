@@ -23,10 +23,11 @@ import { createGroup, CustomResourceResult, deleteGroup, updateGroup } from './l
 import { nameOperations } from './operation-names';
 import { ProviderGateway } from './provider-gateway';
 import { reportedRotation } from './reported-rotation';
-import { parseLifecycleRequest, parseRotationRequest } from './requests';
+import { LifecycleRequest, parseLifecycleRequest, parseRotationRequest } from './requests';
 import { RotationOutcome } from './rotate';
 import { s3Sdk } from './s3-sdk';
 import { SealGateway, SealKeys } from './seal-gateway';
+import { sweepDeadCreates } from './sweep';
 
 export interface HandlerOptions {
   /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_KMS is honoured) */
@@ -202,10 +203,22 @@ export function createRotationHandler(options: HandlerOptions): Entry<RotationOu
     : reportedRotation(d, request, reporting())));
 }
 
+/**
+ * Every lifecycle event first sweeps the stack's dead Creates (sweep.ts), but not the group a Create or a
+ * replacing Update of this event makes: that one resumes its own entry. The sweep never fails the event.
+ */
+async function sweepBefore(d: Deps, request: LifecycleRequest): Promise<void> {
+  const own = request.kind === 'delete' ? undefined : request.settings.groupId;
+  await sweepDeadCreates(d, own).catch((e: unknown) => {
+    d.log.warn('sweep of dead Creates did not run; the next lifecycle event tries again', { errorName: (e as Error).name, errorMessage: (e as Error).message });
+  });
+}
+
 export function createLifecycleHandler(options: HandlerOptions): Entry<CustomResourceResult> {
   const stackId = options.stackId ?? process.env.STACK_ID;
   const parse = (event: unknown) => parseLifecycleRequest(event, stackId);
   return entryPoint(options, 'deploy', LIFECYCLE_LEASE_MS, parse, async (d, request) => {
+    await sweepBefore(d, request);
     try {
       switch (request.kind) {
         case 'create':
