@@ -27,12 +27,19 @@ export interface AbandonResult {
   readonly remaining: string[];
 }
 
+/**
+ * Who undoes the Create. The lifecycle function (deploy authority) may delete the user alias and give an
+ * adopted key its tags back; the rotation function (the scheduled sweep) may not: it leaves those steps, and
+ * the key the user alias points at, to the next lifecycle event of the stack.
+ */
+export type CleanupAuthority = 'deploy' | 'rotation';
+
 /** The generations the Create made: in a `creating` entry every live one but an adopted key (an earlier incarnation's are discarded or deleted). */
 function madeByThisCreate(s: Session): GenerationRecord[] {
   return liveGenerations(s.record).filter((g) => !g.adopted && !g.deletionScheduledAt);
 }
 
-export async function abandonCreate(d: Deps, s: Session): Promise<AbandonResult> {
+export async function abandonCreate(d: Deps, s: Session, authority: CleanupAuthority = 'deploy'): Promise<AbandonResult> {
   const groupId = s.record.groupId;
   const remaining: string[] = [];
   const attempt = async (what: string, run: () => Promise<unknown>) => {
@@ -57,7 +64,10 @@ export async function abandonCreate(d: Deps, s: Session): Promise<AbandonResult>
       aliasGone = false;
       const aliasName = s.record.settings.aliasName;
       const target = await aliasTarget(d, aliasName, [g.keyId]);
-      if (target?.keyId === g.keyId) await d.kms.deleteAlias(aliasName);
+      if (target?.keyId === g.keyId) {
+        if (authority !== 'deploy') throw Object.assign(new Error(`${aliasName} points at generation ${g.n}; only the lifecycle function may delete it`), { name: 'LeftForDeploy' });
+        await d.kms.deleteAlias(aliasName);
+      }
       aliasGone = true;
     });
     if (aliasGone) await attempt(`key of generation ${g.n}`, () => scheduleGenerationDeletion(d, s, g, DISCARD_WINDOW_DAYS));
@@ -68,7 +78,9 @@ export async function abandonCreate(d: Deps, s: Session): Promise<AbandonResult>
     }
   }
   const adopted = adoptedOf(s.record);
-  if (adopted) {
+  if (adopted && authority !== 'deploy') {
+    remaining.push('adopted-key (left for the next lifecycle event: only the lifecycle function may untag it)');
+  } else if (adopted) {
     // Given back as it was found: never deleted; the labels this Create wrote are removed.
     await attempt('adopted-key', async () => {
       await releaseAdopted(d, adopted, desiredKeyState(s.record, adopted).tags);

@@ -23,11 +23,11 @@ import { createGroup, CustomResourceResult, deleteGroup, updateGroup } from './l
 import { nameOperations } from './operation-names';
 import { ProviderGateway } from './provider-gateway';
 import { reportedRotation } from './reported-rotation';
-import { LifecycleRequest, parseLifecycleRequest, parseRotationRequest } from './requests';
+import { isSweepEvent, LifecycleRequest, parseLifecycleRequest, parseRotationRequest, parseSweepRequest } from './requests';
 import { RotationOutcome } from './rotate';
 import { s3Sdk } from './s3-sdk';
 import { SealGateway, SealKeys } from './seal-gateway';
-import { sweepDeadCreates } from './sweep';
+import { scheduledSweep, sweepDeadCreates, SweepOutcome } from './sweep';
 
 export interface HandlerOptions {
   /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_KMS is honoured) */
@@ -201,6 +201,18 @@ export function createRotationHandler(options: HandlerOptions): Entry<RotationOu
   return entryPoint(options, 'rotation', ROTATION_LEASE_MS, parseRotationRequest, (d, request) => (request.enableGeneration !== undefined
     ? enableGenerationRequest(d, request)
     : reportedRotation(d, request, reporting())));
+}
+
+/** The per-stack schedule's `{"action":"sweep"}` (sweep.ts), with the rotation function's role and lease. */
+export function createSweepHandler(options: HandlerOptions): Entry<SweepOutcome> {
+  return entryPoint(options, 'rotation', ROTATION_LEASE_MS, parseSweepRequest, (d) => scheduledSweep(d));
+}
+
+/** The rotation function as deployed: the sweep for `{"action":"sweep"}`, a rotation request otherwise. */
+export function createRotationFunctionHandler(options: HandlerOptions): Entry<RotationOutcome | SweepOutcome> {
+  const rotate = createRotationHandler(options);
+  const sweep = createSweepHandler(options);
+  return (event, context) => (isSweepEvent(event) ? sweep(event, context) : rotate(event, context));
 }
 
 /**

@@ -10,7 +10,7 @@
  * it comes first: both take the lock, and whoever comes second sees what the
  * first left.
  */
-import { abandonCreate } from './abandon-create';
+import { abandonCreate, CleanupAuthority } from './abandon-create';
 import { Deps } from './context';
 import { GroupRecord, isLocked } from './ledger-model';
 import { GroupBusyError, Session } from './session';
@@ -31,7 +31,7 @@ export function isDeadCreate(rec: GroupRecord, now: Date): boolean {
  * this run serves, which resumes its own entry). A group another run holds is
  * left to the next sweep; a failure of one group does not stop the others.
  */
-export async function sweepDeadCreates(d: Deps, except?: string): Promise<SweptGroup[]> {
+export async function sweepDeadCreates(d: Deps, except?: string, authority: CleanupAuthority = 'deploy'): Promise<SweptGroup[]> {
   const swept: SweptGroup[] = [];
   for (const groupId of await d.ledger.creatingGroupIds()) {
     if (groupId === except) continue;
@@ -43,7 +43,7 @@ export async function sweepDeadCreates(d: Deps, except?: string): Promise<SweptG
         d.log.warn('sweep: a creating entry carries no seal of this stack; left alone', { group: groupId, tampering: 'ledger-unsealed' });
         continue;
       }
-      swept.push({ group: groupId, ...await sweepGroup(d, groupId) });
+      swept.push({ group: groupId, ...await sweepGroup(d, groupId, authority) });
     } catch (e) {
       if (e instanceof GroupBusyError) continue;
       d.log.warn('sweep: a dead Create could not be swept; the next sweep tries again', {
@@ -55,7 +55,7 @@ export async function sweepDeadCreates(d: Deps, except?: string): Promise<SweptG
   return swept;
 }
 
-async function sweepGroup(d: Deps, groupId: string): Promise<{ clean: boolean; remaining: string[] }> {
+async function sweepGroup(d: Deps, groupId: string, authority: CleanupAuthority): Promise<{ clean: boolean; remaining: string[] }> {
   const s = await Session.open(d, groupId, 'sweep', 0, async (rec) => {
     if (d.ledger.acceptedUnsealed(groupId)) throw new GroupBusyError(groupId, 'unsealed entry', rec.updatedAt);
   });
@@ -65,8 +65,21 @@ async function sweepGroup(d: Deps, groupId: string): Promise<{ clean: boolean; r
     d.log.warn('sweep: a Create died without finishing; scheduling deletion of what it made', {
       group: groupId, generation: s.record.rotation?.n, phase: s.record.rotation?.phase, startedAt: s.record.rotation?.startedAt,
     });
-    return await abandonCreate(d, s);
+    return await abandonCreate(d, s, authority);
   } finally {
     await s.close();
   }
+}
+
+/** What the rotation entry point answers a sweep: the groups it found dead, and what is left of each. */
+export interface SweepOutcome {
+  readonly outcome: 'swept';
+  readonly groups: SweptGroup[];
+}
+
+/** The per-stack schedule's sweep, run by the rotation function (see docs/consistency.md for who sweeps what). */
+export async function scheduledSweep(d: Deps): Promise<SweepOutcome> {
+  const groups = await sweepDeadCreates(d, undefined, 'rotation');
+  if (groups.length > 0) d.log.info('sweep of dead Creates', { groups });
+  return { outcome: 'swept', groups };
 }

@@ -8,6 +8,10 @@
  * gone and the entry says `failed`; a later Create of the group starts afresh.
  * A Create of the same group that comes first resumes the entry instead.
  */
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { RemovalPolicy } from 'aws-cdk-lib';
+import { deployedStack, DeployedStack } from './deployed-stack';
+import { declareEventBridge } from './deployed-events';
 import { CallBudget, Death } from './dying';
 import { cfnEvent, groupProps } from './fixtures';
 import { Functions, Harness } from './harness';
@@ -229,5 +233,92 @@ describe('a sweep and a resuming Create of the same group', () => {
     expect(created.Data?.KeyId).toBeDefined();
     await expectOneLiveGroup('both');
     expect(h.groupKeys('both').map((k) => k.tags[TAG.group])).toEqual(h.groupKeys('both').map(() => 'both'));
+  });
+});
+
+describe('the scheduled sweep, with the rotation role\'s synthesized permissions and authorization propagation', () => {
+  const PROPAGATION_MS = 5 * 60_000;
+  let stack: DeployedStack;
+  let h: Harness;
+  let f: Functions;
+  let names: string[];
+  beforeAll(async () => {
+    stack = deployedStack({ removalPolicy: RemovalPolicy.RETAIN });
+    // The calls of one Create of the group (the same with authorization on: nothing is retried).
+    const counting = await Harness.start({}, stack.tableName);
+    try {
+      const budget = new NamingBudget(Number.MAX_SAFE_INTEGER);
+      await counting.functions({ budget }).lifecycle(cfnEvent('Create', stack.resourceProperties));
+      names = budget.names;
+    } finally {
+      await counting.stop();
+    }
+  });
+  beforeEach(async () => {
+    h = await Harness.start({ authorization: { principals: stack.principals, propagationMs: PROPAGATION_MS } }, stack.tableName, stack.sealKeyPolicies);
+    const eventBusName = declareEventBridge(h.sim, stack.template);
+    f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials }, eventBusName });
+  });
+  afterEach(async () => h.stop());
+
+  async function dieAfter(op: string, occurrence: 'first' | 'last'): Promise<void> {
+    const k = (occurrence === 'first' ? names.indexOf(op) : names.lastIndexOf(op)) + 1;
+    const dying = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials }, budget: new CallBudget(k), maxAttempts: 1 });
+    await expect(dying.lifecycle(cfnEvent('Create', stack.resourceProperties))).rejects.toMatchObject({ name: 'FunctionDied' });
+  }
+
+  test('a Create killed after ImportKeyMaterial: the rotation function\'s sweep schedules its key for deletion and removes its generation alias', async () => {
+    await dieAfter('ImportKeyMaterial', 'first');
+    expect(h.groupKeys('telemetry-group').map((k) => k.state)).toEqual(['Enabled']);
+    // Before the lease has passed, the sweep leaves the Create alone.
+    h.sim.clock.advance(MINUTE);
+    expect((await f.sweep({ action: 'sweep' })).groups).toEqual([]);
+    h.sim.clock.advance(LIFECYCLE_LEASE_MS);
+    const r = await f.sweep({ action: 'sweep' });
+    expect(r).toEqual({ outcome: 'swept', groups: [{ group: 'telemetry-group', clean: true, remaining: [] }] });
+    expect(h.groupKeys('telemetry-group').map((k) => k.state)).toEqual(['PendingDeletion']);
+    expect(h.sim.state.aliases().filter((a) => a.AliasName.includes('telemetry'))).toEqual([]);
+    expect((await h.group('telemetry-group')).status).toBe('failed');
+    // Allowed by the rotation role's own policy: the deletion and the alias removal went through authorization.
+    expect(h.sim.authorization.decisions.allowed({ principal: stack.rotation.arn, operation: 'ScheduleKeyDeletion' })).toBe(1);
+    expect(h.sim.authorization.decisions.allowed({ principal: stack.rotation.arn, operation: 'DeleteAlias' })).toBe(1);
+    expect(h.sim.authorization.decisions.denied({ principal: stack.rotation.arn })).toBe(0);
+    // Sweeping again changes nothing.
+    expect((await f.sweep({ action: 'sweep' })).groups).toEqual([]);
+  });
+
+  test('a Create killed after its user alias: the rotation function leaves the key the alias points at to the next deploy, which resumes it', async () => {
+    await dieAfter('CreateAlias', 'last');
+    const [key] = h.groupKeys('telemetry-group');
+    expect(h.aliasTarget('alias/telemetry')).toBe(key.id);
+    h.sim.clock.advance(LIFECYCLE_LEASE_MS + MINUTE);
+    const r = await f.sweep({ action: 'sweep' });
+    expect(r.groups).toEqual([{ group: 'telemetry-group', clean: false, remaining: ['user-alias of generation 1', 'key of generation 1'] }]);
+    // The alias still works: nothing the alias points at was deleted.
+    expect(h.sim.state.key(key.id)!.state).toBe('Enabled');
+    expect((await h.group('telemetry-group')).status).toBe('creating');
+    const again = await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
+    expect([again.Data?.KeyId, again.Data?.Generation]).toEqual([key.id, '1']);
+    expect((await h.group('telemetry-group')).status).toBe('active');
+  });
+
+  test('an entry forged to look like a dead Create (status changed in DynamoDB) is refused: nothing is deleted', async () => {
+    await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
+    const doc = DynamoDBDocumentClient.from(h.db.client());
+    const key = { pk: 'group#telemetry-group', sk: 'state' };
+    const stored = (await doc.send(new GetCommand({ TableName: h.tableName, Key: key }))).Item!;
+    await doc.send(new PutCommand({ TableName: h.tableName, Item: { ...stored, status: 'creating' } }));
+    h.sim.clock.advance(LIFECYCLE_LEASE_MS + MINUTE);
+    const r = await f.sweep({ action: 'sweep' });
+    expect(r.groups).toEqual([{ group: 'telemetry-group', clean: false, remaining: ['all'] }]);
+    expect(h.groupKeys('telemetry-group').map((k) => k.state)).toEqual(['Enabled']);
+    expect(h.aliasTarget('alias/telemetry')).toBe(h.groupKeys('telemetry-group')[0].id);
+    expect(h.log.lines.some((l) => l.attributes.group === 'telemetry-group' && l.attributes.errorName === 'LedgerTamperedError')).toBe(true);
+  });
+
+  test('the sweep takes no other event: anything beside the action is refused before any call', async () => {
+    const calls = h.sim.calls.writes();
+    await expect(f.sweep({ action: 'sweep', groupId: 'telemetry-group' })).rejects.toThrow(/unexpected field\(s\) "groupId"; a sweep takes none/);
+    expect(h.sim.calls.writes()).toBe(calls);
   });
 });
