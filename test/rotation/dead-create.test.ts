@@ -10,8 +10,8 @@
  */
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { RemovalPolicy } from 'aws-cdk-lib';
-import { deployedStack, DeployedStack } from './deployed-stack';
 import { declareEventBridge } from './deployed-events';
+import { deployedStack, DeployedStack } from './deployed-stack';
 import { CallBudget, Death } from './dying';
 import { cfnEvent, groupProps } from './fixtures';
 import { Functions, Harness } from './harness';
@@ -255,7 +255,8 @@ describe('the scheduled sweep, with the rotation role\'s synthesized permissions
     }
   });
   beforeEach(async () => {
-    h = await Harness.start({ authorization: { principals: stack.principals, propagationMs: PROPAGATION_MS } }, stack.tableName, stack.sealKeyPolicies);
+    const authorization = { principals: stack.principals, propagationMs: PROPAGATION_MS };
+    h = await Harness.start({ authorization }, stack.tableName, stack.sealKeyPolicies);
     const eventBusName = declareEventBridge(h.sim, stack.template);
     f = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials }, eventBusName });
   });
@@ -263,7 +264,8 @@ describe('the scheduled sweep, with the rotation role\'s synthesized permissions
 
   async function dieAfter(op: string, occurrence: 'first' | 'last'): Promise<void> {
     const k = (occurrence === 'first' ? names.indexOf(op) : names.lastIndexOf(op)) + 1;
-    const dying = h.functions({ credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials }, budget: new CallBudget(k), maxAttempts: 1 });
+    const credentials = { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials };
+    const dying = h.functions({ credentials, budget: new CallBudget(k), maxAttempts: 1 });
     await expect(dying.lifecycle(cfnEvent('Create', stack.resourceProperties))).rejects.toMatchObject({ name: 'FunctionDied' });
   }
 
