@@ -8,7 +8,7 @@
  * gone and the entry says `failed`; a later Create of the group starts afresh.
  * A Create of the same group that comes first resumes the entry instead.
  */
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { RemovalPolicy } from 'aws-cdk-lib';
 import { declareEventBridge } from './deployed-events';
 import { deployedStack, DeployedStack } from './deployed-stack';
@@ -159,6 +159,22 @@ describe('a Create that dies', () => {
     await expectSwept('untagged', 'GetResources failed');
     const again = await healthy.lifecycle(cfnEvent('Create', props('untagged')));
     expect(again.Data?.Generation).toBe('2');
+  });
+
+  test('after a rollback of the stack\'s first Create (the redeployed stack\'s new ledger does not know the group), nothing deletes the dead Create\'s key', async () => {
+    const k = namesOfOneCreate.indexOf('ImportKeyMaterial') + 1;
+    await expect(h.functions({ budget: new CallBudget(k), maxAttempts: 1 }).lifecycle(cfnEvent('Create', props('orphan')))).rejects.toMatchObject({ name: 'FunctionDied' });
+    const [orphan] = h.groupKeys('orphan');
+    // The rollback deletes the functions and the schedules; the redeployed stack's ledger starts empty.
+    await DynamoDBDocumentClient.from(h.db.client()).send(new DeleteCommand({ TableName: h.tableName, Key: { pk: 'group#orphan', sk: 'state' } }));
+    h.sim.clock.advance(LIFECYCLE_LEASE_MS + MINUTE);
+    await expect(healthy.lifecycle(cfnEvent('Create', props('orphan')))).rejects.toThrow(/generation-1 already points at/);
+    // That failed Create removed the dead one's generation alias while undoing itself: the next deploy succeeds.
+    const again = await healthy.lifecycle(cfnEvent('Create', props('orphan')));
+    expect(again.Data?.Generation).toBe('2');
+    // The dead Create's key is not deleted (its tags alone do not bind it to the group): it must be deleted by hand.
+    expect(h.sim.state.key(orphan.id)!.state).toBe('Enabled');
+    expect(liveKeys('orphan').map((x) => x.id).sort()).toEqual([orphan.id, again.Data!.KeyId].sort());
   });
 
   test('a Create that dies in promote: the user alias it made is removed before its key is scheduled for deletion', async () => {
