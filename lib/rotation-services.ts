@@ -8,6 +8,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
@@ -44,6 +46,13 @@ export interface RotationServicesOptions {
   /** How long the functions' log groups keep their events. */
   readonly logRetention?: logs.RetentionDays;
 }
+
+/**
+ * How often the stack's rotation function sweeps Creates that died (see
+ * docs/consistency.md): a dead Create is undone at most this long after its
+ * lock's lease (11 minutes) has passed.
+ */
+export const SWEEP_PERIOD = Duration.hours(1);
 
 /** Kept for a year unless the first key group says otherwise. */
 export const DEFAULT_LOG_RETENTION = logs.RetentionDays.ONE_YEAR;
@@ -98,6 +107,8 @@ export class RotationServices extends Construct implements SharedOptions {
   public readonly eventBus: events.EventBus;
   /** The role EventBridge Scheduler assumes to invoke the rotation function. */
   public readonly schedulerRole: iam.Role;
+  /** The stack's one sweep of Creates that died (`{"action":"sweep"}` to the rotation function, every SWEEP_PERIOD). */
+  public readonly sweepSchedule: scheduler.Schedule;
   /** HMAC key that seals the deployed settings in the ledger: only the lifecycle role makes its MACs. */
   public readonly settingsSealKey: kms.Key;
   /** HMAC key that seals every ledger entry: only the two function roles make its MACs. */
@@ -229,6 +240,20 @@ export class RotationServices extends Construct implements SharedOptions {
         conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
       }),
       description: 'EventBridge Scheduler invoking the key rotation function (cdk-rotating-imported-key)',
+    });
+
+    // One per stack, not per group: a group whose Create died may have no schedule of its own (rolled back with it).
+    this.sweepSchedule = new scheduler.Schedule(this, 'SweepSchedule', {
+      description: 'Sweep of key groups whose Create died (cdk-rotating-imported-key): schedules deletion of what it made',
+      schedule: scheduler.ScheduleExpression.rate(SWEEP_PERIOD),
+      target: new targets.LambdaInvoke(this.rotationFunction, {
+        input: scheduler.ScheduleTargetInput.fromObject({ action: 'sweep' }),
+        role: this.schedulerRole,
+        deadLetterQueue: this.deadLetterQueue,
+        // A missed sweep is made up by the next one.
+        retryAttempts: 2,
+        maxEventAge: SWEEP_PERIOD,
+      }),
     });
 
     // The rotation event after each completed rotation, on a bus only the rotation role may put events on.

@@ -23,10 +23,11 @@ import { createGroup, CustomResourceResult, deleteGroup, updateGroup } from './l
 import { nameOperations } from './operation-names';
 import { ProviderGateway } from './provider-gateway';
 import { reportedRotation } from './reported-rotation';
-import { parseLifecycleRequest, parseRotationRequest } from './requests';
+import { isSweepEvent, LifecycleRequest, parseLifecycleRequest, parseRotationRequest, parseSweepRequest } from './requests';
 import { RotationOutcome } from './rotate';
 import { s3Sdk } from './s3-sdk';
 import { SealGateway, SealKeys } from './seal-gateway';
+import { scheduledSweep, sweepDeadCreates, SweepOutcome } from './sweep';
 
 export interface HandlerOptions {
   /** @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_KMS is honoured) */
@@ -202,10 +203,34 @@ export function createRotationHandler(options: HandlerOptions): Entry<RotationOu
     : reportedRotation(d, request, reporting())));
 }
 
+/** The per-stack schedule's `{"action":"sweep"}` (sweep.ts), with the rotation function's role and lease. */
+export function createSweepHandler(options: HandlerOptions): Entry<SweepOutcome> {
+  return entryPoint(options, 'rotation', ROTATION_LEASE_MS, parseSweepRequest, (d) => scheduledSweep(d));
+}
+
+/** The rotation function as deployed: the sweep for `{"action":"sweep"}`, a rotation request otherwise. */
+export function createRotationFunctionHandler(options: HandlerOptions): Entry<RotationOutcome | SweepOutcome> {
+  const rotate = createRotationHandler(options);
+  const sweep = createSweepHandler(options);
+  return (event, context) => (isSweepEvent(event) ? sweep(event, context) : rotate(event, context));
+}
+
+/**
+ * Every lifecycle event first sweeps the stack's dead Creates (sweep.ts), but not the group a Create or a
+ * replacing Update of this event makes: that one resumes its own entry. The sweep never fails the event.
+ */
+async function sweepBefore(d: Deps, request: LifecycleRequest): Promise<void> {
+  const own = request.kind === 'delete' ? undefined : request.settings.groupId;
+  await sweepDeadCreates(d, own).catch((e: unknown) => {
+    d.log.warn('sweep of dead Creates did not run; the next lifecycle event tries again', { errorName: (e as Error).name, errorMessage: (e as Error).message });
+  });
+}
+
 export function createLifecycleHandler(options: HandlerOptions): Entry<CustomResourceResult> {
   const stackId = options.stackId ?? process.env.STACK_ID;
   const parse = (event: unknown) => parseLifecycleRequest(event, stackId);
   return entryPoint(options, 'deploy', LIFECYCLE_LEASE_MS, parse, async (d, request) => {
+    await sweepBefore(d, request);
     try {
       switch (request.kind) {
         case 'create':

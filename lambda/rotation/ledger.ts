@@ -253,6 +253,26 @@ export class Ledger {
     return ids.sort();
   }
 
+  /** The ids of the groups whose entry says `creating` (a paged scan filtered in the table: the sweep of dead Creates). */
+  async creatingGroupIds(): Promise<string[]> {
+    const ids: string[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(new ScanCommand({
+        TableName: this.tableName,
+        FilterExpression: 'sk = :state AND #status = :creating',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':state': GROUP_SORT_KEY, ':creating': 'creating' },
+        ProjectionExpression: 'groupId',
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }));
+      for (const item of page.Items ?? []) if (typeof item.groupId === 'string') ids.push(item.groupId);
+      start = page.LastEvaluatedKey;
+    } while (start);
+    return ids.sort();
+  }
+
   /** Every stored event of the group, oldest first (the chain's and any outside it). */
   async events(groupId: string): Promise<LedgerEvent[]> {
     const events: LedgerEvent[] = [];

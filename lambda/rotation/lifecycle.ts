@@ -4,14 +4,15 @@
  * once). A failed Create cleans up what it made before it throws: the
  * framework answers the rollback Delete of a failed Create itself.
  */
-import { adoptedGeneration, adoptedOf, inspectAdoption, releaseAdopted } from './adopt';
+import { abandonCreate } from './abandon-create';
+import { adoptedGeneration, adoptedOf, inspectAdoption } from './adopt';
 import { generationAlias } from './aliases';
 import { Deps, step } from './context';
 import { nextDueDate } from './due-date';
 import { InconsistentGroupError, InvalidRequestError, LedgerTamperedError } from './errors';
-import { desiredKeyState, withSettingsUnapplied } from './key-state';
+import { withSettingsUnapplied } from './key-state';
 import { formerTagKeysAfter } from './label-removals';
-import { currentGeneration, generation, GenerationRecord, GroupRecord, highestGeneration, liveGenerations, withGeneration } from './ledger-model';
+import { currentGeneration, GenerationRecord, GroupRecord, highestGeneration, liveGenerations } from './ledger-model';
 import { aliasTarget } from './phases/alias-target';
 import { applyKeyState } from './phases/apply-key-state';
 import { createPhase } from './phases/create';
@@ -29,9 +30,6 @@ export interface CustomResourceResult {
   readonly PhysicalResourceId: string;
   readonly Data?: Record<string, string>;
 }
-
-/** A failed generation 1 is scheduled for deletion with the shortest window: it never held data. */
-const DISCARD_WINDOW_DAYS = 7;
 
 /** How long a stack operation waits for a rotation phase (which holds the lock for seconds) to finish. */
 function lockWaitMs(d: Deps): number {
@@ -81,6 +79,14 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
       await s.close();
       return resultOf(s.record);
     }
+    if (!resumable(s.record)) {
+      // A sweep (sweep.ts) took the dead Create's entry first, or stopped half-way undoing it: undo what is
+      // left, then this Create starts afresh on the failed entry.
+      const undone = s.record.status === 'creating' ? await abandonCreate(d, s) : { clean: true };
+      await s.close();
+      if (!undone.clean) throw new InconsistentGroupError(`key group ${settings.groupId}: the cleanup of an earlier Create that died did not finish; deploy again`);
+      return createGroup(d, settings);
+    }
   } else {
     const now = d.now();
     // Generations of an earlier, failed or destroyed, incarnation stay as evidence; numbering carries on.
@@ -115,7 +121,12 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
       else if (phase === 'promote') await promotePhase(d, s);
       else throw new InconsistentGroupError(`a Create found key group ${settings.groupId} in phase ${phase}`);
     }
-    await s.save((r) => ({ ...r, status: 'active' }));
+    // Active and unlocked in one write: a Create that dies before it is swept (sweep.ts), one that dies after it
+    // has nothing left to do but answer, and a later Create of the group takes it over as a repeated Create.
+    await s.save((r) => {
+      const { lock: _lock, ...rest } = r;
+      return { ...rest, status: 'active' } as GroupRecord;
+    });
     if (adopted && s.record.rotation) {
       d.log.info('adopted the alias\'s key as the current generation; the rotation function promotes the new generation after the propagation window', {
         group: settings.groupId,
@@ -128,41 +139,20 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
       });
     }
   } catch (e) {
-    await abandonCreate(d, s);
-    await s.close();
+    // The Create's own error is what CloudFormation must see; what the cleanup could not do is in the log,
+    // and the entry stays `creating` for the sweep.
+    await abandonCreate(d, s).catch((x: unknown) => d.log.warn('cleanup after a failed Create did not finish', { group: s.record.groupId, errorName: (x as Error).name }));
+    await s.close().catch(() => undefined);
     throw e;
   }
-  await s.close();
   return resultOf(s.record);
 }
 
-/** Schedules deletion of whatever the failed Create made and removes its aliases, so a rollback leaves only keys pending deletion. */
-async function abandonCreate(d: Deps, s: Session): Promise<void> {
-  await step(d, 'abandon-create', { group: s.record.groupId }, async () => {
-    const n = s.record.rotation?.n;
-    await scheduleUnrecordedAttemptDeletion(d, s, DISCARD_WINDOW_DAYS);
-    const g = s.record.generations.find((x) => x.n === n);
-    if (g && !g.deletionScheduledAt) {
-      // The user alias first: no role may delete a key a user alias points at (docs/security-model.md).
-      if (s.record.rotation?.phase === 'promote') {
-        const target = await aliasTarget(d, s.record.settings.aliasName, [g.keyId]);
-        if (target?.keyId === g.keyId) await d.kms.deleteAlias(s.record.settings.aliasName);
-      }
-      await scheduleGenerationDeletion(d, s, g, DISCARD_WINDOW_DAYS);
-      await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
-      await s.save((r) => withGeneration(r, { ...r.generations.find((x) => x.n === g.n)!, stage: 'discarded' }));
-    }
-    const adopted = adoptedOf(s.record);
-    if (adopted) {
-      // Given back as it was found: never deleted; the labels this Create wrote are removed.
-      await releaseAdopted(d, adopted, desiredKeyState(s.record, adopted).tags);
-      await s.save((r) => withGeneration(r, { ...generation(r, adopted.n)!, stage: 'discarded' }));
-    }
-    await s.save((r) => ({ ...r, status: 'failed', rotation: undefined }));
-  }).catch((e: unknown) => {
-    // The Create's own error is what CloudFormation must see; this one is in the log.
-    d.log.warn('cleanup after a failed Create did not finish', { group: s.record.groupId, errorName: (e as Error).name });
-  });
+/** A `creating` entry a Create can carry on: its generation under way is not being discarded. */
+function resumable(rec: GroupRecord): boolean {
+  if (rec.status !== 'creating') return false;
+  if (rec.generations.some((g) => !g.adopted && g.stage !== 'discarded' && g.deletionScheduledAt)) return false;
+  return rec.rotation !== undefined || currentGeneration(rec) !== undefined;
 }
 
 /**

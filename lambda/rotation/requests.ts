@@ -55,7 +55,7 @@ export type LifecycleRequest =
   | DeleteRequest;
 
 const EXPECTED_ROTATION = 'the rotation entry point accepts only {"action":"rotate-if-due"|"rotate-now","aliasName":"alias/…","groupId"?:"…"} '
-  + 'or {"action":"enable-generation","aliasName":"alias/…","generation":n}';
+  + 'or {"action":"enable-generation","aliasName":"alias/…","generation":n} or {"action":"sweep"}';
 const EXPECTED_LIFECYCLE = 'the lifecycle entry point accepts only CloudFormation custom resource events (RequestType Create, Update or Delete) from the provider framework';
 
 const CFN_PROPERTIES = [
@@ -96,6 +96,26 @@ export function parseRotationRequest(event: unknown): RotationRequest {
   if ('RequestType' in e) refuse('it is a CloudFormation event, which only the lifecycle entry point accepts');
   if (!('action' in e)) refuse('it has no "action"');
   return parseScheduleOrEmergency(e, refuse);
+}
+
+/** The per-stack schedule's sweep of Creates that died (sweep.ts): it names no group, and acts only on what the ledger's sealed entries say. */
+export interface SweepRequest {
+  readonly kind: 'sweep';
+}
+
+/** Whether the rotation entry point's event asks for the sweep (then parseSweepRequest decides whether it is one). */
+export function isSweepEvent(event: unknown): boolean {
+  return isRecord(event) && event.action === 'sweep';
+}
+
+/** The sweep: `{"action":"sweep"}` and nothing else. */
+export function parseSweepRequest(event: unknown): SweepRequest {
+  const refuse: Refuse = refuser(EXPECTED_ROTATION);
+  const e = asEventObject(event, refuse);
+  if (e.action !== 'sweep') refuse('it is not a sweep');
+  const unknown = Object.keys(e).filter((k) => k !== 'action');
+  if (unknown.length > 0) refuse(`unexpected field(s) ${unknown.map((k) => JSON.stringify(k.slice(0, 40))).join(', ')}; a sweep takes none`);
+  return { kind: 'sweep' };
 }
 
 /** CloudFormation Create, Update and Delete of a key group. */

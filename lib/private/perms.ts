@@ -71,11 +71,11 @@ export const LIFECYCLE_DISCOVERY_ACTIONS = ['kms:ListAliases', 'tag:GetResources
 /** The rotation function's discovery call; it has no resource-level permissions. */
 export const ROTATION_DISCOVERY_ACTIONS = ['tag:GetResources'];
 
-/** The lifecycle function's use of the ledger (DeleteItem: a group's item when it is destroyed). */
-export const LIFECYCLE_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'];
+/** The lifecycle function's use of the ledger (DeleteItem: a group's item when it is destroyed; Scan: the sweep of dead Creates). */
+export const LIFECYCLE_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:Scan'];
 
-/** The rotation function's use of the ledger: it never deletes a group's item. */
-export const ROTATION_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'];
+/** The rotation function's use of the ledger: it never deletes a group's item (Scan: the sweep of dead Creates). */
+export const ROTATION_LEDGER_ACTIONS = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:Scan'];
 
 /** What CloudWatch Logs needs on the key that encrypts a log group (its documented key policy). */
 export const LOG_ENCRYPTION_ACTIONS = ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'];

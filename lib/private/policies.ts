@@ -239,6 +239,16 @@ export function discardPendingKeyStatement(keyArns: string, groupIds: string[]):
 }
 
 /**
+ * The sweep of a Create that died (rotation function): removing a generation
+ * alias of a key still tagged `pending` (KMS requires DeleteAlias on the
+ * target key as well as on the alias: the alias side is the group's
+ * generation-alias prefix only).
+ */
+export function sweepPendingKeyAliasStatement(keyArns: string, groupIds: string[]): iam.PolicyStatement {
+  return groupsOf(keyArns, groupIds, ['kms:DeleteAlias'], { StringEquals: { [RESOURCE_STAGE_TAG]: PENDING_STAGE } });
+}
+
+/**
  * Retention: disabling retired generations of the groups (never current or pending ones), and enabling
  * one again for an operator's enable-generation (decrypt-only: its fence stays).
  */

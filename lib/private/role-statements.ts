@@ -124,10 +124,11 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
 /**
  * The rotation function (schedule and `rotate-now`): makes generations that
  * start out `pending`, promotes and fences them. It cannot change settings
- * or delete an alias. It never discards a pending generation (a failed
- * rotation is resumed by the next run), so it may disable or delete keys only
- * as the group's retention policy needs (retentionStatements), never a key a
- * user alias points at.
+ * or delete a user alias. It never discards a pending generation of a
+ * rotation (a failed rotation is resumed by the next run); it discards only
+ * what a Create that died left (sweepStatements), and disables or deletes
+ * other keys only as the group's retention policy needs (retentionStatements),
+ * never a key a user alias points at.
  */
 export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
   return [
@@ -148,8 +149,24 @@ export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns
       resources: [group.aliasArn],
     },
     { key: 'discovery', build: () => policies.discoveryStatement(perms.ROTATION_DISCOVERY_ACTIONS) },
+    ...sweepStatements(group, arns.keys),
     ...retentionStatements(group, arns.keys),
     ...adoptionStatements(group, arns.keys, perms.ROTATION_ADOPT_ACTIONS),
+  ];
+}
+
+/**
+ * The scheduled sweep of a Create that died (lambda/rotation/sweep.ts): what
+ * the lifecycle function's discard of a failed Create may do, and no more:
+ * deletion with the 7-day window of a key still tagged `pending` that no user
+ * alias points at, and removal of its generation alias. The user alias and an
+ * adopted key's tags are left to the lifecycle function.
+ */
+function sweepStatements(group: KeyGroupPermissions, keys: string): StatementShare[] {
+  return [
+    { key: 'discard', build: (ids) => policies.discardPendingKeyStatement(keys, ids) },
+    { key: 'sweep-alias-key', build: (ids) => policies.sweepPendingKeyAliasStatement(keys, ids) },
+    { key: 'sweep-generation-aliases', build: () => policies.aliasStatement(['kms:DeleteAlias'], []), resources: [group.generationAliasArns] },
   ];
 }
 

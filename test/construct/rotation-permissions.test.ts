@@ -15,7 +15,10 @@ const NEW_KEY_ONLY = { 'aws:ResourceTag/rotation:group': 'true', 'kms:ResourceAl
 /** Every alias of the key is a generation alias: never a key a user alias points at. */
 const NO_USER_ALIAS = { 'ForAllValues:StringLike': { 'kms:ResourceAliases': ['alias/rotation/*'] } };
 
-/** The rotation role's key and alias statements for one group, whatever the removal policy: no ScheduleKeyDeletion at all. */
+/**
+ * The rotation role's key and alias statements for one group, whatever the removal policy: ScheduleKeyDeletion and
+ * DeleteAlias only for the sweep of a Create that died (a key still pending, no user alias, the 7-day window).
+ */
 const ROTATION_KMS_STATEMENTS = [
   {
     Effect: 'Allow',
@@ -91,9 +94,26 @@ const ROTATION_KMS_STATEMENTS = [
   { Effect: 'Allow', Action: 'kms:CreateAlias', Resource: aliasArn('alias/rotation/telemetry/*') },
   { Effect: 'Allow', Action: 'kms:UpdateAlias', Resource: aliasArn('alias/telemetry') },
   { Effect: 'Allow', Action: 'tag:GetResources', Resource: '*' },
+  {
+    Effect: 'Allow',
+    Action: 'kms:ScheduleKeyDeletion',
+    Resource: KEY_ARNS,
+    Condition: {
+      ...NO_USER_ALIAS,
+      StringEquals: { ...GROUP, 'aws:ResourceTag/rotation:stage': 'pending' },
+      NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' },
+    },
+  },
+  {
+    Effect: 'Allow',
+    Action: 'kms:DeleteAlias',
+    Resource: KEY_ARNS,
+    Condition: { StringEquals: { ...GROUP, 'aws:ResourceTag/rotation:stage': 'pending' } },
+  },
+  { Effect: 'Allow', Action: 'kms:DeleteAlias', Resource: aliasArn('alias/rotation/telemetry/*') },
 ];
 
-const SETTINGS_ACTIONS = ['kms:UpdateKeyDescription', 'kms:DeleteAlias', 'kms:ListAliases', 'kms:CancelKeyDeletion', 'kms:DisableKey'];
+const SETTINGS_ACTIONS = ['kms:UpdateKeyDescription', 'kms:ListAliases', 'kms:CancelKeyDeletion', 'kms:DisableKey'];
 
 describe('rotation role permissions', () => {
   test.each([
@@ -112,7 +132,7 @@ describe('rotation role permissions', () => {
     const queue = Object.keys(t.findResources('AWS::SQS::Queue'))[0];
     expect(others).toEqual([
       { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `arn:aws:logs:us-east-1:111122223333:log-group:${logGroup}:*` },
-      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query'], Resource: ledgerTableArn(t.toJSON()) },
+      { Effect: 'Allow', Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query', 'dynamodb:Scan'], Resource: ledgerTableArn(t.toJSON()) },
       { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: `arn:aws:sqs:us-east-1:111122223333:${queue}` },
       {
         Effect: 'Allow',
@@ -129,19 +149,28 @@ describe('rotation role permissions', () => {
     expect(untag.Condition).toEqual({ 'ForAllValues:StringEquals': { 'aws:TagKeys': ['rotation:next-due-at'] }, 'StringEquals': GROUP });
   });
 
-  test('may not change settings, delete aliases or list aliases', () => {
-    const { template } = stackWithKey({ removalPolicy: RemovalPolicy.DESTROY });
-    const actions = roleStatements(template(), 'rotation').flatMap(actionsOf);
+  test('may not change settings or list aliases, and deletes no user alias: DeleteAlias only of generation aliases of pending keys', () => {
+    const { template } = stackWithKey({ groupId: 'telemetry', removalPolicy: RemovalPolicy.DESTROY });
+    const statements = roleStatements(template(), 'rotation');
     for (const action of SETTINGS_ACTIONS) {
-      expect(actions).not.toContain(action);
+      expect(statements.flatMap(actionsOf)).not.toContain(action);
     }
+    const deleteAlias = statementsWith(statements, 'kms:DeleteAlias');
+    expect(deleteAlias.map((x) => [x.Resource, x.Condition?.StringEquals?.['aws:ResourceTag/rotation:stage']])).toEqual([
+      [KEY_ARNS, 'pending'],
+      [aliasArn('alias/rotation/telemetry/*'), undefined],
+    ]);
   });
 
-  test('schedules no deletion and disables no key without a retention policy, even with DESTROY (it never discards a pending key)', () => {
+  test('disables no key without a retention policy, and schedules deletion only of a pending key no user alias points at, with 7 days, even with DESTROY', () => {
     const { template } = stackWithKey({ removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(30) });
-    const actions = roleStatements(template(), 'rotation').flatMap(actionsOf);
-    expect(actions).not.toContain('kms:ScheduleKeyDeletion');
-    expect(actions).not.toContain('kms:DisableKey');
+    const statements = roleStatements(template(), 'rotation');
+    expect(statements.flatMap(actionsOf)).not.toContain('kms:DisableKey');
+    expect(onlyStatementWith(statements, 'kms:ScheduleKeyDeletion').Condition).toMatchObject({
+      ...NO_USER_ALIAS,
+      StringEquals: { 'aws:ResourceTag/rotation:stage': 'pending' },
+      NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' },
+    });
   });
 
   test('no statement lets it put the group tag or stage pending on a key that exists', () => {
@@ -226,13 +255,13 @@ describe('retention prop', () => {
     }
   });
 
-  test('keepAll synthesizes none of the retention permissions, and no ScheduleKeyDeletion at all', () => {
+  test('keepAll synthesizes none of the retention permissions, and no ScheduleKeyDeletion but the sweep\'s of a pending key', () => {
     for (const retention of [undefined, Retention.keepAll()]) {
       const { template } = stackWithKey({ groupId: 'telemetry', ...(retention ? { retention } : {}) });
       const statements = roleStatements(template(), 'rotation');
       const actions = statements.flatMap(actionsOf);
       for (const a of RETENTION_ACTIONS) expect(actions).not.toContain(a);
-      expect(statementsWith(statements, 'kms:ScheduleKeyDeletion')).toEqual([]);
+      expect(statementsWith(statements, 'kms:ScheduleKeyDeletion').map((x) => x.Condition?.StringEquals?.['aws:ResourceTag/rotation:stage'])).toEqual(['pending']);
     }
   });
 

@@ -342,9 +342,26 @@ export interface ScheduleSummary {
   readonly targetArn: string;
 }
 
-/** The target input (parsed JSON), expression and target of a key group's `AWS::Scheduler::Schedule` (the only one, unless a logical id is given). */
+/** Whether a schedule is the stack's sweep of dead Creates (`{"action":"sweep"}`), not a key group's. */
+function isSweepSchedule(resource: { Properties?: Record<string, any> }): boolean {
+  const input = resource.Properties?.Target?.Input;
+  return typeof input === 'string' && JSON.parse(input).action === 'sweep';
+}
+
+/** The logical id of the stack's one sweep schedule. */
+export function sweepScheduleOf(template: Template): string {
+  const resources = resourcesOf(template);
+  return onlyOne(Object.keys(resources).filter((id) => resources[id].Type === 'AWS::Scheduler::Schedule' && isSweepSchedule(resources[id])), 'sweep schedule');
+}
+
+/**
+ * The target input (parsed JSON), expression and target of a key group's `AWS::Scheduler::Schedule` (the only one
+ * besides the stack's sweep schedule, unless a logical id is given).
+ */
 export function scheduleOf(template: Template, logicalId?: string): ScheduleSummary {
-  const id = logicalIdOfType(template, 'AWS::Scheduler::Schedule', logicalId);
+  const groupSchedules = Object.keys(resourcesOf(template))
+    .filter((x) => resourcesOf(template)[x].Type === 'AWS::Scheduler::Schedule' && !isSweepSchedule(resourcesOf(template)[x]));
+  const id = logicalId === undefined ? onlyOne(groupSchedules, 'AWS::Scheduler::Schedule') : logicalIdOfType(template, 'AWS::Scheduler::Schedule', logicalId);
   const props = resolveIntrinsics(template, resourcesOf(template)[id].Properties) as Record<string, any>;
   return {
     expression: props.ScheduleExpression,

@@ -12,12 +12,13 @@ import { capturingMetrics } from './emf-capture';
 import { cfnEvent, groupProps, rotateIfDue } from './fixtures';
 import { createSealKeys, SealKeyPolicies } from './seal-keys';
 import { Log } from '../../lambda/rotation/context';
-import { createLifecycleHandler, createRotationHandler, HandlerOptions } from '../../lambda/rotation/handler';
+import { createLifecycleHandler, createRotationHandler, createSweepHandler, HandlerOptions } from '../../lambda/rotation/handler';
 import { Ledger } from '../../lambda/rotation/ledger';
 import { GroupRecord } from '../../lambda/rotation/ledger-model';
 import { CustomResourceResult } from '../../lambda/rotation/lifecycle';
 import { RotationOutcome } from '../../lambda/rotation/rotate';
 import { SealGateway, SealKeys } from '../../lambda/rotation/seal-gateway';
+import { SweepOutcome } from '../../lambda/rotation/sweep';
 import { TAG } from '../../lambda/rotation/tags';
 import { KmsSimulator, KmsSimulatorOptions, MS_PER_HOUR, startKmsSimulator } from '../kms-simulator';
 import { LocalDynamoDb, LocalDynamoDbOptions } from '../ledger/local-dynamodb';
@@ -72,6 +73,8 @@ export type RotationEntry = (event: unknown) => Promise<RotationOutcome>;
 export interface Functions {
   readonly lifecycle: LifecycleEntry;
   readonly rotation: RotationEntry;
+  /** The rotation function's `{"action":"sweep"}` (the per-stack schedule's sweep of dead Creates). */
+  readonly sweep: (event: unknown) => Promise<SweepOutcome>;
 }
 
 export type { SealKeyPolicies } from './seal-keys';
@@ -166,9 +169,11 @@ export class Harness {
     };
     const lifecycle = createLifecycleHandler({ ...optionsAs(o.credentials?.lifecycle), ...(o.stackId ? { stackId: o.stackId } : {}) });
     const rotation = createRotationHandler(optionsAs(o.credentials?.rotation));
+    const sweep = createSweepHandler(optionsAs(o.credentials?.rotation));
     return {
       lifecycle: (event) => lifecycle(event, context()),
       rotation: (event) => rotation(event, context()),
+      sweep: (event) => sweep(event, context()),
     };
   }
 

@@ -95,10 +95,12 @@ describe('another key of the account, with exactly the synthesized policies', ()
     h.sim.clock.advance(PROPAGATION_MS + 1000);
     await asLifecycle.send(new PutKeyPolicyCommand({ KeyId: victim, PolicyName: 'default', Policy: TAKEOVER }));
     await asLifecycle.send(new ScheduleKeyDeletionCommand({ KeyId: victim, PendingWindowInDays: 7 }));
-    // The rotation role schedules no deletion outside its retention policy, pending tag or not.
-    await expect(asRotation.send(new ScheduleKeyDeletionCommand({ KeyId: other, PendingWindowInDays: 7 }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    // The rotation role's sweep of dead Creates (docs/consistency.md) has the same limit as the lifecycle role's discard:
+    // a key tagged pending with no user alias, with the 7-day window only (any other window is refused).
+    await expect(asRotation.send(new ScheduleKeyDeletionCommand({ KeyId: other, PendingWindowInDays: 30 }))).rejects.toMatchObject({ name: 'AccessDeniedException' });
+    await asRotation.send(new ScheduleKeyDeletionCommand({ KeyId: other, PendingWindowInDays: 7 }));
     h.sim.clock.advance(60_000);
-    expect(h.sim.state.key(other)!.state).toBe('PendingImport');
+    expect(h.sim.state.key(other)!.state).toBe('PendingDeletion');
     expect(h.sim.state.key(victim)!.state).toBe('PendingDeletion');
     expect(JSON.parse(h.sim.state.key(victim)!.policy).Statement.map((s: any) => s.Sid)).toEqual(['EnableIamUserPermissions', 'Outsider']);
   });
