@@ -45,6 +45,11 @@ export interface RotationOutcome {
   /** The phase the rotation under way waits in, and from when it may run. */
   readonly phase?: Phase;
   readonly nextPhaseAt?: string;
+  /**
+   * Outcome `queued` behind a rotation that has moved the alias: the earliest time the emergency rotation starts
+   * (its fence's time; the first scheduled run after it fences and starts the emergency rotation).
+   */
+  readonly startsAt?: string;
   readonly nextDueAt?: string;
   readonly phasesDone: Phase[];
   readonly busy?: boolean;
@@ -148,7 +153,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
     const queue = (r: GroupRecord): GroupRecord => ({ ...r, emergencyRequestedAt: r.emergencyRequestedAt ?? d.now().toISOString() });
     const queued = await d.ledger.update(rec.groupId, queue, d.now, { runId: d.runId });
     d.log.info('another run holds the group; the emergency rotation is queued for it', { group: rec.groupId, lock: rec.lock?.purpose });
-    return { outcome: { ...outcomeOf(queued, 'queued', []), busy: true }, record: queued };
+    return { outcome: { ...outcomeOf(queued, 'queued', []), ...queuedStart(queued), busy: true }, record: queued };
   }
   const done: Phase[] = [];
   let started = false;
@@ -257,6 +262,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   return {
     outcome: {
       ...outcomeOf(s.record, kind, done),
+      ...(kind === 'queued' ? queuedStart(s.record) : {}),
       ...(throttled ? { throttled } : {}),
       ...(acted ? { retention } : {}),
       ...(tried ? { reimport } : {}),
@@ -283,6 +289,12 @@ function warnRefused(d: Deps, rec: GroupRecord, refusal: EmergencyRefusal): void
 /** Expiring material to import again, or (escrowed material) to look for in KMS. */
 function reimportDue(rec: GroupRecord, now: Date): boolean {
   return reimportWork(rec, now).length > 0 || manualReimportWatch(rec, now).length > 0;
+}
+
+/** When an emergency rotation queued behind the rotation under way can start: once that one is fenced. */
+function queuedStart(rec: GroupRecord): { startsAt?: string } {
+  const r = rec.rotation;
+  return r?.phase === 'fence' && r.notBefore ? { startsAt: r.notBefore } : {};
 }
 
 function outcomeOf(rec: GroupRecord, outcome: RotationOutcomeKind, phasesDone: Phase[]): RotationOutcome {
