@@ -9,10 +9,10 @@
 import { execFile } from 'node:child_process';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
-import { rotateNow } from '../rotation/fixtures';
-import { Harness, REGION } from '../rotation/harness';
 import { renderReports, reportGroup, reportVerdict } from '../../lambda/report';
 import type { PolicyDocument } from '../iam';
+import { rotateNow } from '../rotation/fixtures';
+import { Harness, REGION } from '../rotation/harness';
 
 const CLI = path.join(__dirname, '..', '..', 'assets', 'lambda', 'cli', 'index.js');
 const ALIAS = 'alias/telemetry';
