@@ -155,6 +155,8 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
     d.log.info('another run holds the group; the emergency rotation is queued for it', { group: rec.groupId, lock: rec.lock?.purpose });
     return { outcome: { ...outcomeOf(queued, 'queued', []), ...queuedStart(queued), busy: true }, record: queued };
   }
+  // The phases' waits renew the lock, so a long one (a fleet's queued imports) never outlasts its lease.
+  const w = s.renewing(d);
   const done: Phase[] = [];
   let started = false;
   let throttled = false;
@@ -218,7 +220,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
       const followUp = s.record.rotation?.followUp === 'emergency';
       const rotating = s.record.rotation;
       try {
-        await PHASES[next.phase](d, s);
+        await PHASES[next.phase](w, s);
       } catch (e) {
         if (!isThrottling(e)) throw e;
         // The account's request quota is spent (a fleet rotating together): the phase stays where it is
@@ -234,7 +236,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
     // After a completed rotation, or when something is due: the policy as the ledger holds it now.
     if (!throttled && !s.record.rotation && d.remainingMs() >= PHASE_BUDGET_MS && retentionWork(s.record, d.now()).length > 0) {
       try {
-        retention = await retentionPhase(d, s);
+        retention = await retentionPhase(w, s);
       } catch (e) {
         if (!isThrottling(e)) throw e;
         throttled = true;
@@ -243,7 +245,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
     }
     // Also while a rotation is under way: expiring material does not wait for it.
     if (!throttled && d.remainingMs() >= PHASE_BUDGET_MS && reimportDue(s.record, d.now())) {
-      reimport = await reimportPhase(d, s);
+      reimport = await reimportPhase(w, s);
       if (reimport.throttled) {
         throttled = true;
         d.log.warn('request quota exhausted during re-import; the next scheduled run continues', { group: s.record.groupId });
