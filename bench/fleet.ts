@@ -17,6 +17,7 @@
  */
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
+import { retryTransient } from './transient';
 import { Log } from '../lambda/rotation/context';
 import { createLifecycleHandler, createRotationHandler, HandlerOptions } from '../lambda/rotation/handler';
 import { Ledger } from '../lambda/rotation/ledger';
@@ -90,7 +91,12 @@ export async function measureFleet(groups: number, progress: (line: string) => v
 
     sim.quotas.setPaused(true);
     const deployStarted = performance.now();
-    await inBatches(ids, 25, (g) => lifecycle(cfnEvent('Create', groupProps({ GroupId: g.groupId, AliasName: g.aliasName, IntervalMonths: '6' }))));
+    // A Create that met a transient socket error is sent again, as CloudFormation's provider would retry it: the
+    // same request id, so the retry takes over the lock its first try may have left and resumes the group.
+    await inBatches(ids, 25, (g) => retryTransient(
+      () => lifecycle(cfnEvent('Create', groupProps({ GroupId: g.groupId, AliasName: g.aliasName, IntervalMonths: '6' })), { awsRequestId: `deploy-${g.groupId}` }),
+      { onRetry: (attempt, e) => progress(`deploy of ${g.groupId}: transient ${describe(e)}; attempt ${attempt + 1}`) },
+    ));
     const deploySeconds = (performance.now() - deployStarted) / 1000;
     sim.quotas.setPaused(false);
     progress(`deployed ${groups} groups in ${deploySeconds.toFixed(1)} s`);
@@ -159,6 +165,10 @@ export async function measureFleet(groups: number, progress: (line: string) => v
     await sim.stop();
     await db.stop();
   }
+}
+
+function describe(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
 }
 
 async function inBatches<T>(items: T[], size: number, run: (item: T) => Promise<unknown>): Promise<void> {

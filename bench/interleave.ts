@@ -3,6 +3,7 @@
  * variant shares the same machine noise (other processes, CPU frequency,
  * thermal state) as its baseline.
  */
+import { retryTransient } from './transient';
 
 export type Variant<K extends string> = Record<K, () => Promise<number> | number>;
 
@@ -11,6 +12,8 @@ export interface InterleaveOptions {
   readonly runs: number;
   /** Rounds run first and thrown away (JIT, module loading, caches). */
   readonly warmup?: number;
+  /** Told of each sample measured again after a transient socket error (see transient.ts). */
+  readonly onRetry?: (variant: string, attempt: number, error: unknown) => void;
 }
 
 /**
@@ -30,7 +33,9 @@ export async function interleave<K extends string>(variants: Variant<K>, opts: I
   for (let round = 0; round < warmup + opts.runs; round++) {
     const order = round % 2 === 0 ? names : [...names].reverse();
     for (const name of order) {
-      const value = await variants[name]();
+      // A sample that met a transient socket error is measured again (a bounded number of times); a variant
+      // whose sample has state (a rotation of a group) takes a fresh one on each call.
+      const value = await retryTransient(() => variants[name](), { onRetry: (attempt, e) => opts.onRetry?.(name, attempt, e) });
       if (!Number.isFinite(value)) {
         throw new Error(`measurement error: variant ${name} returned ${value}`);
       }

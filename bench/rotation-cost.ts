@@ -182,6 +182,7 @@ async function warmRsaCache(): Promise<void> {
 
 async function rotateOnce(account: Account, round: number): Promise<number> {
   const aliasName = account.aliases[round];
+  if (!aliasName) throw new Error(`measurement error: no group left for rotation ${round + 1} (retries used the spare groups)`);
   const groupId = aliasName.replace('alias/bench/', 'bench-');
   account.sim.calls.reset();
   account.db.commands.length = 0;
@@ -221,14 +222,21 @@ function scenario(account: Account, otherKeys: number, samples: number[], roundT
   };
 }
 
-export async function measureRotationCost(runs: number, otherKeys: number): Promise<RotationCostResult> {
+/** Groups deployed beyond the measured ones, for samples measured again after a transient socket error. */
+const SPARE_GROUPS = 2;
+
+export async function measureRotationCost(
+  runs: number, otherKeys: number, onRetry?: (variant: string, attempt: number, error: unknown) => void,
+): Promise<RotationCostResult> {
   await warmRsaCache();
   const warmup = 1;
   const accounts: Account[] = [];
   try {
-    const empty = await prepareAccount('empty', runs + warmup, 0);
+    // A retried sample (transient socket error) rotates a fresh group: a half-done rotation would count other calls.
+    const groups = runs + warmup + SPARE_GROUPS;
+    const empty = await prepareAccount('empty', groups, 0);
     accounts.push(empty);
-    const crowded = await prepareAccount('crowded', runs + warmup, otherKeys);
+    const crowded = await prepareAccount('crowded', groups, otherKeys);
     accounts.push(crowded);
     const round = { empty: 0, crowded: 0 };
     const samples = await interleave({
@@ -236,7 +244,7 @@ export async function measureRotationCost(runs: number, otherKeys: number): Prom
       crowded: () => rotateOnce(crowded, round.crowded++),
       emptyRoundTrip: () => roundTrip(empty),
       crowdedRoundTrip: () => roundTrip(crowded),
-    }, { runs, warmup });
+    }, { runs, warmup, onRetry });
     // The warm-up rotation counts calls too; keep only the measured ones.
     empty.kmsCalls.splice(0, warmup);
     empty.taggingCalls.splice(0, warmup);

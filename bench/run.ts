@@ -4,8 +4,11 @@
  * Measures each figure against its baseline in the same run (interleaved,
  * median of several runs), prints one results table, the key cost table, the
  * targets with PASS/MISS, and as its last line one JSON object with every
- * figure (also written to bench/results/latest.json). Exits non-zero only on a
- * measurement error, never on a missed target.
+ * figure (also written to bench/results/latest.json). Each stage's figures are
+ * printed (`[stage] <name> <json>`) and written to bench/results/partial.json
+ * as the stage finishes, so a later failure keeps them; a sample that meets a
+ * transient socket error is measured again (transient.ts). Exits non-zero only
+ * on a measurement error, never on a missed target.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,6 +17,7 @@ import { costRows, YEARS } from './cost-model';
 import { FleetResult, measureFleet } from './fleet';
 import { BenchOptions, parseOptions, UsageError } from './options';
 import { measureRotationCost, RotationCostResult } from './rotation-cost';
+import { StageResults } from './stage-results';
 import { formatBytes, formatMs, formatRatio, formatUsd, ratio, round } from './stats';
 import { findMaxKeys, measureFootprint, measureFreshProcessSynth, measureSynthTimes, CFN_RESOURCE_LIMIT, Footprint, IAM_MANAGED_POLICIES_PER_ROLE, MaxKeys, SynthTiming } from './synth';
 import { renderMarkdown, renderText, Row } from './table';
@@ -28,6 +32,8 @@ const FRESH_SYNTH_SIZES = [1, 50];
 /** 400 KB, read as the stricter 400,000 bytes (not 409,600). */
 const BUNDLE_TARGET_BYTES = 400_000;
 const RESULTS = path.join(__dirname, 'results', 'latest.json');
+/** Each stage's figures as it finishes (stage-results.ts): what a run that fails later still leaves. */
+const PARTIAL = path.join(__dirname, 'results', 'partial.json');
 
 function progress(message: string): void {
   process.stderr.write(`[bench] ${message}\n`);
@@ -77,30 +83,35 @@ interface Measurements {
   readonly rotation: RotationCostResult;
 }
 
-async function measure(opts: BenchOptions): Promise<Measurements> {
+function retried(variant: string, attempt: number, e: unknown): void {
+  progress(`${variant}: transient ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}; measuring the sample again (attempt ${attempt + 1})`);
+}
+
+async function measure(opts: BenchOptions, stages: StageResults): Promise<Measurements> {
   const started = performance.now();
   const step = (name: string) => progress(`${name} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 
   step('bundle size and cold start');
-  const bundle = bundleSize();
-  const cold = await measureColdStart(opts.coldStartRuns);
+  const bundle = await stages.stage('bundle', () => bundleSize());
+  const cold = await stages.stage('coldStart', () => measureColdStart(opts.coldStartRuns));
 
   step('CloudFormation footprint and the most key groups per stack');
-  const footprint = measureFootprint('rotating');
-  const plainFootprint = measureFootprint('plain');
-  const maxKeys = findMaxKeys(footprint);
-  const plainMaxKeys = findMaxKeys(plainFootprint);
+  const { footprint, plainFootprint, maxKeys, plainMaxKeys } = await stages.stage('footprint', () => {
+    const rotating = measureFootprint('rotating');
+    const plain = measureFootprint('plain');
+    return { footprint: rotating, plainFootprint: plain, maxKeys: findMaxKeys(rotating), plainMaxKeys: findMaxKeys(plain) };
+  });
 
   step(`synth times, ${opts.synthRuns} runs after ${SYNTH_WARMUP_ROUNDS} warm-up rounds`);
-  const synth = await measureSynthTimes(SYNTH_SIZES, opts.synthRuns, SYNTH_WARMUP_ROUNDS);
+  const synth = await stages.stage('synth', () => measureSynthTimes(SYNTH_SIZES, opts.synthRuns, SYNTH_WARMUP_ROUNDS));
   step('synth times without CDK\'s built-in CloudFormation validation');
-  const synthNoValidation = await measureSynthTimes(SYNTH_SIZES, opts.synthRuns, SYNTH_WARMUP_ROUNDS, { validation: false });
+  const synthNoValidation = await stages.stage('synthNoValidation', () => measureSynthTimes(SYNTH_SIZES, opts.synthRuns, SYNTH_WARMUP_ROUNDS, { validation: false }));
   step(`synth in a fresh process, ${opts.freshSynthRuns} runs per size and variant`);
   // No warm-up rounds: the in-process synths above already brought every module file into the page cache.
-  const synthFresh = await measureFreshProcessSynth(FRESH_SYNTH_SIZES, opts.freshSynthRuns, 0);
+  const synthFresh = await stages.stage('synthFreshProcess', () => measureFreshProcessSynth(FRESH_SYNTH_SIZES, opts.freshSynthRuns, 0));
 
   step(`rotation cost, ${opts.rotationRuns} rotations per account, ${opts.otherKeys.toLocaleString('en-US')} unrelated keys in the crowded one`);
-  const rotation = await measureRotationCost(opts.rotationRuns, opts.otherKeys);
+  const rotation = await stages.stage('rotationCost', () => measureRotationCost(opts.rotationRuns, opts.otherKeys, retried));
   step('done');
   return { footprint, plainFootprint, maxKeys, plainMaxKeys, synth, synthNoValidation, synthFresh, bundle, cold, rotation };
 }
@@ -264,7 +275,8 @@ async function main(): Promise<void> {
     await runFleets(opts.fleets);
     return;
   }
-  const m = await measure(opts);
+  const stages = new StageResults(PARTIAL, (line) => console.log(line));
+  const m = await measure(opts, stages);
 
   const results = resultsTable(m);
   console.log(`\nBenchmarks${opts.quick ? ' (--quick)' : ''}: median (min–max, n runs); each figure interleaved with its baseline in this run\n`);
@@ -289,15 +301,17 @@ async function main(): Promise<void> {
   const json = figures(m);
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true });
   fs.writeFileSync(RESULTS, `${JSON.stringify(json, null, 2)}\n`);
+  stages.complete();
   console.log(JSON.stringify(json));
 }
 
 /** `--fleet N`: N key groups due together under KMS's default quotas; prints the fleet table and one JSON line. */
 async function runFleets(sizes: number[]): Promise<void> {
+  const stages = new StageResults(PARTIAL, (line) => console.log(line));
   const results: FleetResult[] = [];
   for (const n of sizes) {
     console.log(`\nFleet of ${n} key groups (real-time quotas; progress on stderr)`);
-    results.push(await measureFleet(n, (line) => process.stderr.write(`  ${line}\n`)));
+    results.push(await stages.stage(`fleet${n}`, () => measureFleet(n, (line) => process.stderr.write(`  ${line}\n`))));
   }
   const header = ['key groups', 'quota floor', 'until all tested', 'ratio', 'end to end (simulated)', 'invocations', 'throttled calls', 'runs ended throttled', 'dead letters', 'orphans', 'overdue'];
   const rows = results.map((r) => [
@@ -318,6 +332,7 @@ async function runFleets(sizes: number[]): Promise<void> {
     for (const verdict of judge(fleetTargets)) console.log(`  ${formatVerdict(verdict)}`);
   }
   const fleet = results.map((r) => ({ ...r, ratioToFloor: round(r.ratioToFloor, 2), importSeconds: round(r.importSeconds, 1) }));
+  stages.complete();
   console.log(JSON.stringify({ fleet }));
 }
 

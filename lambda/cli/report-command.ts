@@ -2,8 +2,10 @@
  * `report`: the compliance report of one key group (by alias) or of every
  * group of a stack's ledger table, as a table, Markdown, CSV or JSON. Exits 1
  * when a rotation is overdue, an event log or a seal does not verify, the
- * ledger and KMS disagree, or the seals were not checked (no seal keys given),
- * so that a pipeline can gate on it.
+ * ledger and KMS disagree, the seals were not checked (no seal keys given), or
+ * a read failed (the report shows the rest and names it: incomplete is not a
+ * pass, but it is a report), so that a pipeline can gate on it. Exits 2 only
+ * when no report could be made.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { renderReports, REPORT_FORMATS, ReportFormat, reportAllGroups, reportGroup, reportVerdict } from '../report';
@@ -11,7 +13,7 @@ import type { GroupReport } from '../report';
 import { visibleControls } from '../report/safe-text';
 import { defaultDynamoDbClient, defaultKmsClient } from '../rotation/handler';
 
-/** Exit status when the report found a problem (2 is for a report that could not be made). */
+/** Exit status when the report does not pass: a problem found, seals not checked, or parts unreadable (2 is for no report at all). */
 export const EXIT_FINDINGS = 1;
 
 interface ReportCommandOptions {
@@ -48,7 +50,7 @@ function collect(v: string, previous: string[] | undefined): string[] {
 
 export function reportCommand(): Command {
   return new Command('report')
-    .description('Report every generation of key groups with its dates, whether each rotation happened on time, the next due date and whether the event log and the ledger\'s seals verify. Exit status 1 when a rotation is overdue, an event log or a seal does not verify, the ledger and KMS disagree, or the seals were not checked (no seal keys given).')
+    .description('Report every generation of key groups with its dates, whether each rotation happened on time, the next due date and whether the event log and the ledger\'s seals verify. Exit status 1 when a rotation is overdue, an event log or a seal does not verify, the ledger and KMS disagree, the seals were not checked (no seal keys given), or a read failed (the report names it; 2 only when no report could be made).')
     .addOption(new Option('--table <name>', 'the stack\'s ledger table').env('CDK_ROTATING_IMPORTED_KEY_TABLE').makeOptionMandatory())
     .option('--alias <alias>', 'a group\'s alias (repeatable)', collect)
     .option('--all', 'every group of the table')
@@ -93,6 +95,11 @@ export function reportCommand(): Command {
       const failed = reports.filter((r) => reportVerdict(r) === 'fail');
       if (failed.length > 0) {
         process.stderr.write(`${failed.length} of ${reports.length} key group(s) failed the report: ${failed.map((r) => visibleControls(r.alias)).join(', ')}\n`);
+      }
+      for (const r of reports) {
+        for (const u of r.unreadable ?? []) {
+          process.stderr.write(`could not read ${u.call} of ${visibleControls(r.alias)} generation ${u.generation}: ${u.errorName}: ${visibleControls(u.errorMessage)}\n`);
+        }
       }
       if (reports.some((r) => reportVerdict(r) !== 'pass')) process.exitCode = EXIT_FINDINGS;
     });

@@ -58,9 +58,15 @@ export function describeOutcome(o: RotationOutcome, alias: string): string {
     case 'in-progress':
       return `A rotation of ${alias} to generation ${o.generation} was already under way; the emergency joined it (phase ${o.phase ?? '?'}).${next}`;
     case 'queued':
-      return o.busy
-        ? `Another run holds ${alias}'s key group; the emergency rotation is recorded and starts at its next run (within 10 minutes).`
-        : `A rotation of ${alias} to generation ${o.generation} has moved the alias and waits for its fence; the emergency rotation is queued and starts once it is complete.${next}`;
+      // Behind a rotation that moved the alias, `nextPhaseAt` is its fence: the alias does not move again before it.
+      if (o.startsAt) {
+        return `A rotation of ${alias} to generation ${o.generation} has moved the alias and waits for its fence; the emergency rotation is queued and starts once it is complete. `
+          + `It starts at the first scheduled run (every 10 minutes) after ${o.startsAt}, not before.`;
+      }
+      return o.phase
+        ? `Another run holds ${alias}'s key group; the emergency rotation is recorded: the group's next run joins the rotation to generation ${o.generation} under way `
+          + '(or, if that one has moved the alias by then, queues it behind it).'
+        : `Another run holds ${alias}'s key group; the emergency rotation is recorded and starts at its next run (within 10 minutes).`;
     case 'refused':
       return `Emergency rotation of ${alias} refused: ${o.refusal?.message ?? 'no reason given'}. Nothing was started.`;
     case 'promoted':

@@ -8,9 +8,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
-import { buildGroupReport, GroupReport, KeyFacts } from './group-report';
+import { buildGroupReport, GroupReport, KeyFacts, UnreadableCall } from './group-report';
+import { errorName } from '../rotation/errors';
 import { defaultDynamoDbClient, defaultKmsClient, defaultTaggingClient } from '../rotation/handler';
-import { KmsGateway } from '../rotation/kms-gateway';
+import { KeyLastUsage, KmsGateway } from '../rotation/kms-gateway';
 import { Ledger } from '../rotation/ledger';
 import { GroupRecord } from '../rotation/ledger-model';
 import { isFenced } from '../rotation/policy';
@@ -82,6 +83,18 @@ async function reportOf(s: { kms: KmsGateway; ledger: Ledger }, groupId: string,
   return buildGroupReport({ record, events, keys, aliasTargetKeyId: aliasTarget?.keyId, seals, now });
 }
 
+/**
+ * Last usage is an audit detail, not evidence of the rotation: a caller who may not read it (an auditor role
+ * without kms:GetKeyLastUsage) or a call that fails still gets the report, with the call named as unreadable.
+ */
+async function lastUsageOrUnreadable(kms: KmsGateway, keyId: string): Promise<KeyLastUsage | { unreadable: UnreadableCall }> {
+  try {
+    return await kms.lastUsage(keyId);
+  } catch (e) {
+    return { unreadable: { call: 'kms:GetKeyLastUsage', errorName: errorName(e), errorMessage: e instanceof Error ? e.message : String(e) } };
+  }
+}
+
 async function keyFacts(kms: KmsGateway, record: GroupRecord): Promise<Map<number, KeyFacts | undefined>> {
   const facts = new Map<number, KeyFacts | undefined>();
   // One key at a time: GetKeyLastUsage allows 5 requests per second in an account.
@@ -96,7 +109,7 @@ async function keyFacts(kms: KmsGateway, record: GroupRecord): Promise<Map<numbe
     const [tags, policy, usage] = await Promise.all([
       kms.listTags(g.keyId),
       deleting ? Promise.resolve(undefined) : kms.getPolicy(g.keyId),
-      kms.lastUsage(g.keyId),
+      lastUsageOrUnreadable(kms, g.keyId),
     ]);
     facts.set(g.n, {
       state: key.state,
@@ -105,7 +118,7 @@ async function keyFacts(kms: KmsGateway, record: GroupRecord): Promise<Map<numbe
       tags,
       fenced: policy ? isFenced(policy) : false,
       policy,
-      lastUsage: {
+      lastUsage: 'unreadable' in usage ? usage : {
         operation: usage.operation,
         at: usage.at?.toISOString(),
         cloudTrailEventId: usage.cloudTrailEventId,

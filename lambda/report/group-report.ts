@@ -44,12 +44,28 @@ export interface KeyFacts {
   readonly lastUsage?: KeyUsage;
 }
 
+/** A read the report could not make (the caller may not, or the call failed): named, never taken as "none". */
+export interface UnreadableCall {
+  /** The API call, e.g. `kms:GetKeyLastUsage`. */
+  readonly call: string;
+  readonly errorName: string;
+  readonly errorMessage: string;
+}
+
+/** A call that failed while the report was gathered, with the generation it was about. */
+export interface UnreadablePart extends UnreadableCall {
+  readonly generation: number;
+  readonly keyId: string;
+}
+
 export interface KeyUsage {
   readonly operation?: string;
   readonly at?: string;
   readonly cloudTrailEventId?: string;
   /** KMS records usage from this date (or the key's creation, if later). */
   readonly trackingSince?: string;
+  /** The usage could not be read (the other fields are absent): unknown, not "never used". */
+  readonly unreadable?: UnreadableCall;
 }
 
 export interface ReportInput {
@@ -69,7 +85,7 @@ export type Severity = 'error' | 'warning' | 'info';
 export interface Finding {
   readonly severity: Severity;
   readonly code: 'chain-broken' | 'overdue' | 'late-rotation' | 'ledger-disagrees-with-log' | 'kms-disagrees' | 'not-yet-visible' | 'events-outside-chain' | 'rotation-in-progress'
-    | 'material-expired' | 'material-expiring' | 'manual-reimport' | SealFindingCode | ConfigurationFindingCode;
+    | 'material-expired' | 'material-expiring' | 'manual-reimport' | 'unreadable' | SealFindingCode | ConfigurationFindingCode;
   readonly message: string;
 }
 
@@ -101,6 +117,7 @@ export interface GenerationReport {
   /** Whether the rotation away from this generation happened within its due period. */
   readonly rotation: Timeliness;
   readonly rotatedAt?: string;
+  /** What KMS says of the key's last use; with `unreadable` when it could not be read (see GroupReport.unreadable). */
   readonly lastUsage?: KeyUsage;
   /** Where the generation's material is escrowed (MaterialEscrow), once the object was verified. */
   readonly escrow?: EscrowReport;
@@ -127,6 +144,8 @@ export interface GroupReport {
   readonly seals: SealReport;
   readonly generations: readonly GenerationReport[];
   readonly findings: readonly Finding[];
+  /** The reads that failed: the report shows the rest and is `incomplete`, never a pass. Absent when all were read. */
+  readonly unreadable?: readonly UnreadablePart[];
   readonly generatedAt: string;
 }
 
@@ -134,12 +153,21 @@ export function reportFailed(r: GroupReport): boolean {
   return r.findings.some((f) => f.severity === 'error');
 }
 
-/** `unverified`: nothing failed, but the seals were not checked, so nothing is proven either. */
-export type Verdict = 'pass' | 'fail' | 'unverified';
+/**
+ * `unverified`: nothing failed, but the seals were not checked, so nothing is proven either.
+ * `incomplete`: nothing failed, but some reads could not be made (`unreadable`): what they would show is unknown.
+ */
+export type Verdict = 'pass' | 'fail' | 'incomplete' | 'unverified';
 
 export function reportVerdict(r: GroupReport): Verdict {
   if (reportFailed(r)) return 'fail';
+  if ((r.unreadable ?? []).length > 0) return 'incomplete';
   return sealsVerified(r.seals) ? 'pass' : 'unverified';
+}
+
+/** `unknown (AccessDenied)` for a read that failed with AccessDeniedException. */
+export function unknownText(u: UnreadableCall): string {
+  return `unknown (${u.errorName.replace(/Exception$/, '')})`;
 }
 
 export function buildGroupReport(input: ReportInput): GroupReport {
@@ -207,6 +235,11 @@ export function buildGroupReport(input: ReportInput): GroupReport {
   findings.push(...ledgerAgainstKms(input, now));
   const policies = new Map([...input.keys].map(([n, k]) => [n, k?.policy]));
   findings.push(...configurationFindings(record, chain.events, policies));
+  const unreadable = unreadableParts(generations);
+  if (unreadable.length > 0) {
+    const calls = unreadable.map((u) => `${u.call} of generation ${u.generation} (${u.keyId}): ${u.errorName}`).join('; ');
+    findings.push({ severity: 'warning', code: 'unreadable', message: `could not read ${calls}; the report shows everything else, and what these would show is unknown` });
+  }
 
   return {
     groupId: record.groupId,
@@ -222,8 +255,13 @@ export function buildGroupReport(input: ReportInput): GroupReport {
     seals,
     generations,
     findings,
+    ...(unreadable.length > 0 ? { unreadable } : {}),
     generatedAt: now.toISOString(),
   };
+}
+
+function unreadableParts(generations: readonly GenerationReport[]): UnreadablePart[] {
+  return generations.flatMap((g) => (g.lastUsage?.unreadable ? [{ ...g.lastUsage.unreadable, generation: g.generation, keyId: g.keyId }] : []));
 }
 
 /**

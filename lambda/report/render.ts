@@ -5,7 +5,7 @@
  */
 import Table from 'cli-table3';
 import { stringify } from 'csv-stringify/sync';
-import { GenerationReport, GroupReport, reportVerdict } from './group-report';
+import { GenerationReport, GroupReport, reportVerdict, unknownText } from './group-report';
 import { csvCell, exactJson, markdownCell, markdownLine, visibleControls } from './safe-text';
 import { SealReport } from './seal-findings';
 
@@ -46,8 +46,14 @@ function row(g: GenerationReport): string[] {
     g.materialExpiresAt ? `${day(g.materialExpiresAt)}${g.materialReimport ? ` (${g.materialReimport === 'automatic' ? 'auto' : 'manual'})` : ''}` : 'never',
     g.keyMaterialId ? g.keyMaterialId.slice(0, 12) : '-',
     escrowCell(g),
-    g.lastUsage?.at ? `${day(g.lastUsage.at)} ${g.lastUsage.operation ?? ''}`.trim() : '-',
+    lastUseCell(g),
   ];
+}
+
+function lastUseCell(g: GenerationReport): string {
+  const u = g.lastUsage;
+  if (u?.unreadable) return unknownText(u.unreadable);
+  return u?.at ? `${day(u.at)} ${u.operation ?? ''}`.trim() : '-';
 }
 
 /** `s3://<bucket>/<key>` and its version; `unverified` until it was read back (a rotation under way). */
@@ -79,8 +85,14 @@ function verdict(r: GroupReport): string[] {
   const lines = r.findings.map((f) => `${MARK[f.severity]}: ${f.message}`);
   const errors = r.findings.filter((f) => f.severity === 'error').length;
   const result = reportVerdict(r);
-  if (result === 'fail') lines.push(`Result: FAIL (${errors} error${errors === 1 ? '' : 's'})`);
-  else lines.push(result === 'pass' ? 'Result: PASS' : 'Result: UNVERIFIED (seals not checked: without the stack\'s seal keys a rewritten ledger entry and event log cannot be told from the real ones)');
+  const failed = r.unreadable ?? [];
+  const results = {
+    fail: `Result: FAIL (${errors} error${errors === 1 ? '' : 's'})`,
+    incomplete: `Result: INCOMPLETE (${failed.length} read${failed.length === 1 ? '' : 's'} failed: ${[...new Set(failed.map((u) => u.call))].join(', ')}; not a pass)`,
+    unverified: 'Result: UNVERIFIED (seals not checked: without the stack\'s seal keys a rewritten ledger entry and event log cannot be told from the real ones)',
+    pass: 'Result: PASS',
+  };
+  lines.push(results[result]);
   return lines;
 }
 
@@ -111,7 +123,7 @@ function csv(reports: readonly GroupReport[]): string {
     r.groupId, r.alias, r.intervalMonths, r.status, r.chain.verified, r.seals.ledger, r.seals.settings, g.generation, g.keyArn, g.stage, g.kmsState ?? '', g.source ?? '',
     g.createdAt, g.importedAt ?? '', g.activatedAt ?? '', g.retiredAt ?? '', g.fencedAt ?? '', g.dueAt ?? '', g.rotation, g.rotatedAt ?? '',
     g.decryptUntil ?? '', g.materialExpiresAt ?? '', g.materialReimport ?? '', g.reimportedAt ?? '', g.keyMaterialId ?? '',
-    g.escrow?.bucket ?? '', g.escrow?.key ?? '', g.escrow?.versionId ?? '', g.escrow?.verifiedAt ?? '', g.lastUsage?.at ?? '', g.lastUsage?.operation ?? '',
+    g.escrow?.bucket ?? '', g.escrow?.key ?? '', g.escrow?.versionId ?? '', g.escrow?.verifiedAt ?? '', g.lastUsage?.unreadable ? lastUseCell(g) : g.lastUsage?.at ?? '', g.lastUsage?.operation ?? '',
     g.lastUsage?.cloudTrailEventId ?? '', reportVerdict(r),
   ]).map((cells) => cells.map((c) => csvCell(String(c)))));
   return stringify(rows, { header: true, columns: CSV_COLUMNS });

@@ -21,7 +21,7 @@ export interface Deps {
   readonly log: Log;
   /** Identifies this run in the group's lock. */
   readonly runId: string;
-  /** How long this run's lock holds: longer than the function can run. */
+  /** How long this run's lock holds without renewal (Session renews it while the run works; never past remainingMs plus a minute). */
   readonly leaseMs: number;
   /** Waits (backoff on eventually consistent answers, a stack update waiting for a lock). */
   readonly sleep: (ms: number) => Promise<void>;
@@ -33,9 +33,15 @@ export interface Deps {
   readonly escrow?: EscrowGateway;
 }
 
-/** A minute longer than each function's timeout (10 and 15 minutes), so a live run's lock is never taken. */
+/**
+ * The longest a lock holds past its last renewal. Every lease also ends at the latest a minute after the
+ * function's own deadline (LEASE_MARGIN_MS; see session.ts): a run Lambda has stopped holds nobody out for long.
+ * The lifecycle function (10-minute timeout) takes its whole run; the rotation function (15 minutes, most of
+ * it for a fleet's queued imports) renews its lease while it works, so the lock of a run that died lapses
+ * within ROTATION_LEASE_MS, and a stack update after it waits at most that long.
+ */
 export const LIFECYCLE_LEASE_MS = 11 * 60 * 1000;
-export const ROTATION_LEASE_MS = 16 * 60 * 1000;
+export const ROTATION_LEASE_MS = 5 * 60 * 1000;
 
 /** KMS's (and DynamoDB's) answer when a request quota is exhausted. */
 export function isThrottling(e: unknown): boolean {

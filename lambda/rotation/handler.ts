@@ -56,7 +56,10 @@ export interface HandlerOptions {
   /** @default - the system clock */
   readonly now?: () => Date;
   readonly log: Log;
-  /** @default - a minute longer than the function's timeout: 11 minutes (lifecycle), 6 minutes (rotation) */
+  /**
+   * How long a run's lock holds without renewal; never past the invocation's deadline plus a minute.
+   * @default - 11 minutes (lifecycle: a minute longer than its timeout), 5 minutes (rotation, renewed while it works)
+   */
   readonly leaseMs?: number;
   /** @default - setTimeout */
   readonly sleep?: (ms: number) => Promise<void>;

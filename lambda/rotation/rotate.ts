@@ -45,6 +45,11 @@ export interface RotationOutcome {
   /** The phase the rotation under way waits in, and from when it may run. */
   readonly phase?: Phase;
   readonly nextPhaseAt?: string;
+  /**
+   * Outcome `queued` behind a rotation that has moved the alias: the earliest time the emergency rotation starts
+   * (its fence's time; the first scheduled run after it fences and starts the emergency rotation).
+   */
+  readonly startsAt?: string;
   readonly nextDueAt?: string;
   readonly phasesDone: Phase[];
   readonly busy?: boolean;
@@ -148,8 +153,10 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
     const queue = (r: GroupRecord): GroupRecord => ({ ...r, emergencyRequestedAt: r.emergencyRequestedAt ?? d.now().toISOString() });
     const queued = await d.ledger.update(rec.groupId, queue, d.now, { runId: d.runId });
     d.log.info('another run holds the group; the emergency rotation is queued for it', { group: rec.groupId, lock: rec.lock?.purpose });
-    return { outcome: { ...outcomeOf(queued, 'queued', []), busy: true }, record: queued };
+    return { outcome: { ...outcomeOf(queued, 'queued', []), ...queuedStart(queued), busy: true }, record: queued };
   }
+  // The phases' waits renew the lock, so a long one (a fleet's queued imports) never outlasts its lease.
+  const w = s.renewing(d);
   const done: Phase[] = [];
   let started = false;
   let throttled = false;
@@ -213,7 +220,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
       const followUp = s.record.rotation?.followUp === 'emergency';
       const rotating = s.record.rotation;
       try {
-        await PHASES[next.phase](d, s);
+        await PHASES[next.phase](w, s);
       } catch (e) {
         if (!isThrottling(e)) throw e;
         // The account's request quota is spent (a fleet rotating together): the phase stays where it is
@@ -229,7 +236,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
     // After a completed rotation, or when something is due: the policy as the ledger holds it now.
     if (!throttled && !s.record.rotation && d.remainingMs() >= PHASE_BUDGET_MS && retentionWork(s.record, d.now()).length > 0) {
       try {
-        retention = await retentionPhase(d, s);
+        retention = await retentionPhase(w, s);
       } catch (e) {
         if (!isThrottling(e)) throw e;
         throttled = true;
@@ -238,7 +245,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
     }
     // Also while a rotation is under way: expiring material does not wait for it.
     if (!throttled && d.remainingMs() >= PHASE_BUDGET_MS && reimportDue(s.record, d.now())) {
-      reimport = await reimportPhase(d, s);
+      reimport = await reimportPhase(w, s);
       if (reimport.throttled) {
         throttled = true;
         d.log.warn('request quota exhausted during re-import; the next scheduled run continues', { group: s.record.groupId });
@@ -257,6 +264,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   return {
     outcome: {
       ...outcomeOf(s.record, kind, done),
+      ...(kind === 'queued' ? queuedStart(s.record) : {}),
       ...(throttled ? { throttled } : {}),
       ...(acted ? { retention } : {}),
       ...(tried ? { reimport } : {}),
@@ -283,6 +291,12 @@ function warnRefused(d: Deps, rec: GroupRecord, refusal: EmergencyRefusal): void
 /** Expiring material to import again, or (escrowed material) to look for in KMS. */
 function reimportDue(rec: GroupRecord, now: Date): boolean {
   return reimportWork(rec, now).length > 0 || manualReimportWatch(rec, now).length > 0;
+}
+
+/** When an emergency rotation queued behind the rotation under way can start: once that one is fenced. */
+function queuedStart(rec: GroupRecord): { startsAt?: string } {
+  const r = rec.rotation;
+  return r?.phase === 'fence' && r.notBefore ? { startsAt: r.notBefore } : {};
 }
 
 function outcomeOf(rec: GroupRecord, outcome: RotationOutcomeKind, phasesDone: Phase[]): RotationOutcome {

@@ -13,10 +13,29 @@ const LOCK_POLL_MS = 2000;
 /** The longest lease any run takes. */
 const MAX_LEASE_MS = Math.max(LIFECYCLE_LEASE_MS, ROTATION_LEASE_MS);
 
+/** A lease ends at most this long after the function's deadline: Lambda has stopped the run by then (clock skew aside). */
+export const LEASE_MARGIN_MS = 60_000;
+
+/**
+ * The longest a run works between two chances to renew its lease (a save, or a wait): one call with the SDK's
+ * retries, or a material provider's answer. A wait renews a lease that would end sooner than this after it.
+ */
+export const RENEW_AHEAD_MS = 3 * 60_000;
+
+/** How long a lock taken or renewed now holds: the run's lease, and never past its own deadline plus the margin. */
+export function leaseMsOf(d: Pick<Deps, 'leaseMs' | 'remainingMs'>): number {
+  return Math.max(0, Math.min(d.leaseMs, d.remainingMs() + LEASE_MARGIN_MS));
+}
+
 export class GroupBusyError extends Error {
+  /** When the lock's lease ends: the earliest the change can be retried (later if its run is alive and renews it). */
+  readonly retryAfter: string;
+
   constructor(groupId: string, purpose: string, until: string) {
-    super(`key group ${groupId} is being changed by another run (${purpose}, lock held until ${until}); retry later`);
+    super(`key group ${groupId} is being changed by another run (${purpose}); its lock holds until ${until}: `
+      + `retry at ${until} or later (a run that died holds it no longer; a live run renews it while it works)`);
     this.name = 'GroupBusyError';
+    this.retryAfter = until;
   }
 }
 
@@ -49,7 +68,7 @@ export class Session {
         d.log.warn('taking over the lock of a run that did not finish', { group: groupId, previousOwner: rec.lock.owner, purpose: rec.lock.purpose, until: rec.lock.until });
       }
       try {
-        const lock = { owner: d.runId, purpose, until: new Date(now.getTime() + d.leaseMs).toISOString() };
+        const lock = { owner: d.runId, purpose, until: new Date(now.getTime() + leaseMsOf(d)).toISOString() };
         const locked = await d.ledger.write({ ...rec, lock }, rec, now, { runId: d.runId });
         return new Session(d, locked);
       } catch (e) {
@@ -82,7 +101,8 @@ export class Session {
   async save(change: (r: GroupRecord) => GroupRecord): Promise<GroupRecord> {
     for (;;) {
       try {
-        this.current = await this.d.ledger.write(change(this.current), this.current, this.d.now(), { runId: this.d.runId });
+        const now = this.d.now();
+        this.current = await this.d.ledger.write(this.renewed(change(this.current), now), this.current, now, { runId: this.d.runId });
         return this.current;
       } catch (e) {
         if (!(e instanceof LedgerConflictError)) throw e;
@@ -93,6 +113,29 @@ export class Session {
         this.current = fresh;
       }
     }
+  }
+
+  /**
+   * The run's dependencies with a wait that first renews the lock when its lease would end less than
+   * RENEW_AHEAD_MS after the wait: a run that works (or waits for a quota) longer than one lease keeps its lock,
+   * and one that died loses it within a lease.
+   */
+  renewing(d: Deps): Deps {
+    return {
+      ...d,
+      sleep: async (ms) => {
+        const until = this.current.lock?.owner === d.runId ? Date.parse(this.current.lock.until) : undefined;
+        if (until !== undefined && until - d.now().getTime() < ms + RENEW_AHEAD_MS) await this.save((r) => r);
+        await d.sleep(ms);
+      },
+    };
+  }
+
+  /** Every write of the entry that keeps this run's lock extends its lease (never shortens it). */
+  private renewed(rec: GroupRecord, now: Date): GroupRecord {
+    if (rec.lock?.owner !== this.d.runId) return rec;
+    const until = new Date(Math.max(Date.parse(rec.lock.until), now.getTime() + leaseMsOf(this.d))).toISOString();
+    return { ...rec, lock: { ...rec.lock, until } };
   }
 
   async close(): Promise<void> {
