@@ -14,7 +14,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import {
   ClientTimeouts, DYNAMODB_TIMEOUTS, EVENTBRIDGE_TIMEOUTS, KMS_TIMEOUTS, providerTimeouts, requestHandlerOf, S3_TIMEOUTS, TAGGING_TIMEOUTS,
 } from './client-timeouts';
-import { Deps, LIFECYCLE_LEASE_MS, Log, ROTATION_LEASE_MS } from './context';
+import { Deps, isDeferred, LIFECYCLE_LEASE_MS, Log, ROTATION_LEASE_MS } from './context';
 import { defaultMetrics } from './emf-metrics';
 import { enableGenerationRequest } from './enable-generation';
 import { LedgerTamperedError } from './errors';
@@ -232,6 +232,8 @@ export function createLifecycleHandler(options: HandlerOptions): Entry<CustomRes
       if (e instanceof LedgerTamperedError && !(e as { logged?: boolean }).logged) {
         d.log.error('lifecycle refused: the ledger failed verification', { group: e.groupId, errorName: e.name, errorMessage: e.message, tampering: e.tampering });
       }
+      // A step logs throttling and outwaited staleness as warnings (a rotation run ends cleanly on them); a stack operation fails.
+      if (isDeferred(e)) d.log.error('lifecycle failed: KMS throttled or stale beyond this function\'s time', { errorName: (e as Error).name, errorMessage: (e as Error).message });
       throw e;
     }
   });

@@ -30,7 +30,7 @@ export async function applyKeyState(d: Deps, s: Session, n: number, o: ApplyOpti
   const desired = desiredKeyState(s.record, g);
   if (g.appliedDigest === desired.digest) return;
   await step(d, 'apply-key-state', { group: s.record.groupId, generation: n, keyArn: g.keyArn }, async () => {
-    const fresh = <T>(run: () => Promise<T>) => eventually(d.sleep, FRESH, run);
+    const fresh = <T>(run: () => Promise<T>) => eventually(d, FRESH, run);
     let stale: string[];
     if (o.full) {
       if (desired.description !== undefined) {
