@@ -34,6 +34,9 @@ export const PATIENCE_RESERVE_MS = 30_000;
 /** Patience never exceeds this, also with no deadline (the CLI): a little less than Lambda's longest run. */
 export const PATIENCE_CEILING_MS = 14 * 60_000;
 
+/** Between asks once the backoff's attempts are spent (timed patience only). */
+export const LONG_STALENESS_DELAY_MS = 30_000;
+
 export function delayBefore(attempt: number, b: Backoff): number {
   return Math.min(b.maxMs, b.baseMs * 2 ** (attempt - 2));
 }
@@ -58,7 +61,8 @@ export async function eventually<T>(
       return await run();
     } catch (e) {
       if (!retryOn.includes(errorName(e))) throw e;
-      const delay = delayBefore(attempt + 1, b);
+      // Past the usual seconds, staleness is minutes: then ask every half minute.
+      const delay = attempt < b.attempts ? delayBefore(attempt + 1, b) : Math.max(b.maxMs, LONG_STALENESS_DELAY_MS);
       if (!timed) {
         if (attempt >= b.attempts) throw e;
       } else if (waited + delay > PATIENCE_CEILING_MS || timed.remainingMs() - delay < PATIENCE_RESERVE_MS) {
