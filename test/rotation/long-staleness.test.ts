@@ -19,7 +19,6 @@ import { Functions, Harness } from './harness';
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
-const DAY = 24 * HOUR;
 /** The functions' time-outs (lib/rotation-services.ts). */
 const LIFECYCLE_TIMEOUT_MS = 10 * MINUTE;
 const ROTATION_TIMEOUT_MS = 15 * MINUTE;
