@@ -11,6 +11,7 @@ import { BlackHole, HoldingProxy } from './black-hole';
 import { capturingMetrics } from './emf-capture';
 import { cfnEvent, groupProps, rotateIfDue, rotateNow } from './fixtures';
 import { Harness, REGION, SIMULATOR_CREDENTIALS } from './harness';
+import { generationAlias } from '../../lambda/rotation/aliases';
 import {
   ClientTimeouts, DYNAMODB_TIMEOUTS, EVENTBRIDGE_TIMEOUTS, KMS_TIMEOUTS, providerTimeouts, requestHandlerOf, S3_TIMEOUTS, TAGGING_TIMEOUTS,
 } from '../../lambda/rotation/client-timeouts';
@@ -18,7 +19,6 @@ import {
   createLifecycleHandler, createRotationHandler, defaultDynamoDbClient, defaultEventBridgeClient, defaultKmsClient, defaultLambdaClient,
   defaultS3Client, defaultSingleAttemptClient, defaultTaggingClient,
 } from '../../lambda/rotation/handler';
-import { generationAlias } from '../../lambda/rotation/aliases';
 import { DEFAULT_PROVIDER_TIMEOUT_MS } from '../../lambda/rotation/provider-gateway';
 
 const SMALL: ClientTimeouts = { connectionMs: 500, requestMs: 300 };
@@ -141,7 +141,9 @@ describe('a black-holed call', () => {
     await h.deploy(h.functions());
     const hole = await BlackHole.start();
     try {
-      const lifecycle = createLifecycleHandler({ tableName: h.tableName, sealKeys: h.sealKeys, now: () => h.sim.clock.now(), log: h.log, clientTimeouts: SMALL });
+      const lifecycle = createLifecycleHandler({
+        tableName: h.tableName, sealKeys: h.sealKeys, now: () => h.sim.clock.now(), log: h.log, clientTimeouts: SMALL,
+      });
       const before = h.sim.calls.writes();
       await withEnvironment({ ...environment(), AWS_ENDPOINT_URL_DYNAMODB: hole.endpoint }, async () => {
         await expect(lifecycle(cfnEvent('Update', groupProps({ Description: 'v2' })), { getRemainingTimeInMillis: () => 600_000 }))

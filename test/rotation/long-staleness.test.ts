@@ -8,13 +8,13 @@
  * goes on. Only a rotation overdue by the documented grace reaches the overdue
  * alarm's threshold.
  */
-import { OVERDUE_DAYS } from '../../lib/private/group-alarms';
-import { currentGeneration } from '../../lambda/rotation/ledger-model';
-import { RotationOutcome } from '../../lambda/rotation/rotate';
-import { generationAlias } from '../../lambda/rotation/aliases';
 import { parseEmf } from './emf-capture';
 import { cfnEvent, groupProps } from './fixtures';
 import { Functions, Harness } from './harness';
+import { generationAlias } from '../../lambda/rotation/aliases';
+import { currentGeneration } from '../../lambda/rotation/ledger-model';
+import { RotationOutcome } from '../../lambda/rotation/rotate';
+import { OVERDUE_DAYS } from '../../lib/private/group-alarms';
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
