@@ -8,6 +8,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { RotationFunctionError } from './rotate-now-command';
+import { requestHandlerOf, ROTATION_INVOKE_TIMEOUTS } from '../rotation/client-timeouts';
 import type { RotationOutcome } from '../rotation/rotate';
 
 interface EnableOptions {
@@ -38,7 +39,7 @@ export function enableGenerationCommand(): Command {
     .option('--region <region>', 'the AWS Region (default: the SDK configuration)')
     .action(async (o: EnableOptions) => {
       if (o.region) process.env.AWS_REGION = o.region;
-      const lambda = new LambdaClient({ maxAttempts: 3 });
+      const lambda = new LambdaClient({ maxAttempts: 3, requestHandler: requestHandlerOf(ROTATION_INVOKE_TIMEOUTS) });
       const r = await lambda.send(new InvokeCommand({
         FunctionName: o.function,
         Payload: Buffer.from(JSON.stringify({ action: 'enable-generation', aliasName: o.alias, generation: o.generation })),

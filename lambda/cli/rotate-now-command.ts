@@ -5,6 +5,7 @@
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { requestHandlerOf, ROTATION_INVOKE_TIMEOUTS } from '../rotation/client-timeouts';
 import type { RotationOutcome } from '../rotation/rotate';
 
 interface RotateNowOptions {
@@ -35,7 +36,7 @@ export function rotateNowCommand(): Command {
     .option('--region <region>', 'the AWS Region (default: the SDK configuration)')
     .action(async (o: RotateNowOptions) => {
       if (o.region) process.env.AWS_REGION = o.region;
-      const lambda = new LambdaClient({ maxAttempts: 3 });
+      const lambda = new LambdaClient({ maxAttempts: 3, requestHandler: requestHandlerOf(ROTATION_INVOKE_TIMEOUTS) });
       const r = await lambda.send(new InvokeCommand({
         FunctionName: o.function,
         Payload: Buffer.from(JSON.stringify({ action: 'rotate-now', aliasName: o.alias })),

@@ -6,6 +6,7 @@ import type { EscrowGateway } from './escrow';
 import { KmsGateway } from './kms-gateway';
 import { Ledger } from './ledger';
 import { ProviderGateway } from './provider-gateway';
+import { isOutwaited } from './retry';
 
 /** A structured logger; Powertools' Logger fits it. */
 export interface Log {
@@ -49,6 +50,14 @@ export function isThrottling(e: unknown): boolean {
   return ['ThrottlingException', 'ProvisionedThroughputExceededException', 'RequestLimitExceeded'].includes(name);
 }
 
+/**
+ * Throttling that outlasted the retries, or KMS answers still stale after all the run could wait:
+ * nothing failed, a later run goes on (a rotation run ends cleanly; a lifecycle event fails, see handler.ts).
+ */
+export function isDeferred(e: unknown): boolean {
+  return isThrottling(e) || isOutwaited(e);
+}
+
 /** Runs one step and logs one JSON line for it: name, attributes, duration, outcome. */
 export async function step<T>(d: Deps, name: string, attributes: Record<string, unknown>, run: () => Promise<T>): Promise<T> {
   const started = Date.now();
@@ -58,9 +67,9 @@ export async function step<T>(d: Deps, name: string, attributes: Record<string, 
     return result;
   } catch (e) {
     if ((e as { logged?: boolean }).logged) throw e;
-    // Throttling that outlasted the SDK's retries is not a failure: a later run continues the phase.
-    const log = isThrottling(e) ? d.log.warn : d.log.error;
-    log.call(d.log, `step ${name} ${isThrottling(e) ? 'throttled' : 'failed'}`, {
+    // Throttling that outlasted the SDK's retries, or staleness that outlasted the run, is not a failure: a later run continues the phase.
+    const log = isDeferred(e) ? d.log.warn : d.log.error;
+    log.call(d.log, `step ${name} ${isThrottling(e) ? 'throttled' : isOutwaited(e) ? 'outwaited stale reads' : 'failed'}`, {
       step: name,
       ...attributes,
       durationMs: Date.now() - started,

@@ -11,7 +11,10 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { ResourceGroupsTaggingAPIClient } from '@aws-sdk/client-resource-groups-tagging-api';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { Deps, LIFECYCLE_LEASE_MS, Log, ROTATION_LEASE_MS } from './context';
+import {
+  ClientTimeouts, DYNAMODB_TIMEOUTS, EVENTBRIDGE_TIMEOUTS, KMS_TIMEOUTS, providerTimeouts, requestHandlerOf, S3_TIMEOUTS, TAGGING_TIMEOUTS,
+} from './client-timeouts';
+import { Deps, isDeferred, LIFECYCLE_LEASE_MS, Log, ROTATION_LEASE_MS } from './context';
 import { defaultMetrics } from './emf-metrics';
 import { enableGenerationRequest } from './enable-generation';
 import { LedgerTamperedError } from './errors';
@@ -21,7 +24,7 @@ import { lambdaSdk } from './lambda-sdk';
 import { Ledger } from './ledger';
 import { createGroup, CustomResourceResult, deleteGroup, updateGroup } from './lifecycle';
 import { nameOperations } from './operation-names';
-import { ProviderGateway } from './provider-gateway';
+import { DEFAULT_PROVIDER_TIMEOUT_MS, ProviderGateway } from './provider-gateway';
 import { reportedRotation } from './reported-rotation';
 import { isSweepEvent, LifecycleRequest, parseLifecycleRequest, parseRotationRequest, parseSweepRequest } from './requests';
 import { RotationOutcome } from './rotate';
@@ -90,6 +93,11 @@ export interface HandlerOptions {
    * @default - a client from the standard SDK configuration (AWS_ENDPOINT_URL_S3 is honoured), made at its first use
    */
   readonly s3?: S3Client;
+  /**
+   * The connection and request time-outs of every client the function makes itself (not of clients given here).
+   * @default - per service, see client-timeouts.ts
+   */
+  readonly clientTimeouts?: ClientTimeouts;
 }
 
 /** What Lambda passes as the second argument (only what the function uses). */
@@ -102,36 +110,36 @@ export interface InvocationContext {
  * Retries with backoff for throttling (GetParametersForImport allows 1 request/s
  * by default) and 5xx answers; adaptive mode also slows the client down.
  */
-export function defaultKmsClient(): KMSClient {
-  return new KMSClient({ maxAttempts: 8, retryMode: 'adaptive' });
+export function defaultKmsClient(timeouts = KMS_TIMEOUTS): KMSClient {
+  return new KMSClient({ maxAttempts: 8, retryMode: 'adaptive', requestHandler: requestHandlerOf(timeouts) });
 }
 
 /** One attempt per call: the phases retry throttled calls themselves, and never a CreateKey that may have happened. */
-export function defaultSingleAttemptClient(): KMSClient {
-  return new KMSClient({ maxAttempts: 1 });
+export function defaultSingleAttemptClient(timeouts = KMS_TIMEOUTS): KMSClient {
+  return new KMSClient({ maxAttempts: 1, requestHandler: requestHandlerOf(timeouts) });
 }
 
-export function defaultTaggingClient(): ResourceGroupsTaggingAPIClient {
-  return new ResourceGroupsTaggingAPIClient({ maxAttempts: 5, retryMode: 'adaptive' });
+export function defaultTaggingClient(timeouts = TAGGING_TIMEOUTS): ResourceGroupsTaggingAPIClient {
+  return new ResourceGroupsTaggingAPIClient({ maxAttempts: 5, retryMode: 'adaptive', requestHandler: requestHandlerOf(timeouts) });
 }
 
-export function defaultDynamoDbClient(): DynamoDBClient {
-  return new DynamoDBClient({ maxAttempts: 5 });
+export function defaultDynamoDbClient(timeouts = DYNAMODB_TIMEOUTS): DynamoDBClient {
+  return new DynamoDBClient({ maxAttempts: 5, requestHandler: requestHandlerOf(timeouts) });
 }
 
 /** A provider that failed is reported, not retried within the run: the next run asks again. */
-export function defaultLambdaClient(): LambdaClient {
+export function defaultLambdaClient(timeouts = providerTimeouts(DEFAULT_PROVIDER_TIMEOUT_MS)): LambdaClient {
   const { LambdaClient: Client } = lambdaSdk();
-  return new Client({ maxAttempts: 2 });
+  return new Client({ maxAttempts: 2, requestHandler: requestHandlerOf(timeouts) });
 }
 
-export function defaultS3Client(): S3Client {
+export function defaultS3Client(timeouts = S3_TIMEOUTS): S3Client {
   const { S3Client: Client } = s3Sdk();
-  return new Client({ maxAttempts: 3 });
+  return new Client({ maxAttempts: 3, requestHandler: requestHandlerOf(timeouts) });
 }
 
-export function defaultEventBridgeClient(): EventBridgeClient {
-  return new EventBridgeClient({ maxAttempts: 5 });
+export function defaultEventBridgeClient(timeouts = EVENTBRIDGE_TIMEOUTS): EventBridgeClient {
+  return new EventBridgeClient({ maxAttempts: 5, requestHandler: requestHandlerOf(timeouts) });
 }
 
 type Entry<R> = (event: unknown, context?: InvocationContext) => Promise<R>;
@@ -159,14 +167,15 @@ function entryPoint<Q, R>(
 }
 
 function depsOf(options: HandlerOptions, authority: Authority, defaultLeaseMs: number): Omit<Deps, 'runId' | 'remainingMs'> {
-  const kms = options.kms ?? defaultKmsClient();
+  const t = options.clientTimeouts;
+  const kms = options.kms ?? defaultKmsClient(t);
   return {
     kms: new KmsGateway(
       kms,
-      options.tagging ?? defaultTaggingClient(),
-      options.once ?? (options.kms ? undefined : defaultSingleAttemptClient()),
+      options.tagging ?? defaultTaggingClient(t),
+      options.once ?? (options.kms ? undefined : defaultSingleAttemptClient(t)),
     ),
-    ledger: new Ledger(nameOperations(options.dynamodb ?? defaultDynamoDbClient(), 'dynamodb'), tableNameOf(options), {
+    ledger: new Ledger(nameOperations(options.dynamodb ?? defaultDynamoDbClient(t), 'dynamodb'), tableNameOf(options), {
       seal: new SealGateway(kms, sealKeysOf(options)),
       acceptUnsealed: authority === 'deploy',
       onUnsealed: (groupId) => options.log.warn('the ledger entry carries no seal of this stack\'s keys; this deploy seals it with the deployed settings', { group: groupId }),
@@ -175,8 +184,11 @@ function depsOf(options: HandlerOptions, authority: Authority, defaultLeaseMs: n
     log: options.log,
     leaseMs: options.leaseMs ?? defaultLeaseMs,
     sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
-    provider: new ProviderGateway(() => nameOperations(options.lambda ?? defaultLambdaClient(), 'lambda'), options.providerTimeoutMs),
-    escrow: new EscrowGateway(() => options.s3 ?? defaultS3Client()),
+    provider: new ProviderGateway(
+      () => nameOperations(options.lambda ?? defaultLambdaClient(t ?? providerTimeouts(options.providerTimeoutMs ?? DEFAULT_PROVIDER_TIMEOUT_MS)), 'lambda'),
+      options.providerTimeoutMs,
+    ),
+    escrow: new EscrowGateway(() => options.s3 ?? defaultS3Client(t)),
   };
 }
 
@@ -198,7 +210,7 @@ export function createRotationHandler(options: HandlerOptions): Entry<RotationOu
   let events: EventBridgeClient | undefined;
   const reporting = () => ({
     metrics: options.metrics ?? defaultMetrics,
-    events: events ??= nameOperations(options.events ?? defaultEventBridgeClient(), 'events'),
+    events: events ??= nameOperations(options.events ?? defaultEventBridgeClient(options.clientTimeouts), 'events'),
     eventBusName: options.eventBusName ?? (process.env.EVENT_BUS_NAME || undefined),
   });
   return entryPoint(options, 'rotation', ROTATION_LEASE_MS, parseRotationRequest, (d, request) => (request.enableGeneration !== undefined
@@ -248,6 +260,8 @@ export function createLifecycleHandler(options: HandlerOptions): Entry<CustomRes
       if (e instanceof LedgerTamperedError && !(e as { logged?: boolean }).logged) {
         d.log.error('lifecycle refused: the ledger failed verification', { group: e.groupId, errorName: e.name, errorMessage: e.message, tampering: e.tampering });
       }
+      // A step logs throttling and outwaited staleness as warnings (a rotation run ends cleanly on them); a stack operation fails.
+      if (isDeferred(e)) d.log.error('lifecycle failed: KMS throttled or stale beyond this function\'s time', { errorName: (e as Error).name, errorMessage: (e as Error).message });
       throw e;
     }
   });

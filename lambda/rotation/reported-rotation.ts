@@ -6,7 +6,7 @@
  */
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { Deps, isThrottling, step } from './context';
+import { Deps, isDeferred, step } from './context';
 import { emitGroupMetrics } from './emf-metrics';
 import { putRotationEvent } from './event-bus';
 import { observeLog } from './observed-log';
@@ -62,9 +62,9 @@ export async function reportedRotation(d: Deps, req: RotationRequest, reporting:
   return result.outcome;
 }
 
-/** One ERROR line for a failure that no step logged as an error (a step logs throttling as a warning). */
+/** One ERROR line for a failure that no step logged as an error (a step logs throttling and outwaited staleness as warnings). */
 function logFailure(d: Deps, req: RotationRequest, e: unknown): void {
-  if ((e as { logged?: boolean }).logged && !isThrottling(e)) return;
+  if ((e as { logged?: boolean }).logged && !isDeferred(e)) return;
   d.log.error('rotation run failed', {
     step: 'run',
     alias: req.aliasName,

@@ -20,6 +20,7 @@ import { nextWork } from './plan';
 import { manualReimportWatch, reimportWork } from './reimport';
 import { RotationRequest } from './requests';
 import { retentionWork } from './retention';
+import { isOutwaited } from './retry';
 import { CompletedRotation } from './rotation-event';
 import { GroupBusyError, Session } from './session';
 import { startOffsetSeconds } from './start-offset';
@@ -55,6 +56,8 @@ export interface RotationOutcome {
   readonly busy?: boolean;
   /** The run stopped because the account's request quota was spent; the next run continues. */
   readonly throttled?: boolean;
+  /** The run stopped because KMS still showed the state from before this rotation's own writes when its time ran out; the next run continues. */
+  readonly stale?: boolean;
   /** What the group's retention policy did in this run (only when it did something). */
   readonly retention?: RetentionDone;
   /** The expiring material this run imported again, and what failed (only when it tried). */
@@ -160,6 +163,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   const done: Phase[] = [];
   let started = false;
   let throttled = false;
+  let stale = false;
   let completed: CompletedRotation | undefined;
   let retention: RetentionDone | undefined;
   let reimport: ReimportDone | undefined;
@@ -222,6 +226,15 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
       try {
         await PHASES[next.phase](w, s);
       } catch (e) {
+        if (isOutwaited(e)) {
+          // KMS has not caught up with this rotation's own writes within the time this run could wait
+          // (docs/consistency.md): as with throttling, the phase stays and a later run continues it.
+          stale = true;
+          d.log.warn('KMS still answers from before this rotation\'s writes; the next scheduled run continues', {
+            group: s.record.groupId, phase: next.phase, generation: s.record.rotation?.n, waitedMs: (e as { waitedMs?: number }).waitedMs,
+          });
+          break;
+        }
         if (!isThrottling(e)) throw e;
         // The account's request quota is spent (a fleet rotating together): the phase stays where it is
         // in the ledger and the next scheduled run continues it. Not a failure: no retry, no dead letter.
@@ -234,17 +247,22 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
       if (next.phase === 'fence' && followUp) emergency = true;
     }
     // After a completed rotation, or when something is due: the policy as the ledger holds it now.
-    if (!throttled && !s.record.rotation && d.remainingMs() >= PHASE_BUDGET_MS && retentionWork(s.record, d.now()).length > 0) {
+    if (!throttled && !stale && !s.record.rotation && d.remainingMs() >= PHASE_BUDGET_MS && retentionWork(s.record, d.now()).length > 0) {
       try {
         retention = await retentionPhase(w, s);
       } catch (e) {
-        if (!isThrottling(e)) throw e;
-        throttled = true;
-        d.log.warn('request quota exhausted during retention; the next scheduled run continues', { group: s.record.groupId });
+        if (isOutwaited(e)) {
+          stale = true;
+          d.log.warn('KMS still answers stale during retention; the next scheduled run continues', { group: s.record.groupId });
+        } else {
+          if (!isThrottling(e)) throw e;
+          throttled = true;
+          d.log.warn('request quota exhausted during retention; the next scheduled run continues', { group: s.record.groupId });
+        }
       }
     }
     // Also while a rotation is under way: expiring material does not wait for it.
-    if (!throttled && d.remainingMs() >= PHASE_BUDGET_MS && reimportDue(s.record, d.now())) {
+    if (!throttled && !stale && d.remainingMs() >= PHASE_BUDGET_MS && reimportDue(s.record, d.now())) {
       reimport = await reimportPhase(w, s);
       if (reimport.throttled) {
         throttled = true;
@@ -266,6 +284,7 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
       ...outcomeOf(s.record, kind, done),
       ...(kind === 'queued' ? queuedStart(s.record) : {}),
       ...(throttled ? { throttled } : {}),
+      ...(stale ? { stale } : {}),
       ...(acted ? { retention } : {}),
       ...(tried ? { reimport } : {}),
       ...(refusal ? { refusal } : {}),

@@ -226,3 +226,25 @@ test('the consistency and authorization modes work together', async () => {
     await sim.stop();
   }
 });
+
+test('exact: every read lags exactly readLagMs and every new key stays unfound exactly newKeyNotFoundMs', () =>
+  withSimulator({ seed: 1, readLagMs: 60_000, newKeyNotFoundMs: 60_000, exact: true }, async (sim, kms) => {
+    const keys = [await createKey(kms, { Description: 'old' }), await createKey(kms, { Description: 'old' })];
+    // Just before the full delay, neither key is found, by a write naming it or by a read; at the delay, both are.
+    await sim.sleep(59_999);
+    for (const k of keys) {
+      expect((await failure(kms.send(new UpdateKeyDescriptionCommand({ KeyId: k.KeyId, Description: 'new' })))).name).toBe('NotFoundException');
+      expect((await failure(describe_(kms, k.KeyId!))).name).toBe('NotFoundException');
+    }
+    await sim.sleep(1);
+    for (const k of keys) await kms.send(new UpdateKeyDescriptionCommand({ KeyId: k.KeyId, Description: 'new' }));
+    // Every read shows the state of exactly a minute ago, for as long as it is asked: never the new description before then.
+    for (let s = 0; s < 60; s += 10) {
+      for (const k of keys) expect((await describe_(kms, k.KeyId!)).KeyMetadata!.Description).toBe('old');
+      await sim.sleep(10_000);
+    }
+    for (const k of keys) expect((await describe_(kms, k.KeyId!)).KeyMetadata!.Description).toBe('new');
+    expect(sim.consistency.newKeyNotFound).toBe(2);
+    // The twelve reads of 'old' were stale; the two before the delay were not (the latest state does not find the key either).
+    expect(sim.consistency.staleReads).toBe(12);
+  }));

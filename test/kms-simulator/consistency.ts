@@ -12,7 +12,8 @@
  *   until `creation + d`, `d` drawn per key from [0, newKeyNotFoundMs].
  * - Writes are checked against the latest state (linearizable).
  *
- * Draws are seeded: the lag stream advances once per lagged request, the delay of a key
+ * With `exact`, nothing is drawn: every lagged read lags the full readLagMs and every new key
+ * stays unfound the full newKeyNotFoundMs (a fixed staleness). Otherwise draws are seeded: the lag stream advances once per lagged request, the delay of a key
  * depends only on the seed and the key's creation order.
  */
 import { ConsistencyStats } from './consistency-stats';
@@ -33,6 +34,8 @@ export interface ConsistencyOptions {
   readonly readLagMs: number;
   /** A new key is not found by id/ARN for up to this many simulated milliseconds. */
   readonly newKeyNotFoundMs: number;
+  /** Every lagged read lags exactly readLagMs and every new key stays unfound exactly newKeyNotFoundMs (no draws). Default false. */
+  readonly exact?: boolean;
 }
 
 export const LAGGED_READS: ReadonlySet<string> = new Set(['DescribeKey', 'ListAliases', 'ListResourceTags', 'GetKeyPolicy', 'ListKeys', 'GetResources']);
@@ -125,7 +128,7 @@ export class ConsistencyModel {
     if (!LAGGED_READS.has(op) && !ALIAS_RESOLVING_OPERATIONS.has(op)) {
       return this.store.live;
     }
-    const lag = this.lag.uniform(this.options.readLagMs);
+    const lag = this.options.exact ? this.options.readLagMs : this.lag.uniform(this.options.readLagMs);
     return lag === 0 ? this.store.live : new LaggedView(this.history.viewAt(now.getTime() - lag), this.store.live);
   }
 
@@ -159,7 +162,7 @@ export class ConsistencyModel {
     if (key.seq <= this.settledSeq) {
       return new Date(-8.64e15);
     }
-    const delay = hashToUnit(this.options.seed, 'new-key', key.seq) * this.options.newKeyNotFoundMs;
+    const delay = (this.options.exact ? 1 : hashToUnit(this.options.seed, 'new-key', key.seq)) * this.options.newKeyNotFoundMs;
     return new Date(key.creationDate.getTime() + delay);
   }
 

@@ -701,7 +701,7 @@ function liveness(c: CheckContext): string[] {
     if (r.error && !expectedRefusal(c, r)) v.push(`liveness: ${r.label} failed although nothing stopped it: ${r.error.name}: ${r.error.message}`);
     const o = rotationOutcome(r);
     if (o?.busy && !r.lockMayBeHeld && !step.concurrent) v.push(`liveness: ${r.label} found the group busy, but no run can hold its lock`);
-    if (o?.outcome === 'in-progress' && o.phasesDone.length === 0 && !o.busy && !(o as { throttled?: boolean }).throttled && !step.concurrent && (r.event as { action?: string }).action === 'rotate-if-due') {
+    if (o?.outcome === 'in-progress' && o.phasesDone.length === 0 && !o.busy && !(o as { throttled?: boolean }).throttled && !(o as { stale?: boolean }).stale && !step.concurrent && (r.event as { action?: string }).action === 'rotate-if-due') {
       const w = step.recBefore?.rotation;
       const waiting = w?.notBefore !== undefined && Date.parse(w.notBefore) > r.startedAt;
       if (!waiting) v.push(`liveness: ${r.label} answered in-progress without running the phase that was due (${w ? `${w.phase}, not before ${w.notBefore ?? '-'}` : 'no rotation under way'})`);

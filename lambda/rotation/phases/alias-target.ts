@@ -9,7 +9,7 @@ import { eventually } from '../retry';
 
 export async function aliasTarget(d: Deps, aliasName: string, expectedKeyIds: readonly string[]): Promise<KeyInfo | undefined> {
   try {
-    return await eventually(d.sleep, ['NotFoundException', 'StaleAlias'], async () => {
+    return await eventually(d, ['NotFoundException', 'StaleAlias'], async () => {
       const target = await d.kms.describeKey(aliasName);
       if (!target) throw Object.assign(new Error(`alias ${aliasName} not found`), { name: 'NotFoundException' });
       if (!expectedKeyIds.includes(target.keyId)) throw Object.assign(new Error(`alias ${aliasName} points at ${target.arn}`), { name: 'StaleAlias', target });

@@ -43,7 +43,7 @@ export async function applyKeyState(d: Deps, s: Session, n: number, o: ApplyOpti
   const desired = desiredKeyState(s.record, g);
   if (!o.full && g.appliedDigest === desired.digest) return;
   await step(d, 'apply-key-state', { group: s.record.groupId, generation: n, keyArn: g.keyArn }, async () => {
-    const fresh = <T>(run: () => Promise<T>) => eventually(d.sleep, FRESH, run);
+    const fresh = <T>(run: () => Promise<T>) => eventually(d, FRESH, run);
     // Written every time rather than after a DescribeKey: a read seconds after an Update may show the description
     // before it, and one call per generation and stack Update costs less than a read.
     if (o.full && desired.description !== undefined) await fresh(() => d.kms.updateDescription(g.keyId, desired.description!));

@@ -61,7 +61,7 @@ async function findEarlierAttempt(d: Deps, rec: GroupRecord): Promise<KeyInfo | 
     throw new InconsistentGroupError(`attempt ${attemptId} of key group ${rec.groupId} is tagged on ${found.length} keys (${found.map((k) => k.arn).join(', ')})`);
   }
   if (found.length === 0) return undefined;
-  const key = await eventually(d.sleep, FRESH, async () => {
+  const key = await eventually(d, FRESH, async () => {
     const k = await d.kms.describeKey(found[0].keyId);
     if (!k) throw Object.assign(new Error(`key ${found[0].arn} is not visible yet`), { name: 'NotFoundException' });
     return k;
@@ -111,7 +111,7 @@ async function createKey(d: Deps, s: Session): Promise<KeyInfo> {
   const state = desiredKeyState(rec, placeholder);
   // Retried only when KMS certainly did not make the key (throttled, or a policy principal not visible yet);
   // any other failure ends the run, and the next run finds a key that was made by its attempt id.
-  return patientlyThrottled(d, () => eventually(d.sleep, ['MalformedPolicyDocumentException'], () => d.kms.createKey({
+  return patientlyThrottled(d, () => eventually(d, ['MalformedPolicyDocumentException'], () => d.kms.createKey({
     policy: state.policy!,
     description: state.description!,
     tags: { ...state.tags, [TAG.attempt]: attemptId },
@@ -120,7 +120,7 @@ async function createKey(d: Deps, s: Session): Promise<KeyInfo> {
 
 async function register(d: Deps, groupId: string, g: GenerationRecord): Promise<void> {
   const name = generationAlias(groupId, g.n);
-  const created = await eventually(d.sleep, FRESH, () => d.kms.createAlias(name, g.keyId));
+  const created = await eventually(d, FRESH, () => d.kms.createAlias(name, g.keyId));
   if (created === 'exists') {
     // Our own CreateAlias whose answer was lost (the SDK's retry found it) shows our key once KMS catches up.
     const target = await aliasTarget(d, name, [g.keyId]);

@@ -10,7 +10,7 @@ import { TAG } from '../tags';
 
 /** A key this group made may answer NotFoundException until KMS shows it: only an old key's answer means "gone". */
 async function scheduleOwnKeyDeletion(d: Deps, keyId: string, createdAt: string, windowDays: number, propagationSeconds: number): Promise<void> {
-  await eventually(d.sleep, ['NotFoundException'], async () => {
+  await eventually(d, ['NotFoundException'], async () => {
     const r = await d.kms.scheduleDeletion(keyId, windowDays);
     const young = d.now().getTime() - Date.parse(createdAt) < propagationSeconds * 1000;
     if (r === 'not-found' && young) throw Object.assign(new Error(`key ${keyId} is not visible yet`), { name: 'NotFoundException' });

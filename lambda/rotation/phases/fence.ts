@@ -18,7 +18,7 @@ export async function fencePhase(d: Deps, s: Session): Promise<void> {
   const aliasName = s.record.settings.aliasName;
   await step(d, 'fence', { group: s.record.groupId, generation: r.n, fenced: retired.filter((x) => !x.fencedAt && (!x.adopted || x.adopted.fence)).map((x) => x.keyArn) }, async () => {
     // The alias must be seen on the new generation (KMS reads may lag): fencing the key it resolves to would deny every writer.
-    await eventually(d.sleep, ['AliasNotMovedYet'], async () => {
+    await eventually(d, ['AliasNotMovedYet'], async () => {
       const target = await d.kms.describeKey(aliasName);
       if (target?.keyId !== current.keyId) {
         throw Object.assign(new InconsistentGroupError(`alias ${aliasName} resolves to ${target?.arn ?? 'nothing'}, not to the current generation ${current.keyArn}; refusing to fence`), { name: 'AliasNotMovedYet' });

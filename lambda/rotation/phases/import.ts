@@ -82,13 +82,13 @@ export async function importPhase(d: Deps, s: Session): Promise<void> {
     }
     for (let attempt = 1; !resumed; attempt++) {
       const ask = () => d.kms.importParameters(g.keyId, settings.wrappingAlgorithm, settings.wrappingKeySpec);
-      const params = await patientlyThrottled(d, () => eventually(d.sleep, PARAMETERS_AGAIN, ask));
+      const params = await patientlyThrottled(d, () => eventually(d, PARAMETERS_AGAIN, ask));
       validTo = settings.materialValidityDays > 0 ? materialValidToAfter(d.now(), settings.materialValidityDays) : undefined;
       try {
         await withWrappedMaterial(d, s.record, r.n, params, async (w) => {
           description = w.description;
           const imported = () => d.kms.importMaterial(g.keyId, params.importToken, w.wrapped, validTo, w.description);
-          keyMaterialId = await eventually(d.sleep, FRESH, imported);
+          keyMaterialId = await eventually(d, FRESH, imported);
         }, escrow && ((material) => escrowBeforeImport(d, s, escrow, r.n, material, validTo).then(() => undefined)));
         break;
       } catch (e) {

@@ -22,7 +22,7 @@ export async function promotePhase(d: Deps, s: Session): Promise<void> {
   const aliasName = s.record.settings.aliasName;
   await step(d, 'promote', { group: s.record.groupId, generation: r.n, keyArn: g.keyArn, alias: aliasName, previousKeyArn: previous?.keyArn }, async () => {
     if (previous) {
-      await eventually(d.sleep, FRESH, () => d.kms.updateAlias(aliasName, g.keyId));
+      await eventually(d, FRESH, () => d.kms.updateAlias(aliasName, g.keyId));
     } else {
       await createUserAlias(d, s.record, g.keyId);
     }
@@ -44,7 +44,7 @@ export async function promotePhase(d: Deps, s: Session): Promise<void> {
 
 async function createUserAlias(d: Deps, rec: GroupRecord, keyId: string): Promise<void> {
   const aliasName = rec.settings.aliasName;
-  const created = await eventually(d.sleep, FRESH, () => d.kms.createAlias(aliasName, keyId));
+  const created = await eventually(d, FRESH, () => d.kms.createAlias(aliasName, keyId));
   if (created === 'created') return;
   const target = await aliasTarget(d, aliasName, [keyId]);
   if (target?.keyId === keyId) return; // our own CreateAlias, whose answer was lost and retried

@@ -92,7 +92,7 @@ async function reimport(d: Deps, s: Session, g: GenerationRecord): Promise<void>
     if (!g.keyMaterialId) throw new MaterialProviderError(provider, `was not asked: generation ${g.n} has no recorded KeyMaterialId to re-import`);
     if (!d.provider) throw new MaterialProviderError(provider, 'cannot be invoked from here (no Lambda client)');
     const ask = () => d.kms.importParameters(g.keyId, wrappingAlgorithm, wrappingKeySpec);
-    const params = await patientlyThrottled(d, () => eventually(d.sleep, PARAMETERS_AGAIN, ask));
+    const params = await patientlyThrottled(d, () => eventually(d, PARAMETERS_AGAIN, ask));
     const validTo = validityDays > 0 ? materialValidToAfter(d.now(), validityDays) : undefined;
     try {
       const request = providerRequest(

@@ -122,7 +122,7 @@ export async function enableGeneration(d: Deps, s: Session, n: number): Promise<
   }
   await step(d, 'enable-generation', { group, generation: n, keyArn: g.keyArn }, async () => {
     // The fence stays: enabling gives decryption back, never encryption.
-    const policy = await eventually(d.sleep, ['NotFoundException'], () => d.kms.getPolicy(g.keyId));
+    const policy = await eventually(d, ['NotFoundException'], () => d.kms.getPolicy(g.keyId));
     if (!isFenced(policy)) {
       throw new InconsistentGroupError(`generation ${n} (${g.keyArn}) lacks the decrypt-only fence in its key policy; refusing to enable it (a stack update restores the fence)`);
     }

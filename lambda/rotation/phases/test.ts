@@ -26,8 +26,8 @@ export async function testPhase(d: Deps, s: Session): Promise<void> {
     const plaintext = randomBytes(32);
     let keyMaterialId: string | undefined;
     try {
-      const ciphertext = await eventually(d.sleep, FRESH, () => d.kms.encrypt(g.keyId, plaintext, context));
-      const answer = await eventually(d.sleep, FRESH, () => d.kms.decrypt(g.keyId, ciphertext, context));
+      const ciphertext = await eventually(d, FRESH, () => d.kms.encrypt(g.keyId, plaintext, context));
+      const answer = await eventually(d, FRESH, () => d.kms.decrypt(g.keyId, ciphertext, context));
       const back = Buffer.from(answer.plaintext);
       const same = back.length === plaintext.length && timingSafeEqual(back, plaintext);
       back.fill(0);
