@@ -114,6 +114,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       coveragePathIgnorePatterns: ['/node_modules/', '/test/', '/assets/'],
       // examples/ import the package by its name, as users do.
       moduleNameMapper: { '^cdk-rotating-imported-key$': '<rootDir>/lib/index.ts' },
+      // Turns aws-cdk-lib's template validation off but in its one dedicated test (see the file).
+      setupFiles: ['<rootDir>/test/jest-setup.ts'],
     },
   },
 
