@@ -106,7 +106,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
       // the time, so two workers keep both cores busy (measured: see README, Testing).
       maxWorkers: 2,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testTimeout: 120_000,
+      // A guard against a hang, not a speed requirement: a loaded machine (several jest runs on two cores) can take
+      // minutes for a test that needs seconds alone. Nothing a test asserts depends on the machine's speed.
+      testTimeout: 600_000,
       // Coverage counts the library and function sources only. babel instruments just those files; v8's precise
       // coverage slows every line the process runs (simulator, DynamoDB, SDK), which made the clock-driven suites
       // several times slower (measured: see README, Testing).
@@ -114,6 +116,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
       coveragePathIgnorePatterns: ['/node_modules/', '/test/', '/assets/'],
       // examples/ import the package by its name, as users do.
       moduleNameMapper: { '^cdk-rotating-imported-key$': '<rootDir>/lib/index.ts' },
+      // Turns aws-cdk-lib's template validation off but in its one dedicated test (see the file).
+      setupFiles: ['<rootDir>/test/jest-setup.ts'],
     },
   },
 

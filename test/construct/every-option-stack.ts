@@ -27,8 +27,8 @@ export interface EveryOptionSetup {
 }
 
 /** A second key group in the stack shares the services; it sets the shared options the same way. */
-export function everyOptionStack(): EveryOptionSetup {
-  const app = new App({ context: CDK_JSON_CONTEXT });
+export function everyOptionStack(context: Record<string, unknown> = {}): EveryOptionSetup {
+  const app = new App({ context: { ...CDK_JSON_CONTEXT, ...context } });
   const stack = new Stack(app, 'EveryOption', { env: { account: TEST_ACCOUNT, region: TEST_REGION } });
   // CloudWatch Logs needs a key ARN, so the log groups get a conventional key.
   const logKey = new kms.Key(stack, 'LogKey', { enableKeyRotation: true, description: 'Logs of the key rotation functions' });

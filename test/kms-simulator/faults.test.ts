@@ -108,7 +108,7 @@ describe('fault injection', () => {
     expect(err.$metadata.attempts).toBe(2);
   });
 
-  test('rateLimit(op, perSecond) throttles calls above the real-time rate; the SDK backs off and succeeds', async () => {
+  test('rateLimit(op, perSecond) throttles calls above the rate on the simulated clock; the SDK backs off and succeeds', async () => {
     const keyId = await createExternalKey(kms);
     const gpi = (client: KMSClient) =>
       client.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
@@ -117,19 +117,22 @@ describe('fault injection', () => {
     await gpi(kms);
     await expect(gpi(kms)).rejects.toMatchObject({ name: 'ThrottlingException' });
     await expect(kms.send(new DescribeKeyCommand({ KeyId: keyId }))).resolves.toBeDefined();
+    await sim.sleep(999);
+    await expect(gpi(kms)).rejects.toMatchObject({ name: 'ThrottlingException' });
 
-    const retrying = sim.client({ maxAttempts: 10 });
+    // The SDK's backoff on the simulated clock (sim.backoff): retries wait for the window to move on.
+    const retrying = sim.client({ maxAttempts: 10, retryStrategy: sim.backoff(10) });
     sim.faults.rateLimit('GetParametersForImport', 1); // fresh one-second window
     sim.calls.reset();
-    const started = Date.now();
+    const started = sim.clock.now().getTime();
     await gpi(retrying);
     await gpi(retrying);
-    const elapsed = Date.now() - started;
+    const elapsed = sim.clock.now().getTime() - started;
     const calls = sim.calls.list().filter((c) => c.op === 'GetParametersForImport');
     expect(calls.filter((c) => c.ok)).toHaveLength(2);
-    expect(calls.some((c) => c.error === 'ThrottlingException')).toBe(true);
-    // Two accepted calls at 1/s are at least one second apart (small timer slack allowed).
-    expect(elapsed).toBeGreaterThanOrEqual(950);
+    // Throttled at once and after 500 ms; admitted after another 1,000 ms.
+    expect(calls.filter((c) => c.error === 'ThrottlingException')).toHaveLength(2);
+    expect(elapsed).toBe(1500);
   });
 });
 

@@ -1,6 +1,6 @@
 /**
  * Fault injection for the KMS simulator: throttling, server errors, "fail after n calls"
- * and real-time rate limits per operation.
+ * and rate limits per operation (on the simulator's clock).
  */
 
 /** What the server answers instead of running the operation. */
@@ -16,7 +16,7 @@ interface CountedRule {
 
 interface RateRule {
   readonly perSecond: number;
-  readonly accepted: number[]; // real wall-clock timestamps (ms) of accepted calls in the last second
+  readonly accepted: number[]; // timestamps (ms, the injector's clock) of accepted calls in the last second
 }
 
 export class FaultInjector {
@@ -26,6 +26,9 @@ export class FaultInjector {
   private rates = new Map<string, RateRule>();
   private failAfterLimit: number | undefined;
   private failAfterSeen = 0;
+
+  /** @param nowMs the rate limits' clock (the simulator's simulated time) */
+  constructor(private readonly nowMs: () => number = Date.now) {}
 
   /**
    * The next `count` calls to `op` (or all of them with `'always'`) are answered with
@@ -59,8 +62,8 @@ export class FaultInjector {
   }
 
   /**
-   * Calls to `op` beyond `perSecond` within any sliding one-second window of REAL wall-clock
-   * time are answered with `ThrottlingException`. Throttled calls do not consume the budget.
+   * Calls to `op` beyond `perSecond` within any sliding one-second window of the simulator's
+   * clock are answered with `ThrottlingException` (`sim.backoff` moves that clock in SDK retries). Throttled calls do not consume the budget.
    */
   public rateLimit(op: FaultTarget, perSecond: number): this {
     if (!(perSecond > 0)) {
@@ -103,7 +106,7 @@ export class FaultInjector {
    * rate limit. Consumes one unit of the matching counted rule.
    * @internal
    */
-  public check(op: string, realNowMs: number = Date.now()): InjectedFault | undefined {
+  public check(op: string, nowMs: number = this.nowMs()): InjectedFault | undefined {
     if (this.failAfterLimit !== undefined) {
       this.failAfterSeen += 1;
       if (this.failAfterSeen > this.failAfterLimit) {
@@ -121,13 +124,13 @@ export class FaultInjector {
       if (!rule) {
         continue;
       }
-      while (rule.accepted.length > 0 && realNowMs - rule.accepted[0] >= 1000) {
+      while (rule.accepted.length > 0 && nowMs - rule.accepted[0] >= 1000) {
         rule.accepted.shift();
       }
       if (rule.accepted.length >= rule.perSecond) {
         return 'throttle';
       }
-      rule.accepted.push(realNowMs);
+      rule.accepted.push(nowMs);
     }
     return undefined;
   }

@@ -26,7 +26,7 @@
  *   simulated clock), RotateKeyOnDemand, ListKeyRotations;
  * - key-state gating of every operation with the documented KMS errors, paging with
  *   Limit/Marker, parameter validation (ValidationException);
- * - fault injection (throttling, 5xx, fail-after-n, real-time rate limits) and call counters;
+ * - fault injection (throttling, 5xx, fail-after-n, rate limits on the simulated clock) and call counters;
  * - a `Date` response header that can be shifted with the caller's clock (`dateHeaderOffsetMs`).
  *
  * Optional modes, all off by default (then every read sees the latest state, nothing is
@@ -43,7 +43,8 @@
  *   allow-all identity policy. It is evaluated like any other principal, so an explicit Deny
  *   that matches it (e.g. a key policy denying kms:GenerateMac to everyone but named roles)
  *   binds it too; without authorization mode nothing is evaluated at all.
- * - `quotas`: per-account, per-operation request quotas on real time (quotas.ts).
+ * - `quotas`: per-account, per-operation request quotas on the simulated clock (quotas.ts); the
+ *   SDK clients it makes then back off on that clock too (simulated-backoff.ts).
  *
  * Seeded draws reproduce for the same sequence of requests; setting the simulated clock
  * backwards settles everything (all earlier changes count as propagated and visible).
@@ -73,8 +74,10 @@ import { ChangeHistory } from './history';
 import { ALLOW_ALL_POLICY, PrincipalRegistry, SimPrincipal } from './identity';
 import type { AliasSnapshot, KeySnapshot } from './model';
 import { defaultQuotas, QuotaLimiter, QuotaRates } from './quotas';
+import { realNowMs } from './real-time';
 import { ResponseDate } from './response-date';
 import { startServer } from './server';
+import { SimulatedBackoff } from './simulated-backoff';
 import { SimStore } from './store';
 import { DEFAULT_WRAPPING_KEY_CACHE_DIR } from './wrapping-key-cache';
 import { FreshWrappingKeys, PooledWrappingKeys } from './wrapping-key-source';
@@ -139,13 +142,19 @@ export interface KmsSimulatorOptions {
   /** Authorization mode. Default off: every request is allowed. */
   readonly authorization?: AuthorizationOptions;
   /**
-   * Request quotas (real time, per account and quota): `'default'` for the documented default
+   * Request quotas (per account and quota): `'default'` for the documented default
    * quotas, or requests per second per operation name (`SymmetricCryptographicOperations` for
    * the shared cryptographic quota); operations without a quota are not limited. Default off.
    */
   readonly quotas?: 'default' | QuotaRates;
-  /** Multiplies every quota (100: GetParametersForImport admits 100 requests per real second). Default 1. */
+  /** Multiplies every quota (100: GetParametersForImport admits 100 requests per second). Default 1. */
   readonly quotaScale?: number;
+  /**
+   * The quotas' clock. `'simulated'`: the simulator's clock, and the clients it makes back off on that clock
+   * (`backoff`), so nothing depends on how fast the machine is. `'real'`: wall-clock time, for benchmarks that
+   * measure real throughput. Default `'simulated'`.
+   */
+  readonly quotaClock?: 'simulated' | 'real';
   /** Milliseconds added to the real time in the `Date` response header. Default 0. */
   readonly dateHeaderOffsetMs?: number;
 }
@@ -231,6 +240,11 @@ export interface KmsSimulator {
   sleep(ms: number): Promise<void>;
   /** Sets the milliseconds added to the real time in the `Date` response header. */
   setDateHeaderOffset(ms: number): void;
+  /**
+   * The SDK's retry backoff on the simulated clock, for a client's `retryStrategy`: each retry moves the clock by
+   * its delay instead of waiting. The clients this simulator makes use it by default while quotas are on simulated time.
+   */
+  backoff(maxAttempts: number): SimulatedBackoff;
   /** Stops the server and destroys the clients created by `client()` / `taggingClient()`. */
   stop(): Promise<void>;
 }
@@ -257,12 +271,20 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
     )
     : undefined;
   const quotas = opts.quotas !== undefined
-    ? new QuotaLimiter(opts.quotas === 'default' ? defaultQuotas(region) : opts.quotas, opts.quotaScale ?? 1)
+    ? new QuotaLimiter(
+      opts.quotas === 'default' ? defaultQuotas(region) : opts.quotas,
+      opts.quotaScale ?? 1,
+      opts.quotaClock === 'real' ? realNowMs : () => clock.peek().getTime(),
+    )
     : undefined;
+  // A client's own retries wait on the quotas' clock: simulated retries when the quotas are simulated.
+  const simulatedBackoff = quotas !== undefined && opts.quotaClock !== 'real';
+  const retryConfig = (config: { maxAttempts?: number | (() => Promise<number>); retryStrategy?: unknown }) =>
+    simulatedBackoff && config.retryStrategy === undefined ? { retryStrategy: new SimulatedBackoff(clock, config.maxAttempts ?? 3) } : {};
   const cacheDir = opts.wrappingKeyCacheDir === false ? undefined : opts.wrappingKeyCacheDir ?? DEFAULT_WRAPPING_KEY_CACHE_DIR;
   const wrappingKeys = (opts.rsaKeyCache ?? true) ? new PooledWrappingKeys(opts.wrappingKeyPoolSize ?? 8, cacheDir) : new FreshWrappingKeys();
   const responseDate = new ResponseDate(opts.dateHeaderOffsetMs ?? 0);
-  const faults = new FaultInjector();
+  const faults = new FaultInjector(() => clock.peek().getTime());
   const calls = new CallLog();
   const eventBridge = new EventBridgeSim(accountId, region, () => store.now());
   const server = await startServer({ store, wrappingKeys, faults, calls, responseDate, consistency, authorizer, quotas, eventBridge });
@@ -301,18 +323,20 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
   };
 
   const kmsClient = (config: Partial<KMSClientConfig>): KMSClient => {
-    const client = new KMSClient({ region, endpoint: server.endpoint, credentials: DUMMY_CREDENTIALS, ...config });
+    const client = new KMSClient({ region, endpoint: server.endpoint, credentials: DUMMY_CREDENTIALS, ...config, ...retryConfig(config) });
     clients.push(client);
     return client;
   };
   const taggingClient = (config: Partial<ResourceGroupsTaggingAPIClientConfig>): ResourceGroupsTaggingAPIClient => {
-    const client = new ResourceGroupsTaggingAPIClient({ region, endpoint: server.endpoint, credentials: DUMMY_CREDENTIALS, ...config });
+    const client = new ResourceGroupsTaggingAPIClient({
+      region, endpoint: server.endpoint, credentials: DUMMY_CREDENTIALS, ...config, ...retryConfig(config),
+    });
     clients.push(client);
     return client;
   };
 
   const eventBridgeClient = (config: Partial<EventBridgeClientConfig>): EventBridgeClient => {
-    const client = new EventBridgeClient({ region, endpoint: server.endpoint, credentials: DUMMY_CREDENTIALS, ...config });
+    const client = new EventBridgeClient({ region, endpoint: server.endpoint, credentials: DUMMY_CREDENTIALS, ...config, ...retryConfig(config) });
     clients.push(client);
     return client;
   };
@@ -355,6 +379,7 @@ export async function startKmsSimulator(opts: KmsSimulatorOptions = {}): Promise
       await new Promise<void>((resolve) => setImmediate(resolve));
     },
     setDateHeaderOffset: (ms: number) => responseDate.set(ms),
+    backoff: (maxAttempts: number) => new SimulatedBackoff(clock, maxAttempts),
     async stop(): Promise<void> {
       for (const c of clients.splice(0)) {
         c.destroy();

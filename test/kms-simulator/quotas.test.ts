@@ -14,7 +14,7 @@ import { QuotaLimiter } from './quotas';
 import { createExternalKey, createKey } from './test-helpers';
 
 async function withSimulator(
-  opts: { quotas: 'default' | QuotaRates; quotaScale?: number; authorization?: { principals: [] } },
+  opts: { quotas: 'default' | QuotaRates; quotaScale?: number; quotaClock?: 'real'; authorization?: { principals: [] } },
   body: (sim: KmsSimulator, kms: KMSClient) => Promise<void>,
 ): Promise<void> {
   const sim = await startKmsSimulator(opts);
@@ -26,6 +26,7 @@ async function withSimulator(
 }
 
 const sleepReal = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const RSA_PARAMS = { WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' } as const;
 
 test('default quotas are the documented ones; the shared cryptographic quota depends on the Region', () => {
   expect(DEFAULT_KMS_QUOTAS).toMatchObject({
@@ -50,31 +51,63 @@ test('default quotas are the documented ones; the shared cryptographic quota dep
   expect(defaultQuotas('sa-east-1')[SYMMETRIC_CRYPTOGRAPHIC_QUOTA]).toBe(10000);
 });
 
-test("'default': GetParametersForImport admits 1 request per real second", () =>
+test("'default': GetParametersForImport admits 1 request per second of the simulated clock", () =>
   withSimulator({ quotas: 'default' }, async (sim, kms) => {
     const keyId = await createExternalKey(kms);
-    const params = () => kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }));
+    const params = () => kms.send(new GetParametersForImportCommand({ KeyId: keyId, ...RSA_PARAMS }));
     await params();
     const err = await failure(params());
     expect(err.name).toBe('ThrottlingException');
     expect(err.$metadata.httpStatusCode).toBe(400);
     expect(sim.quotas.throttled('GetParametersForImport')).toBe(1);
-    await sleepReal(1000);
+    await sim.sleep(999);
+    expect((await failure(params())).name).toBe('ThrottlingException');
+    await sim.sleep(1);
     await params();
+    expect(sim.quotas.throttled('GetParametersForImport')).toBe(2);
   }));
 
-test('quotaScale speeds every quota up (scale 20: 20 GetParametersForImport per real second)', () =>
+test("the simulator's clients back off on the simulated clock: a throttled call is retried once the quota has refilled", () =>
+  withSimulator({ quotas: { GetParametersForImport: 1 } }, async (sim) => {
+    const kms = sim.client({ maxAttempts: 3 });
+    const keyId = await createExternalKey(kms);
+    await kms.send(new GetParametersForImportCommand({ KeyId: keyId, ...RSA_PARAMS }));
+    const before = sim.clock.now().getTime();
+    // Throttled at once and after 500 ms (half a token); admitted after another 1,000 ms.
+    const second = await kms.send(new GetParametersForImportCommand({ KeyId: keyId, ...RSA_PARAMS }));
+    expect(second.$metadata.attempts).toBe(3);
+    expect(sim.clock.now().getTime() - before).toBe(1500);
+    expect(sim.quotas.throttled('GetParametersForImport')).toBe(2);
+  }));
+
+test("quotaClock 'real' (benchmarks): a 1/s quota admits a second request only after a real second", () =>
+  withSimulator({ quotas: { GetParametersForImport: 1 }, quotaClock: 'real' }, async (sim, kms) => {
+    const keyId = await createExternalKey(kms);
+    const params = () => kms.send(new GetParametersForImportCommand({ KeyId: keyId, ...RSA_PARAMS }));
+    const started = Date.now();
+    await params();
+    sim.clock.advance(60_000); // the simulated clock does not refill it
+    // However slow the machine, the bucket cannot refill sooner than a second after the first admission.
+    while (await params().then(() => false, (e) => e.name === 'ThrottlingException')) {
+      await sleepReal(50);
+    }
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+  }));
+
+test('quotaScale speeds every quota up (scale 20: 20 GetParametersForImport per second)', () =>
   withSimulator({ quotas: 'default', quotaScale: 20 }, async (sim, kms) => {
     const keyIds: string[] = [];
     for (let i = 0; i < 40; i++) {
       keyIds.push(await createExternalKey(kms));
     }
     const outcomes = await Promise.allSettled(keyIds.map((keyId) =>
-      kms.send(new GetParametersForImportCommand({ KeyId: keyId, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' }))));
-    const fulfilled = outcomes.filter((o) => o.status === 'fulfilled').length;
-    expect(fulfilled).toBeGreaterThanOrEqual(20);
-    expect(fulfilled).toBeLessThan(40);
-    expect(sim.quotas.throttled()).toBe(40 - fulfilled);
+      kms.send(new GetParametersForImportCommand({ KeyId: keyId, ...RSA_PARAMS }))));
+    // The simulated clock stands still: exactly one second's worth of the scaled quota.
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(20);
+    expect(sim.quotas.throttled()).toBe(20);
+    await sim.sleep(50);
+    await kms.send(new GetParametersForImportCommand({ KeyId: keyIds[0], ...RSA_PARAMS }));
+    expect((await failure(kms.send(new GetParametersForImportCommand({ KeyId: keyIds[0], ...RSA_PARAMS })))).name).toBe('ThrottlingException');
   }));
 
 test('the symmetric cryptographic operations share one quota; operations without a quota are not limited', () =>

@@ -1,7 +1,7 @@
 /**
- * Request quotas (kms-facts §6, "Request quotas"): per account and operation, real-time token
- * buckets; a request beyond the rate answers ThrottlingException (ThrottledException for the
- * tagging API). The symmetric cryptographic operations share one bucket, GenerateMac and
+ * Request quotas (kms-facts §6, "Request quotas"): per account and operation, token buckets on
+ * the simulator's clock (or on real time, for benchmarks); a request beyond the rate answers
+ * ThrottlingException (ThrottledException for the tagging API). The symmetric cryptographic operations share one bucket, GenerateMac and
  * VerifyMac included ("Cryptographic operations (symmetric) request rate").
  */
 import { realNowMs } from './real-time';
@@ -67,11 +67,13 @@ export class QuotaLimiter {
 
   /**
    * @param rates requests per second per quota; operations without a quota are not limited
-   * @param scale multiplies every rate (100: a 1/s quota admits 100 requests per real second)
+   * @param scale multiplies every rate (100: a 1/s quota admits 100 requests per second)
+   * @param nowMs the buckets' clock (the simulator's simulated time, or real time)
    */
   constructor(
     private readonly rates: QuotaRates,
     private readonly scale: number,
+    private readonly nowMs: () => number = realNowMs,
   ) {
     if (!(Number.isFinite(scale) && scale > 0)) {
       throw new Error(`quotaScale must be a positive number, got ${scale}`);
@@ -90,7 +92,7 @@ export class QuotaLimiter {
   }
 
   /** Admits one request of `op` by `account`, or returns false (throttled). */
-  public admit(account: string, op: string, nowMs: number = realNowMs()): boolean {
+  public admit(account: string, op: string, nowMs: number = this.nowMs()): boolean {
     const quota = this.quotaOf(op);
     if (quota === undefined || this.paused) {
       return true;

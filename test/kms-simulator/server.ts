@@ -188,6 +188,9 @@ export async function startServer(deps: ServerDeps): Promise<RunningServer> {
       (err: Error) => send(res, 500, { __type: 'KMSInternalException', message: err.message }, deps.responseDate.header()),
     );
   });
+  // An idle keep-alive connection stays open until the client or close() ends it: with Node's default (5 s of real
+  // time), a test that pauses longer on a loaded machine races the server's close with its next request (ECONNRESET).
+  server.keepAliveTimeout = 0;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());

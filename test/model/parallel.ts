@@ -18,6 +18,8 @@ export interface ParallelRun {
   readonly shards: number;
   readonly options: CommandOptions;
   readonly env: ModelEnvOptions;
+  /** Runs a single shard on a worker thread too (the bundled sources), rather than in this thread. Default false. */
+  readonly thread?: boolean;
 }
 
 export interface ParallelResult {
@@ -76,7 +78,7 @@ export async function runParallel(run: ParallelRun): Promise<ParallelResult> {
     seed: run.seed, runs: run.runs, shard, shards: Math.max(1, run.shards), options: run.options,
   }));
   let results: ShardResult[];
-  if (specs.length === 1) {
+  if (specs.length === 1 && !run.thread) {
     results = [await inProcess(specs[0], run.env)];
   } else {
     const file = workerBundle();

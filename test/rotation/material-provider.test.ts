@@ -114,7 +114,9 @@ describe('material from a provider function', () => {
     for (const [misbehaviour, reason] of refusals) {
       hsm.misbehave = misbehaviour;
       const errorsBefore = h.log.errors().length;
-      const failed = await f.rotation(rotateNow()).then(() => undefined, (e: Error) => e);
+      // The provider's time-out is real time: short only where it is the point (the provider answers after 2 s).
+      const run = misbehaviour === 'time-out' ? world.withProviderTimeout(300) : f;
+      const failed = await run.rotation(rotateNow()).then(() => undefined, (e: Error) => e);
       expect(failed?.message).toMatch(new RegExp(`^material provider ${PROVIDER_ARN} ${reason.source}.*; no key material was imported$`));
       expect(failed?.name).toBe('MaterialProviderError');
       const errors = h.log.errors().slice(errorsBefore);

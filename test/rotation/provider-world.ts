@@ -25,24 +25,30 @@ export interface ProviderWorld {
   readonly f: Functions;
   readonly hsm: ReferenceHsmProvider;
   readonly endpoint: LambdaEndpoint;
+  /** The same functions, waiting at most `providerTimeoutMs` (real time) for the provider (for tests of a time-out). */
+  withProviderTimeout(providerTimeoutMs: number): Functions;
   stop(): Promise<void>;
 }
 
-/** A provider that takes longer than `providerTimeoutMs` (real time) counts as timed out. */
-export async function startProviderWorld(stack: DeployedStack, providerTimeoutMs = 300): Promise<ProviderWorld> {
+/**
+ * The provider is a real HTTP call, and the time-out a real-time one: by default a budget no answering provider
+ * reaches however loaded the machine (a test of a time-out asks for a short one: `withProviderTimeout`).
+ */
+export async function startProviderWorld(stack: DeployedStack, providerTimeoutMs = 60_000): Promise<ProviderWorld> {
   const h = await Harness.start({ authorization: { principals: stack.principals } }, stack.tableName, stack.sealKeyPolicies);
   const hsm = new ReferenceHsmProvider();
   const endpoint = await LambdaEndpoint.start([{ name: 'reference-hsm', arn: PROVIDER_ARN, invoke: (e) => hsm.invoke(e) }], stack.principals);
-  const f = h.functions({
+  const functions = (timeoutMs: number) => h.functions({
     credentials: { lifecycle: stack.lifecycle.credentials, rotation: stack.rotation.credentials },
     lambdaEndpoint: endpoint.url,
-    providerTimeoutMs,
+    providerTimeoutMs: timeoutMs,
   });
   return {
     h,
-    f,
+    f: functions(providerTimeoutMs),
     hsm,
     endpoint,
+    withProviderTimeout: functions,
     stop: async () => {
       await endpoint.stop();
       await h.stop();

@@ -1,5 +1,6 @@
 /**
- * KMS's request quotas (real time, per account; GetParametersForImport 1/s):
+ * KMS's request quotas (per account; GetParametersForImport 1/s), on the simulated clock, as are the SDK's backoff
+ * and the functions' own sleeps, so the outcome does not depend on the machine's speed:
  * ten key groups deployed at once all succeed (the SDK's backoff absorbs the
  * throttling); ten groups rotating in the same run either finish their first
  * phases or stop cleanly where the quota ran out, and the next scheduled run
@@ -17,11 +18,11 @@ const UNHURRIED_MS = 24 * HOUR;
 describe('ten key groups under the account\'s request quotas', () => {
   let h: Harness;
   let deployed: Array<{ Data?: Record<string, string> }>;
-  // Every quota four times the default, so the test takes seconds: the contention is the same, only faster.
+  // The documented default quotas, on the simulated clock (no real second passes for a throttled call's backoff).
   beforeEach(async () => {
-    h = await Harness.start({ quotas: 'default', quotaScale: 4 });
+    h = await Harness.start({ quotas: 'default' });
     // Ten runs at once share one simulated clock, and each one's backoff sleeps move it for all: give them the
-    // time a deployment has in real life (the quotas are on real time) rather than let the shared clock eat it.
+    // time a deployment has in real life rather than let the shared clock eat it.
     const f = h.functions({ maxAttempts: 12, remainingMs: UNHURRIED_MS });
     deployed = await Promise.all(GROUPS.map((g) => h.deploy(f, { GroupId: g.groupId, AliasName: g.aliasName })));
   });
