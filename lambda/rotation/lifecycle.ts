@@ -22,7 +22,7 @@ import { afterWindow } from './plan';
 import { DeleteRequest } from './requests';
 import { Session } from './session';
 import { GroupSettings } from './settings';
-import { deferredForSuccessor, giveAliasBack, inspectAliasOwner, successorOf } from './takeover';
+import { deferredForSuccessor, giveAliasBack, inspectAliasOwner, releaseTakeover, successorOf } from './takeover';
 import { bindUnsealedEntry } from './unsealed-entry';
 
 export interface CustomResourceResult {
@@ -160,6 +160,7 @@ async function abandonCreate(d: Deps, s: Session): Promise<void> {
       await releaseAdopted(d, adopted, desiredKeyState(s.record, adopted).tags);
       await s.save((r) => withGeneration(r, { ...generation(r, adopted.n)!, stage: 'discarded' }));
     }
+    await releaseTakeover(d, s.record);
     await s.save((r) => ({ ...r, status: 'failed', rotation: undefined }));
   }).catch((e: unknown) => {
     // The Create's own error is what CloudFormation must see; this one is in the log.

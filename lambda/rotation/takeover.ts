@@ -62,7 +62,7 @@ export async function successorOf(d: Deps, rec: GroupRecord): Promise<GroupRecor
   const owner = await d.ledger.groupOfAlias(rec.settings.aliasName);
   if (owner === undefined || owner === rec.groupId) return undefined;
   const next = await d.ledger.get(owner);
-  return next?.takeover?.fromGroup === rec.groupId ? next : undefined;
+  return next?.takeover?.fromGroup === rec.groupId && (next.status === 'active' || next.status === 'creating') ? next : undefined;
 }
 
 /**
@@ -99,6 +99,11 @@ export async function completeHandover(d: Deps, rec: GroupRecord): Promise<void>
   } finally {
     await s.close();
   }
+}
+
+/** A failed Create of a replacing group: the alias index names the replaced group again (the alias never moved). */
+export async function releaseTakeover(d: Deps, rec: GroupRecord): Promise<void> {
+  if (rec.takeover) await d.ledger.registerAlias(rec.settings.aliasName, rec.takeover.fromGroup);
 }
 
 /**

@@ -203,6 +203,23 @@ describe.each(settings)('replacing a key group, %s', (_, simulator) => {
     expect(h.log.errors()).toEqual([]);
   });
 
+  test('a replacement whose Create fails leaves the old group as it was; its Delete (DESTROY) then removes everything', async () => {
+    const [a1, a2] = await deployA();
+    h.sim.faults.serverError('ImportKeyMaterial', 'always');
+    await expect(replace()).rejects.toThrow();
+    h.sim.faults.clear();
+    const b = await h.group(B);
+    expect([b.status, b.generations.map((g) => g.stage)]).toEqual(['failed', ['discarded']]);
+    expect(h.sim.state.key(b.generations[0].keyId)!.state).toBe('PendingDeletion');
+    expect(h.aliasTarget(ALIAS)).toBe(a2);
+    expect(await h.ledger.groupOfAlias(ALIAS)).toBe(A);
+    await aliasWorks('after the failed replacement');
+    await f.lifecycle(cfnEvent('Delete', propsA(), { PhysicalResourceId: A }));
+    expect([h.sim.state.key(a1)!.state, h.sim.state.key(a2)!.state]).toEqual(['PendingDeletion', 'PendingDeletion']);
+    expect(h.aliasTarget(ALIAS)).toBeUndefined();
+    expect((await h.group(A)).handover).toBeUndefined();
+  });
+
   test('an alias on a key no group of the ledger made is still refused with the adopt advice, before any write', async () => {
     await deployA();
     const foreign = (await h.kms.send(new CreateKeyCommand({ Description: 'somebody else\'s' }))).KeyMetadata!.KeyId!;
