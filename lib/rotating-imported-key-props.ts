@@ -235,11 +235,16 @@ export interface RotatingImportedKeyProps {
    * Stable id of the key group: in tags, IAM conditions and generation alias
    * names. `A-Z`, `a-z`, `0-9` and `-`, 1 to 64 characters.
    *
-   * IMPORTANT: changing it replaces the key group (a new generation 1 under a
-   * new group; the old group is removed according to `removalPolicy`). The
-   * default is derived from the construct path, including the stack, so moving
-   * or renaming the construct changes it: set it explicitly to keep a group
-   * through refactors.
+   * IMPORTANT: changing it replaces the key group: a new generation 1 under a
+   * new group takes the alias over with the staged promotion (the alias stays
+   * on the old group's key until the rotation function promotes the new
+   * generation, a propagation window later), and the old group's keys follow
+   * its `removalPolicy` when CloudFormation deletes it (with `DESTROY`, the key
+   * the alias still points at is scheduled a propagation window after the
+   * promotion). A rolled-back update gives the alias back to the old group.
+   * The default is derived from the construct path, including the stack, so
+   * moving or renaming the construct changes it: set it explicitly to keep a
+   * group through refactors.
    *
    * @default - derived from the construct path: `Names.uniqueResourceName(this, { maxLength: 64, separator: '-' })`
    */

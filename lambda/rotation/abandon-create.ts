@@ -16,6 +16,7 @@ import { generation, GenerationRecord, liveGenerations, withGeneration } from '.
 import { aliasTarget } from './phases/alias-target';
 import { scheduleGenerationDeletion, scheduleUnrecordedAttemptDeletion } from './phases/discard';
 import { Session } from './session';
+import { releaseTakeover } from './takeover';
 
 /** A failed generation of a Create is scheduled for deletion with the shortest window: it never held data. */
 export const DISCARD_WINDOW_DAYS = 7;
@@ -87,6 +88,8 @@ export async function abandonCreate(d: Deps, s: Session, authority: CleanupAutho
       await s.save((r) => withGeneration(r, { ...generation(r, adopted.n)!, stage: 'discarded' }));
     });
   }
+  // A replacement that failed: the alias index names the replaced group again.
+  await attempt('alias-index', () => releaseTakeover(d, s.record));
   if (remaining.length === 0) await attempt('ledger', () => s.save((r) => ({ ...r, status: 'failed', rotation: undefined })));
   if (remaining.length > 0) {
     d.log.warn('cleanup of a Create that did not finish is incomplete; the entry stays creating for the next sweep', {

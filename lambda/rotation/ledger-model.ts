@@ -114,8 +114,28 @@ export interface GroupRecord {
   readonly chain?: ChainHead;
   /** User tag keys that earlier settings declared and the current ones do not: the audit reports them as leftovers (label-removals.ts). */
   readonly formerTagKeys?: readonly string[];
+  /** A replacement: this group took the alias over from another group of the ledger (see takeover.ts). */
+  readonly takeover?: TakeoverRecord;
+  /** A group that was replaced and destroyed before its successor promoted: keys its successor deletes after promotion. */
+  readonly handover?: HandoverRecord;
   readonly createdAt: string;
   readonly updatedAt: string;
+}
+
+export interface TakeoverRecord {
+  /** The group the alias pointed at when this group was created. */
+  readonly fromGroup: string;
+  readonly keyId: string;
+  readonly keyArn: string;
+  readonly at: string;
+  /** When this group's generation took the alias over (promotion). */
+  readonly promotedAt?: string;
+}
+
+export interface HandoverRecord {
+  readonly toGroup: string;
+  /** Generations the alias could still resolve to at the Delete: scheduled for deletion by the successor, a window after its promotion. */
+  readonly deferred: readonly number[];
 }
 
 export interface ChainHead {

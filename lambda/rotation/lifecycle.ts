@@ -12,7 +12,7 @@ import { nextDueDate } from './due-date';
 import { InconsistentGroupError, InvalidRequestError, LedgerTamperedError } from './errors';
 import { withSettingsUnapplied } from './key-state';
 import { formerTagKeysAfter } from './label-removals';
-import { currentGeneration, GenerationRecord, GroupRecord, highestGeneration, liveGenerations } from './ledger-model';
+import { currentGeneration, generation, GenerationRecord, GroupRecord, highestGeneration, liveGenerations } from './ledger-model';
 import { aliasTarget } from './phases/alias-target';
 import { applyKeyState } from './phases/apply-key-state';
 import { createPhase } from './phases/create';
@@ -24,6 +24,7 @@ import { afterWindow } from './plan';
 import { DeleteRequest } from './requests';
 import { Session } from './session';
 import { GroupSettings } from './settings';
+import { deferredForSuccessor, giveAliasBack, inspectAliasOwner, successorOf } from './takeover';
 import { bindUnsealedEntry } from './unsealed-entry';
 
 export interface CustomResourceResult {
@@ -37,7 +38,8 @@ function lockWaitMs(d: Deps): number {
 }
 
 function resultOf(rec: GroupRecord): CustomResourceResult {
-  const current = currentGeneration(rec)!;
+  // A replacing group's generation 1 before the rotation function promotes it (takeover.ts).
+  const current = currentGeneration(rec) ?? generation(rec, rec.rotation!.n)!;
   const region = current.keyArn.split(':')[3];
   const { partition, accountId } = rec.settings.policyContext;
   return {
@@ -70,7 +72,7 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
   const resuming = existing?.status === 'creating';
   // Adoption is checked (reads only) before any write; a Create that resumes one already recorded it.
   const adoptable = settings.adopt && !(resuming && adoptedOf(existing!)) ? await inspectAdoption(d, settings) : undefined;
-  if (!adoptable) await assertAliasUsable(d, settings.aliasName, existing);
+  const takeover = adoptable ? undefined : await inspectAliasOwner(d, settings, existing);
   let s: Session;
   if (resuming) {
     s = await Session.open(d, settings.groupId, 'create', lockWaitMs(d), (rec) => bindUnsealedEntry(d, rec));
@@ -100,6 +102,7 @@ export async function createGroup(d: Deps, settings: GroupSettings): Promise<Cus
       generations: [...earlier, ...adopted],
       rotation: { n: adoptable ? adoptedN + 1 : existing ? highestGeneration(existing) + 1 : 1, reason: 'deploy', phase: 'create', startedAt: now.toISOString() },
       lock: { owner: d.runId, purpose: 'create', until: new Date(now.getTime() + d.leaseMs).toISOString() },
+      ...(takeover ? { takeover } : {}),
       createdAt: existing?.createdAt ?? now.toISOString(),
       updatedAt: now.toISOString(),
     };
@@ -259,12 +262,13 @@ export async function deleteGroup(d: Deps, req: DeleteRequest): Promise<CustomRe
     return done;
   }
   try {
+    const gaveBack = await giveAliasBack(d, s);
     if (s.record.settings.removalPolicy === 'retain' || req.removalPolicy === 'retain') {
       await s.save((r) => ({ ...r, status: 'retained' }));
       d.log.info('delete: keys and aliases retained (RemovalPolicy RETAIN)', { group: req.groupId });
       return done;
     }
-    await destroy(d, s);
+    await destroy(d, s, gaveBack);
   } finally {
     await s.close();
   }
@@ -285,19 +289,26 @@ function retainedDespiteTampering(d: Deps, req: DeleteRequest, e: unknown): bool
  * ends, KMS deletes the key with its aliases, and a Delete that dies half-way
  * is run again from the ledger.
  */
-async function destroy(d: Deps, s: Session): Promise<void> {
+async function destroy(d: Deps, s: Session, gaveBack: boolean): Promise<void> {
   const window = s.record.settings.pendingWindowDays;
   await step(d, 'destroy', { group: s.record.groupId, pendingWindowDays: window }, async () => {
+    // A group that replaced this one holds the alias: while it has not promoted, the alias still resolves to
+    // this group's key, which stays usable; the successor schedules its deletion a window after its promotion.
+    const successor = await successorOf(d, s.record);
+    const deferred = successor ? deferredForSuccessor(s.record, successor) : [];
     // First: from here on no rotation runs, and a Delete that dies half-way is run again from the ledger.
-    await s.save((r) => ({ ...r, status: 'destroying' }));
+    await s.save((r) => ({ ...r, status: 'destroying', ...(successor ? { handover: { toGroup: successor.groupId, deferred } } : {}) }));
     await scheduleUnrecordedAttemptDeletion(d, s, window);
     // An adopted key is never deleted: it was not made by this library, and others may rely on it.
-    for (const g of [...liveGenerations(s.record)].reverse()) if (!g.adopted) await scheduleGenerationDeletion(d, s, g, window);
+    for (const g of [...liveGenerations(s.record)].reverse()) {
+      if (!g.adopted && !deferred.includes(g.n)) await scheduleGenerationDeletion(d, s, g, window);
+    }
     const aliasName = s.record.settings.aliasName;
     const ours = s.record.generations.map((g) => g.keyId);
     const made = s.record.generations.filter((g) => !g.adopted).map((g) => g.keyId);
-    const target = await aliasTarget(d, aliasName, ours);
-    if (target && made.includes(target.keyId)) await d.kms.deleteAlias(aliasName);
+    const target = successor || gaveBack ? undefined : await aliasTarget(d, aliasName, ours);
+    if (successor || gaveBack) d.log.info('the user alias belongs to another group of this ledger; left alone', { group: s.record.groupId, alias: aliasName, deferred });
+    else if (target && made.includes(target.keyId)) await d.kms.deleteAlias(aliasName);
     else if (target) d.log.warn('the user alias points at a key this group did not make; left alone', { group: s.record.groupId, alias: aliasName, keyArn: target.arn });
     for (const g of [...s.record.generations].reverse()) if (!g.adopted) await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
     await s.save((r) => ({ ...r, status: 'destroyed', rotation: undefined }));

@@ -105,7 +105,8 @@ async function groupOf(d: Deps, req: RotationRequest): Promise<GroupRecord> {
   if (!rec) throw new InvalidRequestError(`no key group with alias ${req.aliasName}${req.groupId ? ` and group id ${req.groupId}` : ''} is in the ledger; deploy it first (or recover the ledger, see docs/consistency.md)`);
   if (rec.settings.aliasName !== req.aliasName) throw new InvalidRequestError(`key group ${rec.groupId} has alias ${rec.settings.aliasName}, not ${req.aliasName}`);
   if (rec.status !== 'active') throw new InvalidRequestError(`key group ${rec.groupId} is ${rec.status}; only an active group rotates`);
-  if (!currentGeneration(rec)) throw new InvalidRequestError(`key group ${rec.groupId} has no current generation; only a deployed group rotates`);
+  // A group replacing another (takeover.ts) has none until its first promotion, which its rotation is under way to make.
+  if (!currentGeneration(rec) && !(rec.takeover && rec.rotation)) throw new InvalidRequestError(`key group ${rec.groupId} has no current generation; only a deployed group rotates`);
   return rec;
 }
 
@@ -125,12 +126,12 @@ export async function rotateGroup(d: Deps, req: RotationRequest): Promise<Rotati
   }
   // When this run began: a scheduled rotation counts from here (its start offset and waits do not shift due dates).
   const runStartedAt = d.now().toISOString();
-  const current = currentGeneration(rec)!;
-  let dueAt = dueDateOf(d, rec, await readCurrentKey(d, rec, current));
+  const current = currentGeneration(rec);
+  let dueAt = current ? dueDateOf(d, rec, await readCurrentKey(d, rec, current)) : undefined;
   const force = req.force || rec.emergencyRequestedAt !== undefined;
   const work = nextWork(rec, d.now(), dueAt, force);
   const idle = work.kind === 'idle';
-  if (idle) {
+  if (idle && current) {
     await auditLabels(d, rec, current);
     d.log.info('not due', { group: rec.groupId, generation: current.n, keyArn: current.keyArn, nextDueAt: dueAt?.toISOString() });
     // Retention and re-import are decided from the ledger alone: a run with nothing due takes no lock.

@@ -51,11 +51,12 @@ export function rotationEventId(groupId: string, n: number): string {
 /**
  * Whether a completed rotation is announced: not the rotation away from an
  * adopted key (generation 0, possibly unfenced), whose event the detail's
- * version 1 cannot describe (it names a fenced previous generation of 1 or more).
+ * version 1 cannot describe (it names a fenced previous generation of 1 or more),
+ * nor the first promotion of a group that replaced another (takeover.ts): it has no previous generation.
  */
 export function announces(rec: GroupRecord, completed: CompletedRotation): boolean {
   const previous = rec.generations.filter((g) => g.n < completed.n && g.stage === 'retired').sort((a, b) => b.n - a.n)[0];
-  return previous?.adopted === undefined;
+  return previous !== undefined && previous.adopted === undefined;
 }
 
 /**

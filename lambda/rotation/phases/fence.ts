@@ -8,6 +8,7 @@ import { InconsistentGroupError } from '../errors';
 import { currentGeneration, generation, withGeneration } from '../ledger-model';
 import { eventually } from '../retry';
 import { Session } from '../session';
+import { completeHandover } from '../takeover';
 import { applyKeyState } from './apply-key-state';
 
 export async function fencePhase(d: Deps, s: Session): Promise<void> {
@@ -30,6 +31,7 @@ export async function fencePhase(d: Deps, s: Session): Promise<void> {
       if (!g.fencedAt && fences) await s.save((rec) => withGeneration(rec, { ...generation(rec, g.n)!, fencedAt: d.now().toISOString() }));
       await applyKeyState(d, s, g.n, { full: false });
     }
+    await completeHandover(d, s.record);
     await s.save((rec) => ({ ...rec, rotation: undefined }));
     d.log.info('rotation complete', { group: s.record.groupId, generation: r.n, keyArn: current.keyArn, reason: r.reason });
   });

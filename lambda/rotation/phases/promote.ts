@@ -11,6 +11,7 @@ import { afterWindow } from '../plan';
 import { eventually } from '../retry';
 import { Session } from '../session';
 import { aliasTarget } from './alias-target';
+import { mayTakeOverFrom } from '../takeover';
 import { applyKeyState } from './apply-key-state';
 
 const FRESH = ['NotFoundException', 'KMSInvalidStateException'];
@@ -28,13 +29,16 @@ export async function promotePhase(d: Deps, s: Session): Promise<void> {
     }
     const now = d.now();
     const nextDueAt = nextDueDate(s.record.settings, g).toISOString();
+    // A replacement's first promotion is fenced too: a window later the replaced group's deferred deletions are due.
+    const takingOver = !previous && s.record.takeover !== undefined && !s.record.takeover.promotedAt;
     await s.save((rec) => {
       let next: GroupRecord = withGeneration(rec, { ...generation(rec, r.n)!, stage: 'current', activatedAt: now.toISOString() });
       if (previous) next = withGeneration(next, { ...generation(next, previous.n)!, stage: 'retired', retiredAt: now.toISOString() });
       return {
         ...next,
         nextDueAt,
-        rotation: previous ? { ...rec.rotation!, phase: 'fence', notBefore: afterWindow(rec, now) } : undefined,
+        rotation: previous || takingOver ? { ...rec.rotation!, phase: 'fence', notBefore: afterWindow(rec, now) } : undefined,
+        ...(takingOver ? { takeover: { ...rec.takeover!, promotedAt: now.toISOString() } } : {}),
       };
     });
     d.log.info('promoted', { group: s.record.groupId, generation: r.n, keyArn: g.keyArn, previousKeyArn: previous?.keyArn, nextDueAt, reason: r.reason });
@@ -48,7 +52,7 @@ async function createUserAlias(d: Deps, rec: GroupRecord, keyId: string): Promis
   if (created === 'created') return;
   const target = await aliasTarget(d, aliasName, [keyId]);
   if (target?.keyId === keyId) return; // our own CreateAlias, whose answer was lost and retried
-  if (target && rec.generations.some((x) => x.keyId === target.keyId)) {
+  if (target && (rec.generations.some((x) => x.keyId === target.keyId) || await mayTakeOverFrom(d, rec, target.keyId))) {
     await d.kms.updateAlias(aliasName, keyId);
     return;
   }

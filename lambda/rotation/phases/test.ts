@@ -46,8 +46,10 @@ export async function testPhase(d: Deps, s: Session): Promise<void> {
       const latest = generation(rec, r.n)!;
       return {
         ...withGeneration(rec, { ...latest, testedAt: now, keyMaterialId: keyMaterialId ?? latest.keyMaterialId }),
-        // A first generation with no key before it (no adopted one) has no writer to protect: it is promoted at once.
-        rotation: { ...rec.rotation!, phase: 'promote', notBefore: currentGeneration(rec) === undefined ? undefined : afterWindow(rec, latest.authorizableSince) },
+        // A first generation with no key before it (no adopted one, no replaced group's) has no writer to protect: it is promoted at once.
+        rotation: {
+          ...rec.rotation!, phase: 'promote', notBefore: currentGeneration(rec) === undefined && !rec.takeover ? undefined : afterWindow(rec, latest.authorizableSince),
+        },
       };
     });
   });
