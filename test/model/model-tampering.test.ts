@@ -2,7 +2,8 @@
  * Model-based property with a tampering actor (tampering.ts): seeded histories where half of the commands are
  * the actor's never make a KMS write the deployed configuration does not allow, and every tampering is reported.
  *
- * Beside model.test.ts (jest runs the two files on its two workers), on one worker thread of its own.
+ * Beside the parts of the plain histories (model-part-N-of-2.test.ts; jest runs two files at a time), on one worker
+ * thread of its own.
  * Reproduce a failure outside jest with the printed command, which also shrinks it.
  */
 import { envOptionsFor } from './env';
