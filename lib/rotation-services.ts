@@ -146,6 +146,7 @@ export class RotationServices extends Construct implements SharedOptions {
     this.arns = {
       keys: stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }),
       aliases: stack.formatArn({ service: 'kms', resource: 'alias', resourceName: '*' }),
+      stackId: stack.stackId,
     };
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {

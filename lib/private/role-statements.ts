@@ -5,6 +5,8 @@ import { StatementShare } from './shared-policy';
 /** What one key group needs the function roles to be allowed to do. */
 export interface KeyGroupPermissions {
   readonly groupId: string;
+  /** The user alias (`alias/...`). */
+  readonly aliasName: string;
   readonly aliasArn: string;
   /** `alias/rotation/<groupId>/*` as an ARN. */
   readonly generationAliasArns: string;
@@ -33,6 +35,8 @@ export interface AccountArns {
   readonly keys: string;
   /** `arn:<partition>:kms:<region>:<account>:alias/*` */
   readonly aliases: string;
+  /** The stack id (`AWS::StackId`): the value of the stack tag on every key the functions make. */
+  readonly stackId: string;
 }
 
 /** The statements both functions need to make, import and test a generation. */
@@ -93,6 +97,19 @@ function materialStatements(group: KeyGroupPermissions): StatementShare[] {
 }
 
 /**
+ * What the takeover path needs on keys of a group the template no longer names
+ * (lambda/rotation/takeover.ts): `actions` on keys this stack made
+ * (policies.replacedKeysStatement), `aliasedActions` also on the key a
+ * template's user alias points at, stack tag or not (keys made before it).
+ */
+function replacedGroupStatements(group: KeyGroupPermissions, arns: AccountArns, actions: string[], aliasedActions: string[]): StatementShare[] {
+  return [
+    { key: 'replaced-keys', build: (ids) => policies.replacedKeysStatement(arns.keys, arns.stackId, ids, actions) },
+    { key: 'aliased-keys', build: (_, aliasNames) => policies.aliasedKeysStatement(arns.keys, aliasNames, aliasedActions), values: [group.aliasName] },
+  ];
+}
+
+/**
  * The lifecycle function (CloudFormation events): creates the group, applies
  * its settings to every generation, renames and deletes aliases and, with
  * DESTROY only, schedules every generation for deletion.
@@ -101,15 +118,22 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
   const destroy: StatementShare[] = group.pendingWindowDays === undefined ? [] : [{
     key: `delete:${group.pendingWindowDays}`,
     build: (ids) => policies.scheduleKeyDeletionStatement(arns.keys, ids, group.pendingWindowDays!),
+  }, {
+    // The Delete of a group this one replaced (same stack): the removal policy and window the template declares now.
+    key: `replaced-delete:${group.pendingWindowDays}`,
+    build: (ids) => policies.deleteReplacedKeyStatement(arns.keys, arns.stackId, ids, group.pendingWindowDays!),
   }];
   return [
-    { key: 'create', build: (ids) => policies.createKeyStatement(ids) },
+    { key: 'create', build: (ids) => policies.createKeyStatement(ids, arns.stackId) },
     { key: 'manage', build: (ids) => policies.manageKeysStatement(arns.keys, ids, perms.LIFECYCLE_MANAGE_KEY_ACTIONS) },
     { key: 'labels', build: (ids) => policies.labelKeysStatement(arns.keys, ids, perms.LIFECYCLE_LABEL_ACTIONS) },
     ...generationStatements(group, arns.keys),
     // A failed Create's generation 1 (and an unrecorded key of its attempt): the lifecycle function's only deletion under RETAIN.
     { key: 'discard', build: (ids) => policies.discardPendingKeyStatement(arns.keys, ids) },
+    // A rolled-back replacement: the removed group's never-promoted generation.
+    { key: 'replaced-discard', build: (ids) => policies.discardReplacedPendingKeyStatement(arns.keys, arns.stackId, ids) },
     ...destroy,
+    ...replacedGroupStatements(group, arns, perms.LIFECYCLE_REPLACED_KEY_ACTIONS, perms.LIFECYCLE_ALIASED_KEY_ACTIONS),
     {
       key: 'aliases',
       build: () => policies.aliasStatement(perms.LIFECYCLE_ALIAS_ACTIONS, []),
@@ -132,8 +156,8 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
  */
 export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
   return [
-    { key: 'create', build: (ids) => policies.createPendingKeyStatement(ids) },
-    { key: 'tag-new', build: (ids) => policies.tagNewKeyStatement(ids) },
+    { key: 'create', build: (ids) => policies.createPendingKeyStatement(ids, arns.stackId) },
+    { key: 'tag-new', build: (ids) => policies.tagNewKeyStatement(ids, arns.stackId) },
     { key: 'manage', build: (ids) => policies.manageKeysStatement(arns.keys, ids, perms.ROTATION_MANAGE_KEY_ACTIONS) },
     { key: 'labels', build: (ids) => policies.labelKeysStatement(arns.keys, ids, perms.ROTATION_LABEL_ACTIONS) },
     { key: 'untag-due-date', build: (ids) => policies.untagDueDateStatement(arns.keys, ids) },
@@ -151,6 +175,8 @@ export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns
     { key: 'discovery', build: () => policies.discoveryStatement(perms.ROTATION_DISCOVERY_ACTIONS) },
     ...sweepStatements(group, arns.keys),
     ...retentionStatements(group, arns.keys),
+    ...replacedGroupStatements(group, arns, perms.ROTATION_REPLACED_KEY_ACTIONS, perms.ROTATION_ALIASED_KEY_ACTIONS),
+    ...handoverStatements(group, arns),
     ...adoptionStatements(group, arns.keys, perms.ROTATION_ADOPT_ACTIONS),
   ];
 }
@@ -168,6 +194,18 @@ function sweepStatements(group: KeyGroupPermissions, keys: string): StatementSha
     { key: 'sweep-alias-key', build: (ids) => policies.sweepPendingKeyAliasStatement(keys, ids) },
     { key: 'sweep-generation-aliases', build: () => policies.aliasStatement(['kms:DeleteAlias'], []), resources: [group.generationAliasArns] },
   ];
+}
+
+/**
+ * The handover of a replaced group (DESTROY) to its successor: a window after
+ * the successor's promotion, the deletion of the replaced group's keys its
+ * Delete left because the alias still resolved to them; never a key a user
+ * alias points at, with the pending window the template declares.
+ */
+function handoverStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  if (group.pendingWindowDays === undefined) return [];
+  const window = group.pendingWindowDays;
+  return [{ key: `handover-delete:${window}`, build: (ids) => policies.deleteReplacedKeyStatement(arns.keys, arns.stackId, ids, window, { noUserAlias: true }) }];
 }
 
 /**
