@@ -25,7 +25,7 @@ import { DeleteRequest } from './requests';
 import { Session } from './session';
 import { GroupSettings } from './settings';
 import {
-  deferredForSuccessor, deleteReplacedGeneration, deleteReplacedGenerationAlias, giveAliasBack, inspectAliasOwner, recordRetained, successorOf,
+  deferredForSuccessor, deleteReplacedGeneration, giveAliasBack, inspectAliasOwner, recordRetained, successorOf,
 } from './takeover';
 import { bindUnsealedEntry } from './unsealed-entry';
 
@@ -319,10 +319,10 @@ async function destroy(d: Deps, s: Session, gaveBack: boolean): Promise<void> {
     if (successor || gaveBack) d.log.info('the user alias belongs to another group of this ledger; left alone', { group: s.record.groupId, alias: aliasName, deferred });
     else if (target && made.includes(target.keyId)) await d.kms.deleteAlias(aliasName);
     else if (target) d.log.warn('the user alias points at a key this group did not make; left alone', { group: s.record.groupId, alias: aliasName, keyArn: target.arn });
+    // A key left to the successor or retained keeps its generation alias (KMS deletes it with the key).
+    const kept = [...deferred, ...retained.map((g) => g.n)];
     for (const g of [...s.record.generations].reverse()) {
-      if (g.adopted || retained.some((x) => x.n === g.n)) continue;
-      if (replaced) await deleteReplacedGenerationAlias(d, s.record.groupId, g.n);
-      else await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
+      if (!g.adopted && !kept.includes(g.n)) await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
     }
     await s.save((r) => ({ ...r, status: 'destroyed', rotation: undefined }));
   });

@@ -124,15 +124,6 @@ export async function deleteReplacedGeneration(d: Deps, s: Session, g: Generatio
   }
 }
 
-/** Removes a generation alias of a group the template no longer names; a key without the stack tag keeps it (denied: it is retained). */
-export async function deleteReplacedGenerationAlias(d: Deps, groupId: string, n: number): Promise<void> {
-  try {
-    await d.kms.deleteAlias(generationAlias(groupId, n));
-  } catch (e) {
-    if (!isKmsError(e, 'AccessDeniedException')) throw e;
-  }
-}
-
 /** One WARN naming the generations a replaced group keeps because its deletion is not allowed, and a record so that nobody tries again. */
 export async function recordRetained(d: Deps, s: Session, retained: readonly GenerationRecord[]): Promise<void> {
   if (retained.length === 0) return;
