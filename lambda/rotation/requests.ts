@@ -7,8 +7,8 @@ import { aliasNameProblems } from './aliases';
 import { InvalidRequestError } from './errors';
 import { buildKeyPolicy, PolicyContext, Statement, userStatementProblems } from './policy';
 import {
-  AdoptSettings, DEFAULT_PROPAGATION_SECONDS, EscrowSettings, GroupSettings, MaterialSourceSettings, parseAdopt, parseEmergencyRotationsPerDay, parseStackId,
-  parseEscrow, parseGroupId,
+  AdoptSettings, DEFAULT_PROPAGATION_SECONDS, EscrowSettings, GroupSettings, MaterialSourceSettings, parseAdopt, parseEmergencyRotationsPerDay,
+  parseEscrow, parseStackId, parseGroupId,
   parseIntervalMonths, parseMaterialSource,
   parsePendingWindow, parsePropagationSeconds, parseRetention, parseScheduleHour, parseTimeZone, parseValidityDays, parseWrappingAlgorithm,
   parseWrappingKeySpec,

@@ -193,8 +193,8 @@ export function adoptedKeyStatement(keyArns: string, aliasName: string, groupId:
     conditions: {
       ...currentGenerationConditions(aliasName),
       'ForAllValues:StringNotEquals': { 'aws:TagKeys': [STACK_TAG] },
-      StringEqualsIfExists: { [REQUEST_GROUP_TAG]: groupId },
-      StringNotEquals: { [REQUEST_STAGE_TAG]: PENDING_STAGE },
+      'StringEqualsIfExists': { [REQUEST_GROUP_TAG]: groupId },
+      'StringNotEquals': { [REQUEST_STAGE_TAG]: PENDING_STAGE },
     },
   });
 }
@@ -322,7 +322,9 @@ export function aliasedKeysStatement(keyArns: string, aliasNames: string[], acti
  * a user alias points at (the rotation role's deletion, a window after the
  * alias moved away).
  */
-export function deleteReplacedKeyStatement(keyArns: string, stackId: string, groupIds: string[], pendingWindowDays: string, o: { noUserAlias?: boolean } = {}): iam.PolicyStatement {
+export function deleteReplacedKeyStatement(
+  keyArns: string, stackId: string, groupIds: string[], pendingWindowDays: string, o: { noUserAlias?: boolean } = {},
+): iam.PolicyStatement {
   return replacedGroupsOf(keyArns, stackId, groupIds, perms.DELETE_KEY_ACTIONS, {
     ...(o.noUserAlias ? NO_USER_ALIAS : {}),
     NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': pendingWindowDays },

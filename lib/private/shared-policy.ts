@@ -13,6 +13,12 @@ export interface StatementShare {
   readonly values?: string[];
 }
 
+interface SharedStatement {
+  readonly groupIds: string[];
+  readonly values: string[];
+  readonly statement: iam.PolicyStatement;
+}
+
 /**
  * A role's statements for every key group of a stack.
  *
@@ -24,7 +30,7 @@ export interface StatementShare {
  * effective permissions.
  */
 export class SharedPolicy {
-  private readonly statements = new Map<string, { readonly groupIds: string[]; readonly values: string[]; readonly statement: iam.PolicyStatement }>();
+  private readonly statements = new Map<string, SharedStatement>();
 
   constructor(private readonly role: iam.IRole) {}
 
