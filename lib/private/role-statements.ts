@@ -110,6 +110,24 @@ function replacedGroupStatements(group: KeyGroupPermissions, arns: AccountArns, 
 }
 
 /**
+ * The lifecycle function's deletions of a replaced group's keys: a rolled-back
+ * replacement discards the removed group's never-promoted generation; with
+ * DESTROY, the Delete of the group this one replaced schedules its keys with
+ * the window the template declares now (the template says nothing of the
+ * replaced group's own any more).
+ */
+function replacedGroupDeletions(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  const window = group.pendingWindowDays;
+  return [
+    { key: 'replaced-discard', build: (ids) => policies.discardReplacedPendingKeyStatement(arns.keys, arns.stackId, ids) },
+    ...(window === undefined ? [] : [{
+      key: `replaced-delete:${window}`,
+      build: (ids: string[]) => policies.deleteReplacedKeyStatement(arns.keys, arns.stackId, ids, window),
+    }]),
+  ];
+}
+
+/**
  * The lifecycle function (CloudFormation events): creates the group, applies
  * its settings to every generation, renames and deletes aliases and, with
  * DESTROY only, schedules every generation for deletion.
@@ -118,10 +136,6 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
   const destroy: StatementShare[] = group.pendingWindowDays === undefined ? [] : [{
     key: `delete:${group.pendingWindowDays}`,
     build: (ids) => policies.scheduleKeyDeletionStatement(arns.keys, ids, group.pendingWindowDays!),
-  }, {
-    // The Delete of a group this one replaced (same stack): the removal policy and window the template declares now.
-    key: `replaced-delete:${group.pendingWindowDays}`,
-    build: (ids) => policies.deleteReplacedKeyStatement(arns.keys, arns.stackId, ids, group.pendingWindowDays!),
   }];
   return [
     { key: 'create', build: (ids) => policies.createKeyStatement(ids, arns.stackId) },
@@ -130,10 +144,7 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
     ...generationStatements(group, arns.keys),
     // A failed Create's generation 1 (and an unrecorded key of its attempt): the lifecycle function's only deletion under RETAIN.
     { key: 'discard', build: (ids) => policies.discardPendingKeyStatement(arns.keys, ids) },
-    // A rolled-back replacement: the removed group's never-promoted generation.
-    { key: 'replaced-discard', build: (ids) => policies.discardReplacedPendingKeyStatement(arns.keys, arns.stackId, ids) },
     ...destroy,
-    ...replacedGroupStatements(group, arns, perms.LIFECYCLE_REPLACED_KEY_ACTIONS, perms.LIFECYCLE_ALIASED_KEY_ACTIONS),
     {
       key: 'aliases',
       build: () => policies.aliasStatement(perms.LIFECYCLE_ALIAS_ACTIONS, []),
@@ -141,6 +152,8 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
     },
     { key: 'renamed-aliases', build: () => policies.deleteRenamedAliasStatement(arns.aliases) },
     { key: 'discovery', build: () => policies.discoveryStatement(perms.LIFECYCLE_DISCOVERY_ACTIONS) },
+    ...replacedGroupDeletions(group, arns),
+    ...replacedGroupStatements(group, arns, perms.LIFECYCLE_REPLACED_KEY_ACTIONS, perms.LIFECYCLE_ALIASED_KEY_ACTIONS),
     ...adoptionStatements(group, arns.keys, perms.LIFECYCLE_ADOPT_ACTIONS),
   ];
 }
@@ -174,9 +187,9 @@ export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns
     },
     { key: 'discovery', build: () => policies.discoveryStatement(perms.ROTATION_DISCOVERY_ACTIONS) },
     ...sweepStatements(group, arns.keys),
-    ...retentionStatements(group, arns.keys),
     ...replacedGroupStatements(group, arns, perms.ROTATION_REPLACED_KEY_ACTIONS, perms.ROTATION_ALIASED_KEY_ACTIONS),
     ...handoverStatements(group, arns),
+    ...retentionStatements(group, arns.keys),
     ...adoptionStatements(group, arns.keys, perms.ROTATION_ADOPT_ACTIONS),
   ];
 }
