@@ -58,10 +58,7 @@ export const LIFECYCLE_REPLACED_KEY_ACTIONS = ['kms:DescribeKey', 'kms:UpdateAli
 /** What a replacing Create does with the key the alias points at, whether or not it carries the stack tag: read it. */
 export const LIFECYCLE_ALIASED_KEY_ACTIONS = ['kms:DescribeKey'];
 
-/** The rotation function's calls on keys of a replaced group: the promotion reads the alias's key and moves the alias off it. */
-export const ROTATION_REPLACED_KEY_ACTIONS = ['kms:DescribeKey', 'kms:UpdateAlias'];
-
-/** The same on the key the alias points at, whether or not it carries the stack tag. */
+/** The rotation function's calls on the key the alias points at (a replaced group's): the promotion reads it and moves the alias off it. */
 export const ROTATION_ALIASED_KEY_ACTIONS = ['kms:DescribeKey', 'kms:UpdateAlias'];
 
 /** Key policy changes, pinned to the lockout safety check. */

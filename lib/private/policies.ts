@@ -302,9 +302,13 @@ function replacedGroupsOf(keyArns: string, stackId: string, groupIds: string[], 
   });
 }
 
-/** The takeover's calls on the keys of a replaced group: reading them, and moving the alias or a generation alias off them. */
-export function replacedKeysStatement(keyArns: string, stackId: string, groupIds: string[], actions: string[]): iam.PolicyStatement {
-  return replacedGroupsOf(keyArns, stackId, groupIds, actions);
+/**
+ * The takeover's calls on the keys this stack made: reading them, and moving
+ * the alias or a generation alias off them (for a group the template still
+ * names, the same as its own statements allow, so no group condition).
+ */
+export function stackKeysStatement(keyArns: string, stackId: string, actions: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions, resources: [keyArns], conditions: { StringEquals: { [RESOURCE_STACK_TAG]: stackId } } });
 }
 
 /**

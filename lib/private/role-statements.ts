@@ -97,37 +97,6 @@ function materialStatements(group: KeyGroupPermissions): StatementShare[] {
 }
 
 /**
- * What the takeover path needs on keys of a group the template no longer names
- * (lambda/rotation/takeover.ts): `actions` on keys this stack made
- * (policies.replacedKeysStatement), `aliasedActions` also on the key a
- * template's user alias points at, stack tag or not (keys made before it).
- */
-function replacedGroupStatements(group: KeyGroupPermissions, arns: AccountArns, actions: string[], aliasedActions: string[]): StatementShare[] {
-  return [
-    { key: 'replaced-keys', build: (ids) => policies.replacedKeysStatement(arns.keys, arns.stackId, ids, actions) },
-    { key: 'aliased-keys', build: (_, aliasNames) => policies.aliasedKeysStatement(arns.keys, aliasNames, aliasedActions), values: [group.aliasName] },
-  ];
-}
-
-/**
- * The lifecycle function's deletions of a replaced group's keys: a rolled-back
- * replacement discards the removed group's never-promoted generation; with
- * DESTROY, the Delete of the group this one replaced schedules its keys with
- * the window the template declares now (the template says nothing of the
- * replaced group's own any more).
- */
-function replacedGroupDeletions(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
-  const window = group.pendingWindowDays;
-  return [
-    { key: 'replaced-discard', build: (ids) => policies.discardReplacedPendingKeyStatement(arns.keys, arns.stackId, ids) },
-    ...(window === undefined ? [] : [{
-      key: `replaced-delete:${window}`,
-      build: (ids: string[]) => policies.deleteReplacedKeyStatement(arns.keys, arns.stackId, ids, window),
-    }]),
-  ];
-}
-
-/**
  * The lifecycle function (CloudFormation events): creates the group, applies
  * its settings to every generation, renames and deletes aliases and, with
  * DESTROY only, schedules every generation for deletion.
@@ -152,8 +121,6 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
     },
     { key: 'renamed-aliases', build: () => policies.deleteRenamedAliasStatement(arns.aliases) },
     { key: 'discovery', build: () => policies.discoveryStatement(perms.LIFECYCLE_DISCOVERY_ACTIONS) },
-    ...replacedGroupDeletions(group, arns),
-    ...replacedGroupStatements(group, arns, perms.LIFECYCLE_REPLACED_KEY_ACTIONS, perms.LIFECYCLE_ALIASED_KEY_ACTIONS),
     ...adoptionStatements(group, arns.keys, perms.LIFECYCLE_ADOPT_ACTIONS),
   ];
 }
@@ -187,8 +154,6 @@ export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns
     },
     { key: 'discovery', build: () => policies.discoveryStatement(perms.ROTATION_DISCOVERY_ACTIONS) },
     ...sweepStatements(group, arns.keys),
-    ...replacedGroupStatements(group, arns, perms.ROTATION_REPLACED_KEY_ACTIONS, perms.ROTATION_ALIASED_KEY_ACTIONS),
-    ...handoverStatements(group, arns),
     ...retentionStatements(group, arns.keys),
     ...adoptionStatements(group, arns.keys, perms.ROTATION_ADOPT_ACTIONS),
   ];
@@ -210,15 +175,112 @@ function sweepStatements(group: KeyGroupPermissions, keys: string): StatementSha
 }
 
 /**
- * The handover of a replaced group (DESTROY) to its successor: a window after
- * the successor's promotion, the deletion of the replaced group's keys its
- * Delete left because the alias still resolved to them; never a key a user
- * alias points at, with the pending window the template declares.
+ * Retention of retired generations, only for the groups whose policy needs
+ * it: DisableKey (keepLatest, deleteAfter), ScheduleKeyDeletion with the
+ * policy's pending window and GetKeyLastUsage (deleteAfter), each on keys
+ * of the group tagged `retired` only (and, for the first two, with no user
+ * alias: policies.NO_USER_ALIAS). keepAll adds nothing.
  */
-function handoverStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
-  if (group.pendingWindowDays === undefined) return [];
-  const window = group.pendingWindowDays;
-  return [{ key: `handover-delete:${window}`, build: (ids) => policies.deleteReplacedKeyStatement(arns.keys, arns.stackId, ids, window, { noUserAlias: true }) }];
+function retentionStatements(group: KeyGroupPermissions, keys: string): StatementShare[] {
+  const actions = group.retentionActions ?? [];
+  const out: StatementShare[] = [];
+  if (actions.includes('kms:DisableKey')) out.push({ key: 'retention-disable', build: (ids) => policies.disableRetiredKeyStatement(keys, ids) });
+  if (actions.includes('kms:GetKeyLastUsage')) out.push({ key: 'retention-last-usage', build: (ids) => policies.retiredKeyLastUsageStatement(keys, ids) });
+  if (actions.includes('kms:ScheduleKeyDeletion') && group.retentionPendingWindowDays !== undefined) {
+    const window = group.retentionPendingWindowDays;
+    out.push({ key: `retention-delete:${window}`, build: (ids) => policies.deleteRetiredKeyStatement(keys, ids, window) });
+  }
+  return out;
+}
+
+// Replaced groups (a groupId the template no longer names, docs/security-model.md): statements kept in a managed
+// policy of each role, apart from its inline policy, which IAM caps at 10,240 characters for all groups of a stack.
+
+/**
+ * What the takeover path (lambda/rotation/takeover.ts) needs on the key a
+ * template's user alias points at, whatever its tags (a replaced group's
+ * key, made before keys carried the stack tag or not).
+ */
+function aliasedKeyStatements(group: KeyGroupPermissions, arns: AccountArns, actions: string[]): StatementShare[] {
+  return [{ key: 'aliased-keys', build: (_, aliasNames) => policies.aliasedKeysStatement(arns.keys, aliasNames, actions), values: [group.aliasName] }];
+}
+
+/**
+ * The lifecycle function (CloudFormation events): creates the group, applies
+ * its settings to every generation, renames and deletes aliases and, with
+ * DESTROY only, schedules every generation for deletion.
+ */
+export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  const destroy: StatementShare[] = group.pendingWindowDays === undefined ? [] : [{
+    key: `delete:${group.pendingWindowDays}`,
+    build: (ids) => policies.scheduleKeyDeletionStatement(arns.keys, ids, group.pendingWindowDays!),
+  }];
+  return [
+    { key: 'create', build: (ids) => policies.createKeyStatement(ids, arns.stackId) },
+    { key: 'manage', build: (ids) => policies.manageKeysStatement(arns.keys, ids, perms.LIFECYCLE_MANAGE_KEY_ACTIONS) },
+    { key: 'labels', build: (ids) => policies.labelKeysStatement(arns.keys, ids, perms.LIFECYCLE_LABEL_ACTIONS) },
+    ...generationStatements(group, arns.keys),
+    // A failed Create's generation 1 (and an unrecorded key of its attempt): the lifecycle function's only deletion under RETAIN.
+    { key: 'discard', build: (ids) => policies.discardPendingKeyStatement(arns.keys, ids) },
+    ...destroy,
+    {
+      key: 'aliases',
+      build: () => policies.aliasStatement(perms.LIFECYCLE_ALIAS_ACTIONS, []),
+      resources: [group.aliasArn, group.generationAliasArns],
+    },
+    { key: 'renamed-aliases', build: () => policies.deleteRenamedAliasStatement(arns.aliases) },
+    { key: 'discovery', build: () => policies.discoveryStatement(perms.LIFECYCLE_DISCOVERY_ACTIONS) },
+    ...adoptionStatements(group, arns.keys, perms.LIFECYCLE_ADOPT_ACTIONS),
+  ];
+}
+
+/**
+ * The rotation function (schedule and `rotate-now`): makes generations that
+ * start out `pending`, promotes and fences them. It cannot change settings
+ * or delete a user alias. It never discards a pending generation of a
+ * rotation (a failed rotation is resumed by the next run); it discards only
+ * what a Create that died left (sweepStatements), and disables or deletes
+ * other keys only as the group's retention policy needs (retentionStatements),
+ * never a key a user alias points at.
+ */
+export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  return [
+    { key: 'create', build: (ids) => policies.createPendingKeyStatement(ids, arns.stackId) },
+    { key: 'tag-new', build: (ids) => policies.tagNewKeyStatement(ids, arns.stackId) },
+    { key: 'manage', build: (ids) => policies.manageKeysStatement(arns.keys, ids, perms.ROTATION_MANAGE_KEY_ACTIONS) },
+    { key: 'labels', build: (ids) => policies.labelKeysStatement(arns.keys, ids, perms.ROTATION_LABEL_ACTIONS) },
+    { key: 'untag-due-date', build: (ids) => policies.untagDueDateStatement(arns.keys, ids) },
+    ...generationStatements(group, arns.keys),
+    {
+      key: 'generation-aliases',
+      build: () => policies.aliasStatement(['kms:CreateAlias'], []),
+      resources: [group.generationAliasArns],
+    },
+    {
+      key: 'user-aliases',
+      build: () => policies.aliasStatement(['kms:UpdateAlias'], []),
+      resources: [group.aliasArn],
+    },
+    { key: 'discovery', build: () => policies.discoveryStatement(perms.ROTATION_DISCOVERY_ACTIONS) },
+    ...sweepStatements(group, arns.keys),
+    ...retentionStatements(group, arns.keys),
+    ...adoptionStatements(group, arns.keys, perms.ROTATION_ADOPT_ACTIONS),
+  ];
+}
+
+/**
+ * The scheduled sweep of a Create that died (lambda/rotation/sweep.ts): what
+ * the lifecycle function's discard of a failed Create may do, and no more:
+ * deletion with the 7-day window of a key still tagged `pending` that no user
+ * alias points at, and removal of its generation alias. The user alias and an
+ * adopted key's tags are left to the lifecycle function.
+ */
+function sweepStatements(group: KeyGroupPermissions, keys: string): StatementShare[] {
+  return [
+    { key: 'discard', build: (ids) => policies.discardPendingKeyStatement(keys, ids) },
+    { key: 'sweep-alias-key', build: (ids) => policies.sweepPendingKeyAliasStatement(keys, ids) },
+    { key: 'sweep-generation-aliases', build: () => policies.aliasStatement(['kms:DeleteAlias'], []), resources: [group.generationAliasArns] },
+  ];
 }
 
 /**
@@ -238,4 +300,65 @@ function retentionStatements(group: KeyGroupPermissions, keys: string): Statemen
     out.push({ key: `retention-delete:${window}`, build: (ids) => policies.deleteRetiredKeyStatement(keys, ids, window) });
   }
   return out;
+}
+
+// Replaced groups (a groupId the template no longer names, docs/security-model.md): statements kept in a managed
+// policy of each role, apart from its inline policy, which IAM caps at 10,240 characters for all groups of a stack.
+
+/**
+ * What the takeover path (lambda/rotation/takeover.ts) needs on the key a
+ * template's user alias points at, whatever its tags (a replaced group's
+ * key, made before keys carried the stack tag or not).
+ */
+function aliasedKeyStatements(group: KeyGroupPermissions, arns: AccountArns, actions: string[]): StatementShare[] {
+  return [{ key: 'aliased-keys', build: (_, aliasNames) => policies.aliasedKeysStatement(arns.keys, aliasNames, actions), values: [group.aliasName] }];
+}
+
+/**
+ * The lifecycle function's deletions of a replaced group's keys: a rolled-back
+ * replacement discards the removed group's never-promoted generation; with
+ * DESTROY, the Delete of the group this one replaced schedules its keys with
+ * the window the template declares now (the template says nothing of the
+ * replaced group's own any more).
+ */
+function replacedGroupDeletions(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  const window = group.pendingWindowDays;
+  return [
+    { key: 'replaced-discard', build: (ids) => policies.discardReplacedPendingKeyStatement(arns.keys, arns.stackId, ids) },
+    ...(window === undefined ? [] : [{
+      key: `replaced-delete:${window}`,
+      build: (ids: string[]) => policies.deleteReplacedKeyStatement(arns.keys, arns.stackId, ids, window),
+    }]),
+  ];
+}
+
+/**
+ * The handover of a replaced group (DESTROY) to its successor: a window after
+ * the successor's promotion, the deletion of the replaced group's keys its
+ * Delete left because the alias still resolved to them; never a key a user
+ * alias points at, with the pending window the template declares.
+ */
+function handoverStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  if (group.pendingWindowDays === undefined) return [];
+  const window = group.pendingWindowDays;
+  return [{ key: `handover-delete:${window}`, build: (ids) => policies.deleteReplacedKeyStatement(arns.keys, arns.stackId, ids, window, { noUserAlias: true }) }];
+}
+
+/**
+ * The lifecycle function's statements for a replaced group's keys (and the
+ * group a rolled-back replacement removes): its deletions, moving the alias
+ * and removing generation aliases on keys this stack made (the alias of a
+ * just-promoted key may not be authorizable yet), reading the alias's key.
+ */
+export function lifecycleReplacedGroupStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  return [
+    ...replacedGroupDeletions(group, arns),
+    { key: 'stack-keys', build: () => policies.stackKeysStatement(arns.keys, arns.stackId, perms.LIFECYCLE_REPLACED_KEY_ACTIONS) },
+    ...aliasedKeyStatements(group, arns, perms.LIFECYCLE_ALIASED_KEY_ACTIONS),
+  ];
+}
+
+/** The rotation function's: a replacement's promotion moves the alias off the replaced group's key (named by the alias for long); the handover. */
+export function rotationReplacedGroupStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  return [...aliasedKeyStatements(group, arns, perms.ROTATION_ALIASED_KEY_ACTIONS), ...handoverStatements(group, arns)];
 }

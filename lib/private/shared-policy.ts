@@ -32,7 +32,8 @@ interface SharedStatement {
 export class SharedPolicy {
   private readonly statements = new Map<string, SharedStatement>();
 
-  constructor(private readonly role: iam.IRole) {}
+  /** `target`: a role's inline policy, or a managed policy attached to it. */
+  constructor(private readonly target: iam.IRole | iam.ManagedPolicy) {}
 
   /** Adds one key group's shares. */
   public add(groupId: string, shares: StatementShare[]): void {
@@ -43,7 +44,8 @@ export class SharedPolicy {
         const values: string[] = [];
         entry = { groupIds, values, statement: share.build(Lazy.list({ produce: () => groupIds }), Lazy.list({ produce: () => values })) };
         this.statements.set(share.key, entry);
-        this.role.addToPrincipalPolicy(entry.statement);
+        if (this.target instanceof iam.ManagedPolicy) this.target.addStatements(entry.statement);
+        else this.target.addToPrincipalPolicy(entry.statement);
       }
       if (!entry.groupIds.includes(groupId)) entry.groupIds.push(groupId);
       if (share.resources) entry.statement.addResources(...share.resources);
