@@ -30,9 +30,10 @@ const REPLACED_GROUP_STATEMENTS = [
   },
   {
     Effect: 'Allow',
+    // Keys this stack made (for its current groups no more than their own statements allow).
     Action: ['kms:DescribeKey', 'kms:UpdateAlias', 'kms:DeleteAlias'],
     Resource: KEY_ARNS,
-    Condition: { StringEquals: REPLACED, StringNotEquals: GROUP },
+    Condition: { StringEquals: REPLACED },
   },
   {
     // A replacing Create reads the alias's key, also one made before keys carried the stack tag.
