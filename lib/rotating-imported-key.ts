@@ -364,6 +364,8 @@ export class RotatingImportedKey extends Resource implements kms.IKey, ITaggable
         ScheduleHour: Tokenization.stringifyNumber(scheduleHour),
         ScheduleTimeZone: timeZone.timezoneName,
         EmergencyRotationsPerDay: Tokenization.stringifyNumber(emergencyRotationsPerDay),
+        // Sealed with the settings; every key the functions make carries it (tag rotation:stack, at CreateKey only).
+        StackId: stack.stackId,
         ...(retention._property() !== undefined ? { Retention: retention._property() } : {}),
         ...(material._property(this) !== undefined ? { MaterialSource: material._property(this) } : {}),
         ...(props.adopt ? { Adopt: props.adopt._property(this) } : {}),

@@ -18,7 +18,9 @@ import { denyLedgerWritesStatement } from './private/ledger-table-policy';
 import { acknowledgeAdoptionFindings, acknowledgeGroupFindings, acknowledgeStackFindings } from './private/nag-acknowledgements';
 import * as perms from './private/perms';
 import * as policies from './private/policies';
-import { AccountArns, KeyGroupPermissions, lifecycleStatements, rotationStatements } from './private/role-statements';
+import {
+  AccountArns, KeyGroupPermissions, lifecycleReplacedGroupStatements, lifecycleStatements, rotationReplacedGroupStatements, rotationStatements,
+} from './private/role-statements';
 import { rotationEventBus } from './private/rotation-event-bus';
 import { createSealKeys } from './private/seal-keys';
 import { SharedPolicy } from './private/shared-policy';
@@ -127,6 +129,8 @@ export class RotationServices extends Construct implements SharedOptions {
   private readonly arns: AccountArns;
   private readonly lifecyclePolicy: SharedPolicy;
   private readonly rotationPolicy: SharedPolicy;
+  private readonly lifecycleReplacedPolicy: SharedPolicy;
+  private readonly rotationReplacedPolicy: SharedPolicy;
   private readonly aliases = new Map<string, string>();
   private readonly groups = new Map<string, string>();
   private readonly keysTheFunctionsUse = new Set<string>();
@@ -146,6 +150,7 @@ export class RotationServices extends Construct implements SharedOptions {
     this.arns = {
       keys: stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }),
       aliases: stack.formatArn({ service: 'kms', resource: 'alias', resourceName: '*' }),
+      stackId: stack.stackId,
     };
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
@@ -264,6 +269,8 @@ export class RotationServices extends Construct implements SharedOptions {
     this.allowLogEncryption();
     this.lifecyclePolicy = new SharedPolicy(this.lifecycleRole);
     this.rotationPolicy = new SharedPolicy(this.rotationRole);
+    this.lifecycleReplacedPolicy = new SharedPolicy(replacedGroupsPolicy(this.lifecycleRole));
+    this.rotationReplacedPolicy = new SharedPolicy(replacedGroupsPolicy(this.rotationRole));
     acknowledgeStackFindings({
       lifecycleRole: this.lifecycleRole,
       rotationRole: this.rotationRole,
@@ -300,6 +307,8 @@ export class RotationServices extends Construct implements SharedOptions {
     }
     this.lifecyclePolicy.add(group.groupId, lifecycleStatements(group, this.arns));
     this.rotationPolicy.add(group.groupId, rotationStatements(group, this.arns));
+    this.lifecycleReplacedPolicy.add(group.groupId, lifecycleReplacedGroupStatements(group, this.arns));
+    this.rotationReplacedPolicy.add(group.groupId, rotationReplacedGroupStatements(group, this.arns));
     acknowledgeGroupFindings([this.lifecycleRole, this.rotationRole], group.groupId);
     if (group.adopt) acknowledgeAdoptionFindings([this.lifecycleRole, this.rotationRole], group.groupId, group.adopt.aliasName);
   }
@@ -383,4 +392,17 @@ interface FunctionSettings {
   readonly role: iam.IRole;
   readonly logGroup: logs.ILogGroup;
   readonly deadLetterQueue?: sqs.IQueue;
+}
+
+/**
+ * A role's statements for keys of groups the template no longer names
+ * (role-statements.ts, replaced groups), in a managed policy of its own: a
+ * child of the role, so that whatever depends on the role (the key groups'
+ * custom resources) waits for it too.
+ */
+function replacedGroupsPolicy(role: iam.Role): iam.ManagedPolicy {
+  return new iam.ManagedPolicy(role, 'ReplacedGroupsPolicy', {
+    description: 'Keys of key groups this stack replaced (cdk-rotating-imported-key): the takeover of the alias and the removal policy of the replaced group',
+    roles: [role],
+  });
 }

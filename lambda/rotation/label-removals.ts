@@ -9,8 +9,8 @@ import { TAG, TagMap } from './tags';
 /** At most this many former tag keys are remembered for the audit (a group declares at most 35 at a time). */
 export const MAX_FORMER_TAG_KEYS = 100;
 
-/** Labels this library may write on some generation at some stage; never the group tag (CreateKey's) nor the attempt tag. */
-const REMOVABLE_LABELS: readonly string[] = Object.values(TAG).filter((k) => k !== TAG.group && k !== TAG.attempt);
+/** Labels this library may write on some generation at some stage; never the group or stack tag (CreateKey's) nor the attempt tag. */
+const REMOVABLE_LABELS: readonly string[] = Object.values(TAG).filter((k) => k !== TAG.group && k !== TAG.stack && k !== TAG.attempt);
 
 /**
  * What an Update untags on a key: every label of this library the key should

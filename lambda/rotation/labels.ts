@@ -40,7 +40,8 @@ export function labelsFor(s: GroupSettings, g: GenerationRecord, nextDueAt: stri
  * `ownOnly`: only this library's labels (an adopted key's other tags are its owner's).
  */
 export function staleLabelKeys(actual: TagMap, desired: TagMap, ownOnly = false): string[] {
-  return Object.keys(actual).filter((k) => !(k in desired) && k !== TAG.attempt && (!ownOnly || k.startsWith(RESERVED_TAG_PREFIX)));
+  const createTime = [TAG.attempt, TAG.stack] as string[];
+  return Object.keys(actual).filter((k) => !(k in desired) && !createTime.includes(k) && (!ownOnly || k.startsWith(RESERVED_TAG_PREFIX)));
 }
 
 /** The labels that differ between what a key carries and what the ledger says. */

@@ -136,6 +136,11 @@ export interface HandoverRecord {
   readonly toGroup: string;
   /** Generations the alias could still resolve to at the Delete: scheduled for deletion by the successor, a window after its promotion. */
   readonly deferred: readonly number[];
+  /**
+   * Generations whose deletion the template's policies do not allow (made before keys carried the stack tag,
+   * or a pending window the template no longer declares): left as they are, reported once.
+   */
+  readonly retained?: readonly number[];
 }
 
 export interface ChainHead {

@@ -24,7 +24,9 @@ import { afterWindow } from './plan';
 import { DeleteRequest } from './requests';
 import { Session } from './session';
 import { GroupSettings } from './settings';
-import { deferredForSuccessor, giveAliasBack, inspectAliasOwner, successorOf } from './takeover';
+import {
+  deferredForSuccessor, deleteReplacedGeneration, giveAliasBack, inspectAliasOwner, recordRetained, successorOf,
+} from './takeover';
 import { bindUnsealedEntry } from './unsealed-entry';
 
 export interface CustomResourceResult {
@@ -299,10 +301,17 @@ async function destroy(d: Deps, s: Session, gaveBack: boolean): Promise<void> {
     // First: from here on no rotation runs, and a Delete that dies half-way is run again from the ledger.
     await s.save((r) => ({ ...r, status: 'destroying', ...(successor ? { handover: { toGroup: successor.groupId, deferred } } : {}) }));
     await scheduleUnrecordedAttemptDeletion(d, s, window);
+    // The template no longer names a replaced group (nor the group a rolled-back replacement removes): the
+    // policies allow deleting only its keys that carry the stack tag, and the others are retained.
+    const replaced = successor !== undefined || gaveBack;
+    const retained: GenerationRecord[] = [];
     // An adopted key is never deleted: it was not made by this library, and others may rely on it.
     for (const g of [...liveGenerations(s.record)].reverse()) {
-      if (!g.adopted && !deferred.includes(g.n)) await scheduleGenerationDeletion(d, s, g, window);
+      if (g.adopted || deferred.includes(g.n)) continue;
+      if (!replaced) await scheduleGenerationDeletion(d, s, g, window);
+      else if (!await deleteReplacedGeneration(d, s, g, window)) retained.push(g);
     }
+    await recordRetained(d, s, retained);
     const aliasName = s.record.settings.aliasName;
     const ours = s.record.generations.map((g) => g.keyId);
     const made = s.record.generations.filter((g) => !g.adopted).map((g) => g.keyId);
@@ -310,7 +319,11 @@ async function destroy(d: Deps, s: Session, gaveBack: boolean): Promise<void> {
     if (successor || gaveBack) d.log.info('the user alias belongs to another group of this ledger; left alone', { group: s.record.groupId, alias: aliasName, deferred });
     else if (target && made.includes(target.keyId)) await d.kms.deleteAlias(aliasName);
     else if (target) d.log.warn('the user alias points at a key this group did not make; left alone', { group: s.record.groupId, alias: aliasName, keyArn: target.arn });
-    for (const g of [...s.record.generations].reverse()) if (!g.adopted) await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
+    // A key left to the successor or retained keeps its generation alias (KMS deletes it with the key).
+    const kept = [...deferred, ...retained.map((g) => g.n)];
+    for (const g of [...s.record.generations].reverse()) {
+      if (!g.adopted && !kept.includes(g.n)) await d.kms.deleteAlias(generationAlias(s.record.groupId, g.n));
+    }
     await s.save((r) => ({ ...r, status: 'destroyed', rotation: undefined }));
   });
 }

@@ -8,7 +8,7 @@ import { InvalidRequestError } from './errors';
 import { buildKeyPolicy, PolicyContext, Statement, userStatementProblems } from './policy';
 import {
   AdoptSettings, DEFAULT_PROPAGATION_SECONDS, EscrowSettings, GroupSettings, MaterialSourceSettings, parseAdopt, parseEmergencyRotationsPerDay,
-  parseEscrow, parseGroupId,
+  parseEscrow, parseStackId, parseGroupId,
   parseIntervalMonths, parseMaterialSource,
   parsePendingWindow, parsePropagationSeconds, parseRetention, parseScheduleHour, parseTimeZone, parseValidityDays, parseWrappingAlgorithm,
   parseWrappingKeySpec,
@@ -62,7 +62,7 @@ const CFN_PROPERTIES = [
   'ServiceToken', 'GroupId', 'AliasName', 'IntervalMonths', 'Description', 'KeyPolicyStatements', 'Tags',
   'WrappingAlgorithm', 'WrappingKeySpec', 'MaterialValidityDays', 'RemovalPolicy', 'PendingWindowDays',
   'LifecycleRoleArn', 'RotationRoleArn', 'AccountId', 'Partition', 'PropagationWindowSeconds', 'ScheduleHour', 'ScheduleTimeZone',
-  'Retention', 'MaterialSource', 'Adopt', 'Escrow', 'EmergencyRotationsPerDay',
+  'Retention', 'MaterialSource', 'Adopt', 'Escrow', 'EmergencyRotationsPerDay', 'StackId',
 ];
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -301,5 +301,15 @@ export function parseGroupSettings(props: Record<string, unknown>): GroupSetting
     ...withAdopt(parseAdopt(props.Adopt, 'Adopt')),
     ...withEscrow(parseEscrow(props.Escrow, 'Escrow'), props.MaterialSource),
     ...withEmergencyLimit(parseEmergencyRotationsPerDay(props.EmergencyRotationsPerDay, 'EmergencyRotationsPerDay')),
+    ...withStackId(parseStackId(props.StackId, 'StackId'), policyContext),
   };
+}
+
+/** Absent stays absent, so that ledgers of templates from before the stack tag look as before; a stack of the group's own account only. */
+function withStackId(stackId: string | undefined, context: PolicyContext): { stackId?: string } {
+  if (stackId === undefined) return {};
+  if (!stackId.startsWith(`arn:${context.partition}:cloudformation:`) || stackId.split(':')[4] !== context.accountId) {
+    throw new InvalidRequestError('StackId must be a stack of the same account and partition');
+  }
+  return { stackId };
 }

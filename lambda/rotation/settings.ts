@@ -122,6 +122,11 @@ export interface GroupSettings {
   readonly adopt?: AdoptSettings;
   /** Absent when the group has no escrow (MaterialEscrow); only with generated material. */
   readonly escrow?: EscrowSettings;
+  /**
+   * The CloudFormation stack id, written on every key the functions make (tag `rotation:stack`, at CreateKey only):
+   * the roles reach keys of a group the template no longer names (a replaced group) by it. Absent in templates from before it.
+   */
+  readonly stackId?: string;
 }
 
 /** The group's material source; absent means generated. */
@@ -288,6 +293,18 @@ export function parseWrappingKeySpec(v: unknown, field: string): WrappingKeySpec
     throw new InvalidRequestError(`${field} must be one of ${WRAPPING_KEY_SPECS.join(', ')} (got ${JSON.stringify(v)})`);
   }
   return v as WrappingKeySpec;
+}
+
+/** A CloudFormation stack id (a tag value: at most 256 characters). */
+const STACK_ID = /^arn:aws(-[a-z]+)*:cloudformation:[a-z]{2}(-[a-z]+)+-\d:\d{12}:stack\/[A-Za-z][A-Za-z0-9-]{0,127}\/[A-Za-z0-9-]{1,64}$/;
+
+/** The `StackId` property; absent stays absent (templates from before it). */
+export function parseStackId(v: unknown, field: string): string | undefined {
+  if (v === undefined || v === '') return undefined;
+  if (typeof v !== 'string' || v.length > 256 || !STACK_ID.test(v)) {
+    throw new InvalidRequestError(`${field} must be a CloudFormation stack id (arn:<partition>:cloudformation:<region>:<account>:stack/<name>/<id>) (got ${JSON.stringify(typeof v === 'string' ? v.slice(0, 120) : v)})`);
+  }
+  return v;
 }
 
 export function parseGroupId(v: unknown, field: string): string {

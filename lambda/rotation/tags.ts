@@ -22,6 +22,8 @@ export const TAG = {
   adopted: 'rotation:adopted',
   /** The rotation attempt that made the key: finds a key whose creator died before recording it. */
   attempt: 'rotation:attempt',
+  /** The stack whose functions made the key (its CloudFormation stack id): set by CreateKey only, never changed. */
+  stack: 'rotation:stack',
 } as const;
 
 export const RESERVED_TAG_PREFIX = 'rotation:';

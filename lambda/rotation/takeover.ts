@@ -14,8 +14,8 @@
  */
 import { generationAlias } from './aliases';
 import { Deps } from './context';
-import { InvalidRequestError } from './errors';
-import { currentGeneration, generation, GroupRecord, liveGenerations, TakeoverRecord, withGeneration } from './ledger-model';
+import { InvalidRequestError, isKmsError } from './errors';
+import { currentGeneration, generation, GenerationRecord, GroupRecord, liveGenerations, TakeoverRecord, withGeneration } from './ledger-model';
 import { aliasTarget } from './phases/alias-target';
 import { scheduleGenerationDeletion } from './phases/discard';
 import { Session } from './session';
@@ -85,20 +85,54 @@ export async function completeHandover(d: Deps, rec: GroupRecord): Promise<void>
   if (!rec.takeover) return;
   const from = await d.ledger.get(rec.takeover.fromGroup);
   if (from?.status !== 'destroyed' || from.handover?.toGroup !== rec.groupId) return;
-  const due = from.handover.deferred.filter((n) => generation(from, n)?.deletionScheduledAt === undefined);
+  const kept = from.handover.retained ?? [];
+  const due = from.handover.deferred.filter((n) => generation(from, n)?.deletionScheduledAt === undefined && !kept.includes(n));
   if (due.length === 0) return;
   const s = await Session.open(d, from.groupId, 'handover');
   try {
+    const retained: GenerationRecord[] = [];
     for (const n of due) {
       const g = generation(s.record, n)!;
-      await scheduleGenerationDeletion(d, s, g, s.record.settings.pendingWindowDays);
+      if (!await deleteReplacedGeneration(d, s, g, s.record.settings.pendingWindowDays)) {
+        retained.push(g);
+        continue;
+      }
       d.log.info('replacement: scheduled the deletion the replaced group\'s Delete left to its successor', {
         group: rec.groupId, fromGroup: from.groupId, generation: n, keyArn: g.keyArn, pendingWindowDays: s.record.settings.pendingWindowDays,
       });
     }
+    await recordRetained(d, s, retained);
   } finally {
     await s.close();
   }
+}
+
+/**
+ * The deletion of a generation of a group the template no longer names (a
+ * replaced group, or the group a rolled-back replacement removes): the roles
+ * may delete only keys that carry this stack's tag, with the pending window
+ * the template declares. Answers false when KMS denies it: the key is left
+ * as it is (retained), for recordRetained to report.
+ */
+export async function deleteReplacedGeneration(d: Deps, s: Session, g: GenerationRecord, windowDays: number): Promise<boolean> {
+  try {
+    await scheduleGenerationDeletion(d, s, g, windowDays);
+    return true;
+  } catch (e) {
+    if (isKmsError(e, 'AccessDeniedException')) return false;
+    throw e;
+  }
+}
+
+/** One WARN naming the generations a replaced group keeps because its deletion is not allowed, and a record so that nobody tries again. */
+export async function recordRetained(d: Deps, s: Session, retained: readonly GenerationRecord[]): Promise<void> {
+  if (retained.length === 0) return;
+  const ns = retained.map((g) => g.n);
+  await s.save((r) => ({ ...r, ...(r.handover ? { handover: { ...r.handover, retained: [...(r.handover.retained ?? []), ...ns] } } : {}) }));
+  d.log.warn('replacement: keys of the replaced group retained: the stack\'s policies do not allow their deletion (made before keys carried the rotation:stack tag, '
+    + 'or a pending window the template no longer declares); schedule their deletion yourself if they are no longer needed', {
+    group: s.record.groupId, removalPolicy: s.record.settings.removalPolicy, generations: ns, keyArns: retained.map((g) => g.keyArn),
+  });
 }
 
 /** A failed Create of a replacing group: the alias index names the replaced group again (the alias never moved). */

@@ -47,6 +47,20 @@ export const LIFECYCLE_LABEL_ACTIONS = ['kms:TagResource', 'kms:UntagResource'];
 /** The rotation function's labels of its groups' keys (never the group tag, never stage `pending`). */
 export const ROTATION_LABEL_ACTIONS = ['kms:TagResource'];
 
+/**
+ * The lifecycle function's calls on keys of a replaced group (this stack's,
+ * a groupId the template no longer names): a replacing Create reads the
+ * alias's key; a rolled-back replacement moves the alias off the removed
+ * group's key; a Delete removes its generation aliases.
+ */
+export const LIFECYCLE_REPLACED_KEY_ACTIONS = ['kms:DescribeKey', 'kms:UpdateAlias', 'kms:DeleteAlias'];
+
+/** What a replacing Create does with the key the alias points at, whether or not it carries the stack tag: read it. */
+export const LIFECYCLE_ALIASED_KEY_ACTIONS = ['kms:DescribeKey'];
+
+/** The rotation function's calls on the key the alias points at (a replaced group's): the promotion reads it and moves the alias off it. */
+export const ROTATION_ALIASED_KEY_ACTIONS = ['kms:DescribeKey', 'kms:UpdateAlias'];
+
 /** Key policy changes, pinned to the lockout safety check. */
 export const PUT_KEY_POLICY_ACTIONS = ['kms:PutKeyPolicy'];
 

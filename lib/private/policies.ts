@@ -16,6 +16,9 @@ export const PENDING_STAGE = 'pending';
 /** The stage of a generation the alias moved away from. */
 export const RETIRED_STAGE = 'retired';
 
+/** The tag every key the functions make carries with the stack id; set at CreateKey, never changed. */
+export const STACK_TAG = 'rotation:stack';
+
 /** Condition key that matches keys of the given groups. */
 export const RESOURCE_GROUP_TAG = `aws:ResourceTag/${GROUP_TAG}`;
 
@@ -24,6 +27,12 @@ export const RESOURCE_STAGE_TAG = `aws:ResourceTag/${STAGE_TAG}`;
 
 /** Condition key that matches a request that tags a key with a group. */
 export const REQUEST_GROUP_TAG = `aws:RequestTag/${GROUP_TAG}`;
+
+/** Condition key that matches keys this stack's functions made. */
+export const RESOURCE_STACK_TAG = `aws:ResourceTag/${STACK_TAG}`;
+
+/** Condition key that matches a request that tags a key with a stack. */
+export const REQUEST_STACK_TAG = `aws:RequestTag/${STACK_TAG}`;
 
 /** Condition key that matches a request that tags a key with a stage. */
 export const REQUEST_STAGE_TAG = `aws:RequestTag/${STAGE_TAG}`;
@@ -62,10 +71,11 @@ function groupsOf(keyArns: string, groupIds: string[], actions: string[], extra:
  * request omits them KMS applies exactly the pinned value, and any other value
  * is refused.
  */
-function createKeyConditions(groupIds: string[], requestTags: Record<string, string> = {}): Conditions {
+function createKeyConditions(groupIds: string[], stackId: string, requestTags: Record<string, string> = {}): Conditions {
   return {
     StringEquals: {
       [REQUEST_GROUP_TAG]: groupIds,
+      [REQUEST_STACK_TAG]: stackId,
       ...requestTags,
       'kms:KeyOrigin': 'EXTERNAL',
     },
@@ -90,25 +100,26 @@ const NOT_AN_EXISTING_GROUP_OR_ALIASED_KEY = { Null: { [RESOURCE_GROUP_TAG]: 'tr
 
 /**
  * Actions on keys being made for the given groups (`CreateKey` has no resource,
- * so `*`), with CreateKey's conditions: every new key starts out `pending`, and
- * the implied `TagResource` cannot reach a key of a group or a key with an alias.
+ * so `*`), with CreateKey's conditions: every new key starts out `pending` and
+ * tagged with the stack, and the implied `TagResource` cannot reach a key of a
+ * group or a key with an alias.
  */
-function onNewKeys(actions: string[], groupIds: string[]): iam.PolicyStatement {
+function onNewKeys(actions: string[], groupIds: string[], stackId: string): iam.PolicyStatement {
   return new iam.PolicyStatement({
     actions,
     resources: ['*'],
-    conditions: { ...createKeyConditions(groupIds, { [REQUEST_STAGE_TAG]: PENDING_STAGE }), ...NOT_AN_EXISTING_GROUP_OR_ALIASED_KEY },
+    conditions: { ...createKeyConditions(groupIds, stackId, { [REQUEST_STAGE_TAG]: PENDING_STAGE }), ...NOT_AN_EXISTING_GROUP_OR_ALIASED_KEY },
   });
 }
 
 /** `CreateKey` and the `TagResource` it implies, for new generations of the given groups (they start out `pending`). */
-export function createKeyStatement(groupIds: string[]): iam.PolicyStatement {
-  return onNewKeys(perms.CREATE_KEY_ACTIONS, groupIds);
+export function createKeyStatement(groupIds: string[], stackId: string): iam.PolicyStatement {
+  return onNewKeys(perms.CREATE_KEY_ACTIONS, groupIds, stackId);
 }
 
 /** `CreateKey` of new generations of the given groups that start out `pending`. */
-export function createPendingKeyStatement(groupIds: string[]): iam.PolicyStatement {
-  return onNewKeys(['kms:CreateKey'], groupIds);
+export function createPendingKeyStatement(groupIds: string[], stackId: string): iam.PolicyStatement {
+  return onNewKeys(['kms:CreateKey'], groupIds, stackId);
 }
 
 /**
@@ -118,8 +129,8 @@ export function createPendingKeyStatement(groupIds: string[]): iam.PolicyStateme
  * this call from a `TagResource` on an existing key that has no group tag and
  * no alias (see docs/security-model.md); every other existing key is refused.
  */
-export function tagNewKeyStatement(groupIds: string[]): iam.PolicyStatement {
-  return onNewKeys(['kms:TagResource'], groupIds);
+export function tagNewKeyStatement(groupIds: string[], stackId: string): iam.PolicyStatement {
+  return onNewKeys(['kms:TagResource'], groupIds, stackId);
 }
 
 /** Everyday management of the groups' own keys. */
@@ -129,12 +140,12 @@ export function manageKeysStatement(keyArns: string, groupIds: string[], actions
 
 /**
  * Request conditions of every tag change on an existing key: it never names
- * the group tag (set only by `CreateKey`; `ForAllValues` over `aws:TagKeys`),
- * and never sets stage `pending` (only `CreateKey` does; `StringNotEquals`
- * holds when the request sets no stage).
+ * the group tag or the stack tag (set only by `CreateKey`; `ForAllValues` over
+ * `aws:TagKeys`), and never sets stage `pending` (only `CreateKey` does;
+ * `StringNotEquals` holds when the request sets no stage).
  */
 export const NO_CREATE_TIME_LABELS = {
-  'ForAllValues:StringNotEquals': { 'aws:TagKeys': [GROUP_TAG] },
+  'ForAllValues:StringNotEquals': { 'aws:TagKeys': [GROUP_TAG, STACK_TAG] },
   'StringNotEquals': { [REQUEST_STAGE_TAG]: PENDING_STAGE },
 };
 
@@ -172,7 +183,8 @@ export function putKeyPolicyStatement(keyArns: string, groupIds: string[], o: { 
  * which pointed at the key long before the stack. This is the one statement
  * that may put a group tag on an existing key: only the adopting group's own
  * (`IfExists`: the other calls carry no request tags), only on the key the
- * alias named in the template points at, and never stage `pending`.
+ * alias named in the template points at, never stage `pending`, and never the
+ * stack tag (an adopted key was not made by this stack).
  */
 export function adoptedKeyStatement(keyArns: string, aliasName: string, groupId: string, actions: string[]): iam.PolicyStatement {
   return new iam.PolicyStatement({
@@ -180,8 +192,9 @@ export function adoptedKeyStatement(keyArns: string, aliasName: string, groupId:
     resources: [keyArns],
     conditions: {
       ...currentGenerationConditions(aliasName),
-      StringEqualsIfExists: { [REQUEST_GROUP_TAG]: groupId },
-      StringNotEquals: { [REQUEST_STAGE_TAG]: PENDING_STAGE },
+      'ForAllValues:StringNotEquals': { 'aws:TagKeys': [STACK_TAG] },
+      'StringEqualsIfExists': { [REQUEST_GROUP_TAG]: groupId },
+      'StringNotEquals': { [REQUEST_STAGE_TAG]: PENDING_STAGE },
     },
   });
 }
@@ -267,6 +280,67 @@ export function deleteRetiredKeyStatement(keyArns: string, groupIds: string[], p
     ...NO_USER_ALIAS,
     StringEquals: { [RESOURCE_STAGE_TAG]: RETIRED_STAGE },
     NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': pendingWindowDays },
+  });
+}
+
+/**
+ * Keys this stack's functions made (tag `rotation:stack`, which only
+ * `CreateKey` writes) of a group the template no longer names: a replaced
+ * group (its groupId changed, or the construct moved), whose Delete runs after
+ * CloudFormation updated these policies to the new template, and the group a
+ * rolled-back replacement removes.
+ */
+function replacedGroupsOf(keyArns: string, stackId: string, groupIds: string[], actions: string[], extra: Conditions = {}): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    actions,
+    resources: [keyArns],
+    conditions: {
+      ...extra,
+      StringEquals: { [RESOURCE_STACK_TAG]: stackId, ...(extra.StringEquals ?? {}) },
+      StringNotEquals: { [RESOURCE_GROUP_TAG]: groupIds },
+    },
+  });
+}
+
+/**
+ * The takeover's calls on the keys this stack made: reading them, and moving
+ * the alias or a generation alias off them (for a group the template still
+ * names, the same as its own statements allow, so no group condition).
+ */
+export function stackKeysStatement(keyArns: string, stackId: string, actions: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions, resources: [keyArns], conditions: { StringEquals: { [RESOURCE_STACK_TAG]: stackId } } });
+}
+
+/**
+ * The takeover's calls on the key a user alias of the template points at,
+ * whatever tags it carries: a replaced group's current key made before keys
+ * carried the stack tag. The alias pointed at it long before the replacement.
+ */
+export function aliasedKeysStatement(keyArns: string, aliasNames: string[], actions: string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({ actions, resources: [keyArns], conditions: { 'ForAnyValue:StringEquals': { [RESOURCE_ALIASES]: aliasNames } } });
+}
+
+/**
+ * Deletion of a replaced group's keys, only in a stack that has a DESTROY
+ * group, with exactly that group's pending window. `noUserAlias`: never a key
+ * a user alias points at (the rotation role's deletion, a window after the
+ * alias moved away).
+ */
+export function deleteReplacedKeyStatement(
+  keyArns: string, stackId: string, groupIds: string[], pendingWindowDays: string, o: { noUserAlias?: boolean } = {},
+): iam.PolicyStatement {
+  return replacedGroupsOf(keyArns, stackId, groupIds, perms.DELETE_KEY_ACTIONS, {
+    ...(o.noUserAlias ? NO_USER_ALIAS : {}),
+    NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': pendingWindowDays },
+  });
+}
+
+/** A rolled-back replacement: the discard of the removed group's generation still tagged `pending` (never promoted, never held data), 7-day window. */
+export function discardReplacedPendingKeyStatement(keyArns: string, stackId: string, groupIds: string[]): iam.PolicyStatement {
+  return replacedGroupsOf(keyArns, stackId, groupIds, perms.DELETE_KEY_ACTIONS, {
+    ...NO_USER_ALIAS,
+    StringEquals: { [RESOURCE_STAGE_TAG]: PENDING_STAGE },
+    NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': DISCARD_PENDING_WINDOW_DAYS },
   });
 }
 

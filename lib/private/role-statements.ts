@@ -5,6 +5,8 @@ import { StatementShare } from './shared-policy';
 /** What one key group needs the function roles to be allowed to do. */
 export interface KeyGroupPermissions {
   readonly groupId: string;
+  /** The user alias (`alias/...`). */
+  readonly aliasName: string;
   readonly aliasArn: string;
   /** `alias/rotation/<groupId>/*` as an ARN. */
   readonly generationAliasArns: string;
@@ -33,6 +35,8 @@ export interface AccountArns {
   readonly keys: string;
   /** `arn:<partition>:kms:<region>:<account>:alias/*` */
   readonly aliases: string;
+  /** The stack id (`AWS::StackId`): the value of the stack tag on every key the functions make. */
+  readonly stackId: string;
 }
 
 /** The statements both functions need to make, import and test a generation. */
@@ -103,7 +107,7 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
     build: (ids) => policies.scheduleKeyDeletionStatement(arns.keys, ids, group.pendingWindowDays!),
   }];
   return [
-    { key: 'create', build: (ids) => policies.createKeyStatement(ids) },
+    { key: 'create', build: (ids) => policies.createKeyStatement(ids, arns.stackId) },
     { key: 'manage', build: (ids) => policies.manageKeysStatement(arns.keys, ids, perms.LIFECYCLE_MANAGE_KEY_ACTIONS) },
     { key: 'labels', build: (ids) => policies.labelKeysStatement(arns.keys, ids, perms.LIFECYCLE_LABEL_ACTIONS) },
     ...generationStatements(group, arns.keys),
@@ -132,8 +136,8 @@ export function lifecycleStatements(group: KeyGroupPermissions, arns: AccountArn
  */
 export function rotationStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
   return [
-    { key: 'create', build: (ids) => policies.createPendingKeyStatement(ids) },
-    { key: 'tag-new', build: (ids) => policies.tagNewKeyStatement(ids) },
+    { key: 'create', build: (ids) => policies.createPendingKeyStatement(ids, arns.stackId) },
+    { key: 'tag-new', build: (ids) => policies.tagNewKeyStatement(ids, arns.stackId) },
     { key: 'manage', build: (ids) => policies.manageKeysStatement(arns.keys, ids, perms.ROTATION_MANAGE_KEY_ACTIONS) },
     { key: 'labels', build: (ids) => policies.labelKeysStatement(arns.keys, ids, perms.ROTATION_LABEL_ACTIONS) },
     { key: 'untag-due-date', build: (ids) => policies.untagDueDateStatement(arns.keys, ids) },
@@ -187,4 +191,65 @@ function retentionStatements(group: KeyGroupPermissions, keys: string): Statemen
     out.push({ key: `retention-delete:${window}`, build: (ids) => policies.deleteRetiredKeyStatement(keys, ids, window) });
   }
   return out;
+}
+
+// Replaced groups (a groupId the template no longer names, docs/security-model.md): statements kept in a managed
+// policy of each role, apart from its inline policy, which IAM caps at 10,240 characters for all groups of a stack.
+
+/**
+ * What the takeover path (lambda/rotation/takeover.ts) needs on the key a
+ * template's user alias points at, whatever its tags (a replaced group's
+ * key, made before keys carried the stack tag or not).
+ */
+function aliasedKeyStatements(group: KeyGroupPermissions, arns: AccountArns, actions: string[]): StatementShare[] {
+  return [{ key: 'aliased-keys', build: (_, aliasNames) => policies.aliasedKeysStatement(arns.keys, aliasNames, actions), values: [group.aliasName] }];
+}
+
+/**
+ * The lifecycle function's deletions of a replaced group's keys: a rolled-back
+ * replacement discards the removed group's never-promoted generation; with
+ * DESTROY, the Delete of the group this one replaced schedules its keys with
+ * the window the template declares now (the template says nothing of the
+ * replaced group's own any more).
+ */
+function replacedGroupDeletions(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  const window = group.pendingWindowDays;
+  return [
+    { key: 'replaced-discard', build: (ids) => policies.discardReplacedPendingKeyStatement(arns.keys, arns.stackId, ids) },
+    ...(window === undefined ? [] : [{
+      key: `replaced-delete:${window}`,
+      build: (ids: string[]) => policies.deleteReplacedKeyStatement(arns.keys, arns.stackId, ids, window),
+    }]),
+  ];
+}
+
+/**
+ * The handover of a replaced group (DESTROY) to its successor: a window after
+ * the successor's promotion, the deletion of the replaced group's keys its
+ * Delete left because the alias still resolved to them; never a key a user
+ * alias points at, with the pending window the template declares.
+ */
+function handoverStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  if (group.pendingWindowDays === undefined) return [];
+  const window = group.pendingWindowDays;
+  return [{ key: `handover-delete:${window}`, build: (ids) => policies.deleteReplacedKeyStatement(arns.keys, arns.stackId, ids, window, { noUserAlias: true }) }];
+}
+
+/**
+ * The lifecycle function's statements for a replaced group's keys (and the
+ * group a rolled-back replacement removes): its deletions, moving the alias
+ * and removing generation aliases on keys this stack made (the alias of a
+ * just-promoted key may not be authorizable yet), reading the alias's key.
+ */
+export function lifecycleReplacedGroupStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  return [
+    ...replacedGroupDeletions(group, arns),
+    { key: 'stack-keys', build: () => policies.stackKeysStatement(arns.keys, arns.stackId, perms.LIFECYCLE_REPLACED_KEY_ACTIONS) },
+    ...aliasedKeyStatements(group, arns, perms.LIFECYCLE_ALIASED_KEY_ACTIONS),
+  ];
+}
+
+/** The rotation function's: a replacement's promotion moves the alias off the replaced group's key (named by the alias for long); the handover. */
+export function rotationReplacedGroupStatements(group: KeyGroupPermissions, arns: AccountArns): StatementShare[] {
+  return [...aliasedKeyStatements(group, arns, perms.ROTATION_ALIASED_KEY_ACTIONS), ...handoverStatements(group, arns)];
 }

@@ -5,10 +5,18 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 export interface StatementShare {
   /** Groups whose shares have the same key share one statement. */
   readonly key: string;
-  /** Builds the statement once, for the list of group ids that share it (complete at synth). */
-  readonly build: (groupIds: string[]) => iam.PolicyStatement;
+  /** Builds the statement once, for the list of group ids that share it and the list of their `values` (both complete at synth). */
+  readonly build: (groupIds: string[], values: string[]) => iam.PolicyStatement;
   /** Resources this group adds to the shared statement. */
   readonly resources?: string[];
+  /** Condition values this group adds to the shared statement (its user alias, say). */
+  readonly values?: string[];
+}
+
+interface SharedStatement {
+  readonly groupIds: string[];
+  readonly values: string[];
+  readonly statement: iam.PolicyStatement;
 }
 
 /**
@@ -22,9 +30,10 @@ export interface StatementShare {
  * effective permissions.
  */
 export class SharedPolicy {
-  private readonly statements = new Map<string, { readonly groupIds: string[]; readonly statement: iam.PolicyStatement }>();
+  private readonly statements = new Map<string, SharedStatement>();
 
-  constructor(private readonly role: iam.IRole) {}
+  /** `target`: a role's inline policy, or a managed policy attached to it. */
+  constructor(private readonly target: iam.IRole | iam.ManagedPolicy) {}
 
   /** Adds one key group's shares. */
   public add(groupId: string, shares: StatementShare[]): void {
@@ -32,12 +41,15 @@ export class SharedPolicy {
       let entry = this.statements.get(share.key);
       if (!entry) {
         const groupIds: string[] = [];
-        entry = { groupIds, statement: share.build(Lazy.list({ produce: () => groupIds })) };
+        const values: string[] = [];
+        entry = { groupIds, values, statement: share.build(Lazy.list({ produce: () => groupIds }), Lazy.list({ produce: () => values })) };
         this.statements.set(share.key, entry);
-        this.role.addToPrincipalPolicy(entry.statement);
+        if (this.target instanceof iam.ManagedPolicy) this.target.addStatements(entry.statement);
+        else this.target.addToPrincipalPolicy(entry.statement);
       }
       if (!entry.groupIds.includes(groupId)) entry.groupIds.push(groupId);
       if (share.resources) entry.statement.addResources(...share.resources);
+      for (const v of share.values ?? []) if (!entry.values.includes(v)) entry.values.push(v);
     }
   }
 }

@@ -5,6 +5,7 @@
  * key's policy beyond what fencing needs. Bad combinations fail at synth,
  * naming the props.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { App, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -22,18 +23,25 @@ function synth(extra: Partial<RotatingImportedKeyProps> = {}) {
 const onAliasTarget = (s: Statement) => s.Condition?.['ForAnyValue:StringEquals']?.['kms:ResourceAliases'] !== undefined;
 const actionsOf = (s: Statement) => [s.Action].flat();
 
+/** What every group's roles may do on the key its alias points at, adopt or not: a replacement's takeover (read it, move the alias off it). */
+const TAKEOVER = {
+  lifecycle: { Effect: 'Allow', Action: 'kms:DescribeKey', Resource: `arn:aws:kms:${TEST_REGION}:${TEST_ACCOUNT}:key/*`, Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/telemetry'] } } },
+  rotation: { Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:UpdateAlias'], Resource: `arn:aws:kms:${TEST_REGION}:${TEST_ACCOUNT}:key/*`, Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/telemetry'] } } },
+};
+const notTakeover = (role: 'lifecycle' | 'rotation') => (s: Statement) => !isDeepStrictEqual(s, TAKEOVER[role]);
+
 describe('adopt', () => {
   test('AdoptExisting.alias() defaults to no fence', () => {
     expect(AdoptExisting.alias().fence).toBe(false);
     expect(AdoptExisting.alias({ fence: true }).fence).toBe(true);
   });
 
-  test('without adopt: no Adopt property, no statement on the alias target, PutKeyPolicy without the adopted-key exception', () => {
+  test('without adopt: no Adopt property, no statement on the alias target but the takeover\'s, PutKeyPolicy without the adopted-key exception', () => {
     const { template } = synth();
     expect(customResourceProperties(template.toJSON())).not.toHaveProperty('Adopt');
     for (const role of ['lifecycle', 'rotation'] as const) {
       const statements = roleStatements(template, role);
-      expect(statements.filter(onAliasTarget)).toEqual([]);
+      expect(statements.filter(onAliasTarget)).toEqual([TAKEOVER[role]]);
       expect(JSON.stringify(statements)).not.toContain('rotation:adopted');
     }
   });
@@ -46,12 +54,14 @@ describe('adopt', () => {
     // The one way a group tag goes on an existing key: the adopting group's own, on the key its alias names, never stage pending.
     const condition = {
       ...alias,
-      StringEqualsIfExists: { 'aws:RequestTag/rotation:group': 'telemetry-group' },
-      StringNotEquals: { 'aws:RequestTag/rotation:stage': 'pending' },
+      // Never the stack tag: an adopted key was not made by this stack.
+      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:stack'] },
+      'StringEqualsIfExists': { 'aws:RequestTag/rotation:group': 'telemetry-group' },
+      'StringNotEquals': { 'aws:RequestTag/rotation:stage': 'pending' },
     };
-    const lifecycle = roleStatements(template, 'lifecycle').filter(onAliasTarget);
+    const lifecycle = roleStatements(template, 'lifecycle').filter(onAliasTarget).filter(notTakeover('lifecycle'));
     expect(lifecycle).toEqual([{ Effect: 'Allow', Action: ['kms:DescribeKey', 'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource'], Resource: keys, Condition: condition }]);
-    const rotation = roleStatements(template, 'rotation').filter(onAliasTarget);
+    const rotation = roleStatements(template, 'rotation').filter(onAliasTarget).filter(notTakeover('rotation'));
     expect(rotation).toEqual([{ Effect: 'Allow', Action: 'kms:DescribeKey', Resource: keys, Condition: condition }]);
     // Nothing on the adopted key's policy, state or deletion through the alias.
     for (const s of [...lifecycle, ...rotation]) {

@@ -2,7 +2,7 @@ import { Duration, RemovalPolicy, Stack, Tags, TimeZone } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { expiringProvidedMaterial, onlyLogicalId, stackWithKey } from './helpers';
-import { customResourceProperties, functionRoles, ledgerTableName, roleArnOf } from './synthesized-policies';
+import { customResourceProperties, functionRoles, ledgerTableName, roleArnOf, TEST_STACK_ID } from './synthesized-policies';
 import { RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 
 describe('the key group custom resource', () => {
@@ -30,6 +30,7 @@ describe('the key group custom resource', () => {
       PropagationWindowSeconds: '420',
       ScheduleHour: '3',
       ScheduleTimeZone: 'Etc/UTC',
+      StackId: TEST_STACK_ID,
       EmergencyRotationsPerDay: '3',
     });
   });
@@ -83,9 +84,11 @@ describe('the key group custom resource', () => {
     const { template } = stackWithKey();
     const t = template();
     const roles = functionRoles(t.toJSON());
-    const policyOf = (role: string) => Object.keys(t.findResources('AWS::IAM::Policy', { Properties: { Roles: [{ Ref: role }] } }));
-    expect(policyOf(roles.lifecycle)).toHaveLength(1);
-    expect(policyOf(roles.rotation)).toHaveLength(1);
+    // Each role's inline policy, and its managed policy for replaced groups (lib/rotation-services.ts): a replacing Create needs it.
+    const policyOf = (role: string) => ['AWS::IAM::Policy', 'AWS::IAM::ManagedPolicy']
+      .flatMap((type) => Object.keys(t.findResources(type, { Properties: { Roles: [{ Ref: role }] } })));
+    expect(policyOf(roles.lifecycle)).toHaveLength(2);
+    expect(policyOf(roles.rotation)).toHaveLength(2);
     const [resource] = Object.values(t.findResources('Custom::RotatingImportedKey')) as any[];
     expect([...resource.DependsOn].sort()).toEqual([
       roles.lifecycle, ...policyOf(roles.lifecycle), roles.rotation, ...policyOf(roles.rotation), ledgerTableName(t.toJSON()),

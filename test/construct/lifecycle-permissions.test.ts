@@ -4,12 +4,45 @@ import {
   actionsOf, aliasArn, BASE_PROPS, KEY_ARNS, kmsStatements, newStack, onlyStatementWith, roleStatements, stackWithKey, statementsWith,
   expiringProvidedMaterial,
 } from './helpers';
-import { ledgerTableArn } from './synthesized-policies';
+import { ledgerTableArn, TEST_STACK_ID } from './synthesized-policies';
 import { RotatingImportedKey, WrappingKeySpec } from '../../lib';
 
 const GROUP = { 'aws:ResourceTag/rotation:group': ['telemetry'] };
 /** What only a key being created has, of what IAM sees: no group tag, no alias (docs/security-model.md). */
 const NEW_KEY_ONLY = { 'aws:ResourceTag/rotation:group': 'true', 'kms:ResourceAliases': 'true' };
+
+/** Keys this stack made of a group the template no longer names (a replaced group). */
+const REPLACED = { 'aws:ResourceTag/rotation:stack': TEST_STACK_ID };
+
+/** What the lifecycle role may do to a replaced group's keys, with RETAIN (docs/security-model.md, "Replaced groups"). */
+const REPLACED_GROUP_STATEMENTS = [
+  {
+    // A rolled-back replacement discards the removed group's never-promoted generation.
+    Effect: 'Allow',
+    Action: 'kms:ScheduleKeyDeletion',
+    Resource: KEY_ARNS,
+    Condition: {
+      'ForAllValues:StringLike': { 'kms:ResourceAliases': ['alias/rotation/*'] },
+      'StringEquals': { ...REPLACED, 'aws:ResourceTag/rotation:stage': 'pending' },
+      'NumericEquals': { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' },
+      'StringNotEquals': GROUP,
+    },
+  },
+  {
+    Effect: 'Allow',
+    // Keys this stack made (for its current groups no more than their own statements allow).
+    Action: ['kms:DescribeKey', 'kms:UpdateAlias', 'kms:DeleteAlias'],
+    Resource: KEY_ARNS,
+    Condition: { StringEquals: REPLACED },
+  },
+  {
+    // A replacing Create reads the alias's key, also one made before keys carried the stack tag.
+    Effect: 'Allow',
+    Action: 'kms:DescribeKey',
+    Resource: KEY_ARNS,
+    Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/telemetry'] } },
+  },
+];
 
 /** The lifecycle role's key and alias statements for one group, with the defaults (RETAIN). */
 const LIFECYCLE_KMS_STATEMENTS = [
@@ -18,7 +51,7 @@ const LIFECYCLE_KMS_STATEMENTS = [
     Action: ['kms:CreateKey', 'kms:TagResource'],
     Resource: '*',
     Condition: {
-      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'aws:RequestTag/rotation:stage': 'pending', 'kms:KeyOrigin': 'EXTERNAL' },
+      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'aws:RequestTag/rotation:stack': TEST_STACK_ID, 'aws:RequestTag/rotation:stage': 'pending', 'kms:KeyOrigin': 'EXTERNAL' },
       StringEqualsIfExists: { 'kms:KeySpec': 'SYMMETRIC_DEFAULT', 'kms:KeyUsage': 'ENCRYPT_DECRYPT' },
       BoolIfExists: { 'kms:MultiRegion': 'false', 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
       Null: NEW_KEY_ONLY,
@@ -31,12 +64,12 @@ const LIFECYCLE_KMS_STATEMENTS = [
     Condition: { StringEquals: GROUP },
   },
   {
-    // Labels: never the group tag (neither written nor removed), never stage pending.
+    // Labels: never the group or stack tag (neither written nor removed), never stage pending.
     Effect: 'Allow',
     Action: ['kms:TagResource', 'kms:UntagResource'],
     Resource: KEY_ARNS,
     Condition: {
-      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:group'] },
+      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:group', 'rotation:stack'] },
       'StringNotEquals': { 'aws:RequestTag/rotation:stage': 'pending' },
       'StringEquals': GROUP,
     },
@@ -89,6 +122,7 @@ const LIFECYCLE_KMS_STATEMENTS = [
     Resource: aliasArn('alias/*'),
   },
   { Effect: 'Allow', Action: ['kms:ListAliases', 'tag:GetResources'], Resource: '*' },
+  ...REPLACED_GROUP_STATEMENTS,
 ];
 
 describe('lifecycle role permissions', () => {
@@ -127,6 +161,14 @@ describe('lifecycle role permissions', () => {
         Resource: KEY_ARNS,
         Condition: { NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '14' }, StringEquals: GROUP },
       },
+      REPLACED_GROUP_STATEMENTS[0],
+      {
+        // The Delete of a group this one replaced: its keys this stack made, with the window the template declares.
+        Effect: 'Allow',
+        Action: 'kms:ScheduleKeyDeletion',
+        Resource: KEY_ARNS,
+        Condition: { NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '14' }, StringEquals: REPLACED, StringNotEquals: GROUP },
+      },
     ]);
   });
 
@@ -162,6 +204,8 @@ describe('lifecycle role permissions', () => {
       expect(statementsWith(statements, 'kms:ScheduleKeyDeletion').map((s) => [s.Condition?.StringEquals, s.Condition?.NumericEquals])).toEqual([
         [{ 'aws:ResourceTag/rotation:group': ['group-a', 'group-b'], 'aws:ResourceTag/rotation:stage': 'pending' }, { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' }],
         [{ 'aws:ResourceTag/rotation:group': ['group-a'] }, { 'kms:ScheduleKeyDeletionPendingWindowInDays': '30' }],
+        [{ ...REPLACED, 'aws:ResourceTag/rotation:stage': 'pending' }, { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' }],
+        [REPLACED, { 'kms:ScheduleKeyDeletionPendingWindowInDays': '30' }],
       ]);
     });
 

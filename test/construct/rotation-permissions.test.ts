@@ -1,10 +1,11 @@
+import { isDeepStrictEqual } from 'node:util';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import {
   actionsOf, aliasArn, BASE_PROPS, KEY_ARNS, kmsStatements, newStack, onlyStatementWith, roleStatements, stackWithKey, statementsWith,
   expiringProvidedMaterial,
 } from './helpers';
-import { customResourceProperties, eventBusesOf, ledgerTableArn } from './synthesized-policies';
+import { customResourceProperties, eventBusesOf, ledgerTableArn, TEST_STACK_ID } from './synthesized-policies';
 import { parseRetention } from '../../lambda/rotation/settings';
 import { Retention, RotatingImportedKey, RotationInterval, WrappingAlgorithm, WrappingKeySpec } from '../../lib';
 
@@ -25,7 +26,7 @@ const ROTATION_KMS_STATEMENTS = [
     Action: 'kms:CreateKey',
     Resource: '*',
     Condition: {
-      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'aws:RequestTag/rotation:stage': 'pending', 'kms:KeyOrigin': 'EXTERNAL' },
+      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'aws:RequestTag/rotation:stack': TEST_STACK_ID, 'aws:RequestTag/rotation:stage': 'pending', 'kms:KeyOrigin': 'EXTERNAL' },
       StringEqualsIfExists: { 'kms:KeySpec': 'SYMMETRIC_DEFAULT', 'kms:KeyUsage': 'ENCRYPT_DECRYPT' },
       BoolIfExists: { 'kms:MultiRegion': 'false', 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
       Null: NEW_KEY_ONLY,
@@ -38,7 +39,7 @@ const ROTATION_KMS_STATEMENTS = [
     Action: 'kms:TagResource',
     Resource: '*',
     Condition: {
-      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'aws:RequestTag/rotation:stage': 'pending', 'kms:KeyOrigin': 'EXTERNAL' },
+      StringEquals: { 'aws:RequestTag/rotation:group': ['telemetry'], 'aws:RequestTag/rotation:stack': TEST_STACK_ID, 'aws:RequestTag/rotation:stage': 'pending', 'kms:KeyOrigin': 'EXTERNAL' },
       StringEqualsIfExists: { 'kms:KeySpec': 'SYMMETRIC_DEFAULT', 'kms:KeyUsage': 'ENCRYPT_DECRYPT' },
       BoolIfExists: { 'kms:MultiRegion': 'false', 'kms:BypassPolicyLockoutSafetyCheck': 'false' },
       Null: NEW_KEY_ONLY,
@@ -51,12 +52,12 @@ const ROTATION_KMS_STATEMENTS = [
     Condition: { StringEquals: GROUP },
   },
   {
-    // Labels: never the group tag, never stage pending.
+    // Labels: never the group or stack tag, never stage pending.
     Effect: 'Allow',
     Action: 'kms:TagResource',
     Resource: KEY_ARNS,
     Condition: {
-      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:group'] },
+      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:group', 'rotation:stack'] },
       'StringNotEquals': { 'aws:RequestTag/rotation:stage': 'pending' },
       'StringEquals': GROUP,
     },
@@ -111,17 +112,40 @@ const ROTATION_KMS_STATEMENTS = [
     Condition: { StringEquals: { ...GROUP, 'aws:ResourceTag/rotation:stage': 'pending' } },
   },
   { Effect: 'Allow', Action: 'kms:DeleteAlias', Resource: aliasArn('alias/rotation/telemetry/*') },
+  {
+    // The key the group's alias points at, whatever its tags: a replacement's promotion moves the alias off the replaced group's key
+    // (in the role's managed policy for replaced groups, as the handover's deletion).
+    Effect: 'Allow',
+    Action: ['kms:DescribeKey', 'kms:UpdateAlias'],
+    Resource: KEY_ARNS,
+    Condition: { 'ForAnyValue:StringEquals': { 'kms:ResourceAliases': ['alias/telemetry'] } },
+  },
+];
+
+/** With DESTROY only: the handover's deletion of a replaced group's keys, with the group's window, never a key a user alias points at. */
+const ROTATION_DESTROY_STATEMENTS = [
+  {
+    Effect: 'Allow',
+    Action: 'kms:ScheduleKeyDeletion',
+    Resource: KEY_ARNS,
+    Condition: {
+      ...NO_USER_ALIAS,
+      NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '10' },
+      StringEquals: { 'aws:ResourceTag/rotation:stack': TEST_STACK_ID },
+      StringNotEquals: GROUP,
+    },
+  },
 ];
 
 const SETTINGS_ACTIONS = ['kms:UpdateKeyDescription', 'kms:ListAliases', 'kms:CancelKeyDeletion', 'kms:DisableKey'];
 
 describe('rotation role permissions', () => {
   test.each([
-    ['RETAIN', RemovalPolicy.RETAIN],
-    ['DESTROY', RemovalPolicy.DESTROY],
-  ])('exactly these key and alias statements for one group with %s', (_name, removalPolicy) => {
+    ['RETAIN', RemovalPolicy.RETAIN, []],
+    ['DESTROY', RemovalPolicy.DESTROY, ROTATION_DESTROY_STATEMENTS],
+  ])('exactly these key and alias statements for one group with %s', (_name, removalPolicy, destroy) => {
     const { template } = stackWithKey({ groupId: 'telemetry', removalPolicy, pendingWindow: Duration.days(10) });
-    expect(kmsStatements(roleStatements(template(), 'rotation'))).toEqual(ROTATION_KMS_STATEMENTS);
+    expect(kmsStatements(roleStatements(template(), 'rotation'))).toEqual([...ROTATION_KMS_STATEMENTS, ...destroy]);
   });
 
   test('besides KMS: its own log group, the ledger items (no DeleteItem), the library\'s event on the stack\'s rotation event bus and the dead-letter queue', () => {
@@ -162,15 +186,24 @@ describe('rotation role permissions', () => {
     ]);
   });
 
-  test('disables no key without a retention policy, and schedules deletion only of a pending key no user alias points at, with 7 days, even with DESTROY', () => {
+  test('disables no key without a retention policy, and schedules deletion of its groups\' keys only of a pending key no user alias points at, with 7 days, even with DESTROY', () => {
     const { template } = stackWithKey({ removalPolicy: RemovalPolicy.DESTROY, pendingWindow: Duration.days(30) });
     const statements = roleStatements(template(), 'rotation');
     expect(statements.flatMap(actionsOf)).not.toContain('kms:DisableKey');
-    expect(onlyStatementWith(statements, 'kms:ScheduleKeyDeletion').Condition).toMatchObject({
+    const [own, replaced] = statementsWith(statements, 'kms:ScheduleKeyDeletion');
+    expect(own.Condition).toMatchObject({
       ...NO_USER_ALIAS,
       StringEquals: { 'aws:ResourceTag/rotation:stage': 'pending' },
       NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '7' },
     });
+    // The other: only keys of a group the template no longer names (the handover of a replaced group), never a user alias's.
+    expect(replaced.Condition).toEqual({
+      ...NO_USER_ALIAS,
+      StringEquals: { 'aws:ResourceTag/rotation:stack': TEST_STACK_ID },
+      StringNotEquals: { 'aws:ResourceTag/rotation:group': own.Condition!.StringEquals!['aws:ResourceTag/rotation:group'] },
+      NumericEquals: { 'kms:ScheduleKeyDeletionPendingWindowInDays': '30' },
+    });
+    expect(statementsWith(statements, 'kms:ScheduleKeyDeletion')).toHaveLength(2);
   });
 
   test('no statement lets it put the group tag or stage pending on a key that exists', () => {
@@ -181,7 +214,7 @@ describe('rotation role permissions', () => {
     expect(createTime.Condition?.Null).toEqual(NEW_KEY_ONLY);
     expect(createTime.Condition?.StringEquals?.['aws:RequestTag/rotation:stage']).toBe('pending');
     expect(labels.Condition).toMatchObject({
-      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:group'] },
+      'ForAllValues:StringNotEquals': { 'aws:TagKeys': ['rotation:group', 'rotation:stack'] },
       'StringNotEquals': { 'aws:RequestTag/rotation:stage': 'pending' },
     });
   });
@@ -268,8 +301,8 @@ describe('retention prop', () => {
   test('keepLatest: DisableKey on retired keys of the group only', () => {
     const base = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry' }).template(), 'rotation'));
     const statements = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry', retention: Retention.keepLatest(2) }).template(), 'rotation'));
-    expect(statements.slice(0, base.length)).toEqual(base);
-    expect(statements.slice(base.length)).toEqual([
+    expect(base.filter((b) => !statements.some((x) => isDeepStrictEqual(x, b)))).toEqual([]);
+    expect(statements.filter((x) => !base.some((b) => isDeepStrictEqual(x, b)))).toEqual([
       { Effect: 'Allow', Action: ['kms:DisableKey', 'kms:EnableKey'], Resource: KEY_ARNS, Condition: { ...NO_USER_ALIAS, StringEquals: RETIRED } },
     ]);
   });
@@ -278,7 +311,7 @@ describe('retention prop', () => {
     const base = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry' }).template(), 'rotation'));
     const retention = Retention.deleteAfter(Duration.days(90), { pendingWindow: Duration.days(14) });
     const statements = kmsStatements(roleStatements(stackWithKey({ groupId: 'telemetry', retention }).template(), 'rotation'));
-    expect(statements.slice(base.length)).toEqual([
+    expect(statements.filter((x) => !base.some((b) => isDeepStrictEqual(x, b)))).toEqual([
       { Effect: 'Allow', Action: ['kms:DisableKey', 'kms:EnableKey'], Resource: KEY_ARNS, Condition: { ...NO_USER_ALIAS, StringEquals: RETIRED } },
       { Effect: 'Allow', Action: 'kms:GetKeyLastUsage', Resource: KEY_ARNS, Condition: { StringEquals: RETIRED } },
       {

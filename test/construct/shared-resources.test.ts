@@ -34,6 +34,8 @@ describe('resources shared by the key groups of a stack', () => {
       // lifecycle, rotation, provider framework, scheduler
       'AWS::IAM::Role': 4,
       'AWS::IAM::Policy': 4,
+      // The function roles' statements for replaced groups.
+      'AWS::IAM::ManagedPolicy': 2,
       'AWS::Logs::LogGroup': 3,
       'AWS::DynamoDB::GlobalTable': 1,
       'AWS::SQS::Queue': 1,

@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import {
   customResourceProperties, eventBusesOf, functionArnOf, functionEnvironments, functionIds, functionRoles, identityPoliciesOf, isUnresolved,
-  ledgerTableArn, ledgerTableName, resolveIntrinsics, roleArnOf, scheduleOf, sealKeyLogicalId, TEST_ACCOUNT, TEST_REGION,
+  ledgerTableArn, ledgerTableName, resolveIntrinsics, roleArnOf, scheduleOf, sealKeyLogicalId, TEST_ACCOUNT, TEST_REGION, TEST_STACK_ID,
 } from './synthesized-policies';
 import { RotatingImportedKey, RotationInterval } from '../../lib';
 
@@ -230,6 +230,7 @@ describe('on a synthesized stack (us-east-1, 111122223333)', () => {
       PropagationWindowSeconds: '420',
       ScheduleHour: '3',
       ScheduleTimeZone: 'Etc/UTC',
+      StackId: TEST_STACK_ID,
       EmergencyRotationsPerDay: '3',
     });
   });

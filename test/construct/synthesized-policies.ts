@@ -61,12 +61,15 @@ function arn(service: string, resource: string, region = TEST_REGION, account = 
   return `arn:${TEST_PARTITION}:${service}:${region}:${account}:${resource}`;
 }
 
+/** `AWS::StackId` of the test deployment: the value of the stack tag (`rotation:stack`) on the keys it makes. */
+export const TEST_STACK_ID = `arn:${TEST_PARTITION}:cloudformation:${TEST_REGION}:${TEST_ACCOUNT}:stack/Platform/00000000-0000-0000-0000-000000000000`;
+
 const PSEUDO_PARAMETERS: Record<string, string> = {
   'AWS::Partition': TEST_PARTITION,
   'AWS::Region': TEST_REGION,
   'AWS::AccountId': TEST_ACCOUNT,
   'AWS::URLSuffix': TEST_URL_SUFFIX,
-  'AWS::StackId': `arn:${TEST_PARTITION}:cloudformation:${TEST_REGION}:${TEST_ACCOUNT}:stack/Platform/00000000-0000-0000-0000-000000000000`,
+  'AWS::StackId': TEST_STACK_ID,
 };
 
 function resolveRef(template: Template, name: string): unknown {

@@ -18,7 +18,7 @@ import { deployedStack, DeployedStack } from './deployed-stack';
 import { cfnEvent } from './fixtures';
 import { Functions, Harness, SCHEDULE_PERIOD_MS } from './harness';
 import { DENY_FUNCTIONS_SID } from '../../lib/private/policies';
-import { resolveIntrinsics, TEST_ACCOUNT } from '../construct/synthesized-policies';
+import { resolveIntrinsics, TEST_ACCOUNT, TEST_STACK_ID } from '../construct/synthesized-policies';
 
 const PROPAGATION_MS = 5 * 60_000;
 const GROUP = 'telemetry-group';
@@ -67,7 +67,10 @@ describe('another key of the account, with exactly the synthesized policies', ()
   // EXTERNAL keys: the roles' CreateKey statements also require the key properties CreateKey pins, which KMS checks on existing keys too.
   const otherKey = async (policy: string, origin: 'EXTERNAL' | 'AWS_KMS' = 'EXTERNAL') =>
     (await admin.send(new CreateKeyCommand({ Policy: policy, Description: 'payments', Origin: origin }))).KeyMetadata!.KeyId!;
-  const groupTags = [{ TagKey: 'rotation:group', TagValue: GROUP }, { TagKey: 'rotation:stage', TagValue: 'pending' }];
+  // What CreateKey's statements require as request tags (the stack id is no secret to code holding a role's credentials).
+  const groupTags = [
+    { TagKey: 'rotation:group', TagValue: GROUP }, { TagKey: 'rotation:stage', TagValue: 'pending' }, { TagKey: 'rotation:stack', TagValue: TEST_STACK_ID },
+  ];
 
   test('the template gives the protected key the Deny of every KMS action to both function roles', () => {
     const policy = JSON.parse(protectedKeyPolicy(stack));

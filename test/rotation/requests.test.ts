@@ -105,6 +105,9 @@ describe('parseLifecycleRequest: custom resource events', () => {
     [{ EmergencyRotationsPerDay: '0' }, /EmergencyRotationsPerDay must be a whole number of emergency rotations per day from 1 to 24 \(got "0"\)/],
     [{ EmergencyRotationsPerDay: '25' }, /EmergencyRotationsPerDay must be a whole number .* from 1 to 24/],
     [{ EmergencyRotationsPerDay: '2.5' }, /EmergencyRotationsPerDay/],
+    [{ StackId: 'my-stack' }, /StackId must be a CloudFormation stack id \(arn:<partition>:cloudformation:<region>:<account>:stack\/<name>\/<id>\) \(got "my-stack"\)/],
+    [{ StackId: `arn:aws:cloudformation:us-east-1:123456789012:stack/${'n'.repeat(129)}/1` }, /StackId must be a CloudFormation stack id/],
+    [{ StackId: 'arn:aws:cloudformation:us-east-1:999999999999:stack/Platform/1' }, /StackId must be a stack of the same account and partition/],
     [{ Hostile: 'x' }, /unexpected ResourceProperties "Hostile"/],
   ])('refuses Create with %j', (override, message) => {
     expect(() => parseLifecycleRequest(cfnEvent('Create', groupProps(override)))).toThrow(message);
@@ -117,6 +120,14 @@ describe('parseLifecycleRequest: custom resource events', () => {
     const old = parsed(groupProps());
     expect(old.kind === 'create' && 'emergencyRotationsPerDay' in old.settings).toBe(false);
     expect(old.kind === 'create' && emergencyRotationsPerDayOf(old.settings)).toBe(3);
+  });
+
+  test('the stack id (the stack tag of every key the functions make): read when given, absent in templates from before it', () => {
+    const parsed = (props: Record<string, unknown>) => parseLifecycleRequest(cfnEvent('Create', props));
+    const stackId = `arn:aws:cloudformation:us-east-1:${groupProps().AccountId}:stack/Platform/00000000-0000-0000-0000-000000000000`;
+    expect(parsed(groupProps({ StackId: stackId }))).toMatchObject({ settings: { stackId } });
+    const old = parsed(groupProps());
+    expect(old.kind === 'create' && 'stackId' in old.settings).toBe(false);
   });
 
   test('refuses unknown request types and missing properties', () => {

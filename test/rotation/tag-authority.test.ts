@@ -11,7 +11,7 @@
  * at (docs/security-model.md).
  */
 import {
-  CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient, ScheduleKeyDeletionCommand, TagResourceCommand,
+  CreateAliasCommand, CreateKeyCommand, DisableKeyCommand, KMSClient, ScheduleKeyDeletionCommand, TagResourceCommand, UntagResourceCommand,
 } from '@aws-sdk/client-kms';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { declareEventBridge } from './deployed-events';
@@ -99,6 +99,30 @@ describe('tags never widen authority, with exactly the synthesized policies', ()
     }
     expect(h.sim.state.key(current.keyId)!.state).toBe('Enabled');
     expect(functionDenials() - before).toBe(1 + 2 + 2 * (2 + 1));
+  });
+
+  test('the stack tag is written by CreateKey only: neither role may write, change or remove it afterwards, nor put it on a key without it', async () => {
+    await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
+    h.sim.clock.advance(PROPAGATION_MS + 1000);
+    const current = currentGeneration(await h.group(GROUP))!;
+    expect(h.sim.state.key(current.keyId)!.tags['rotation:stack']).toBe(stack.resourceProperties.StackId);
+    const bare = (await admin.send(new CreateKeyCommand({ Policy: ROOT_ONLY, Origin: 'EXTERNAL' }))).KeyMetadata!.KeyId!;
+    h.sim.clock.advance(60_000);
+    await admin.send(new CreateAliasCommand({ AliasName: 'alias/someone-elses', TargetKeyId: bare }));
+    h.sim.clock.advance(PROPAGATION_MS + 1000);
+    const before = functionDenials();
+    for (const [, client] of roles()) {
+      for (const keyId of [current.keyId, bare]) {
+        await expect(client.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: 'rotation:stack', TagValue: 'arn:aws:cloudformation:us-east-1:111122223333:stack/Other/1' }] })))
+          .rejects.toMatchObject(denied);
+        await expect(client.send(new TagResourceCommand({ KeyId: keyId, Tags: [{ TagKey: 'rotation:stack', TagValue: stack.resourceProperties.StackId }] })))
+          .rejects.toMatchObject(denied);
+      }
+      await expect(client.send(new UntagResourceCommand({ KeyId: current.keyId, TagKeys: ['rotation:stack'] }))).rejects.toMatchObject(denied);
+    }
+    expect(h.sim.state.key(current.keyId)!.tags['rotation:stack']).toBe(stack.resourceProperties.StackId);
+    expect(h.sim.state.key(bare)!.tags['rotation:stack']).toBeUndefined();
+    expect(functionDenials() - before).toBe(2 * (2 * 2 + 1));
   });
 
   test('neither role can put the group tag on another EXTERNAL key that has an alias or another group\'s tag', async () => {

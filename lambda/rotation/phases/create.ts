@@ -114,7 +114,8 @@ async function createKey(d: Deps, s: Session): Promise<KeyInfo> {
   return patientlyThrottled(d, () => eventually(d, ['MalformedPolicyDocumentException'], () => d.kms.createKey({
     policy: state.policy!,
     description: state.description!,
-    tags: { ...state.tags, [TAG.attempt]: attemptId },
+    // The stack tag only here: no role may write it afterwards (docs/security-model.md).
+    tags: { ...state.tags, [TAG.attempt]: attemptId, ...(rec.settings.stackId ? { [TAG.stack]: rec.settings.stackId } : {}) },
   })));
 }
 

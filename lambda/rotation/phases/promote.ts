@@ -48,6 +48,7 @@ export async function promotePhase(d: Deps, s: Session): Promise<void> {
 
 async function createUserAlias(d: Deps, rec: GroupRecord, keyId: string): Promise<void> {
   const aliasName = rec.settings.aliasName;
+  if (rec.takeover) return takeAliasOver(d, rec, keyId);
   const created = await eventually(d, FRESH, () => d.kms.createAlias(aliasName, keyId));
   if (created === 'created') return;
   const target = await aliasTarget(d, aliasName, [keyId]);
@@ -57,4 +58,19 @@ async function createUserAlias(d: Deps, rec: GroupRecord, keyId: string): Promis
     return;
   }
   throw new InconsistentGroupError(`alias ${aliasName} was created meanwhile and points at ${target?.arn ?? 'a key'} that this key group did not create`);
+}
+
+/**
+ * A replacement's first promotion moves the alias off the replaced group's key
+ * with UpdateAlias: the rotation role may update the user alias, never create it.
+ */
+async function takeAliasOver(d: Deps, rec: GroupRecord, keyId: string): Promise<void> {
+  const aliasName = rec.settings.aliasName;
+  const target = await aliasTarget(d, aliasName, [rec.takeover!.keyId, keyId]);
+  if (target?.keyId === keyId) return; // this run's own UpdateAlias, whose answer was lost
+  if (!target || !await mayTakeOverFrom(d, rec, target.keyId)) {
+    throw new InconsistentGroupError(`alias ${aliasName} ${target ? `points at ${target.arn}, which neither this key group nor the group it replaces made` : 'is gone'}; `
+      + 'the replacement cannot take it over (see docs/consistency.md, "Replacing a key group")');
+  }
+  await eventually(d, FRESH, () => d.kms.updateAlias(aliasName, keyId));
 }
