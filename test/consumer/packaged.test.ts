@@ -95,7 +95,7 @@ beforeAll(() => {
   ], path.join(consumer, 'app'));
   const scenarios = [...EXAMPLES, GUARD_RAILS].map((name) => ({ name, module: apps[name] }));
   results = Object.fromEntries(synthInConsumer(consumer, apps['synth-scenarios'], scenarios).map((r) => [r.name, r]));
-}, 120_000);
+});
 
 afterAll(() => {
   if (tmp) fs.rmSync(tmp, { recursive: true, force: true });

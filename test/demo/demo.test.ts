@@ -31,7 +31,7 @@ describe('npm run demo', () => {
       cwd: ROOT, encoding: 'utf8', timeout: 170_000,
     });
     lines = run.stdout.split('\n');
-  }, 180_000);
+  });
 
   const proofRows = () => lines.filter((l) => /^\d+\s+│ [0-9a-f-]{36} │/.test(l)).map((l) => l.split('│').map((c) => c.trim()));
 

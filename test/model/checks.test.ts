@@ -19,7 +19,7 @@ const START = new Date('2026-03-01T03:00:00Z');
 
 describe('every check notices what it protects being broken', () => {
   let env: ModelEnv;
-  beforeAll(async () => { env = await ModelEnv.start(envOptionsFor(7)); }, 120_000);
+  beforeAll(async () => { env = await ModelEnv.start(envOptionsFor(7)); });
   afterAll(async () => env.stop());
 
   const replay = (commands: Cmd[]): Promise<HistoryReport> => runHistory(env, { setup: { start: START, intervalMonths: 6, removal: 'destroy' }, commands });
@@ -52,7 +52,7 @@ describe('the checks judge what the functions did', () => {
     hist.readsFrom = env.h.db.reads.length;
     await forgeKey(env, hist);
     await firstDeploy().run(hist, env);
-  }, 120_000);
+  });
   afterAll(async () => env.stop());
 
   const now = () => env.h.sim.clock.now().getTime();

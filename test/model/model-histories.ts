@@ -56,6 +56,6 @@ export function describeModelHistories(part: number, parts: number): void {
       expect(world.authorization).not.toBe(false);
       expect(world.synthesizedPolicies).toBe(true);
       expect(world.allowed).toBeGreaterThan(0);
-    }, 600_000);
+    });
   });
 }

@@ -41,7 +41,7 @@ describe('the tampering actor is refused, reported, and repaired', () => {
     expect(refusals).toHaveLength(LEDGER_EDITS.length + Math.ceil(LEDGER_EDITS.length / 2));
     // After the repairs the schedule rotates again.
     expect(r.outcomes['rotate-if-due completed'] ?? 0).toBeGreaterThan(0);
-  }, 300_000);
+  });
 
   test('CloudFormation events of another stack and relabelled keys', async () => {
     const r = await replay([
@@ -54,7 +54,7 @@ describe('the tampering actor is refused, reported, and repaired', () => {
     expectClean(r);
     expect(r.trace.filter((t) => /foreign (Update|Delete): failed: InvalidRequestError/.test(t))).toHaveLength(2);
     expect(r.trace.filter((t) => /^tampering: the \w+ key tagged/.test(t) && /\(tagged\)/.test(t)).length).toBeGreaterThan(0);
-  }, 300_000);
+  });
 });
 
 describe('the tampering check is not vacuous', () => {
@@ -67,5 +67,5 @@ describe('the tampering check is not vacuous', () => {
     expect(r.violations.filter((v) => /^10: after the ledger edit policy-foreign \(seal resealed\), rotate-now changed KMS before a repair: CreateKey/.test(v))).not.toEqual([]);
     expect(r.violations.filter((v) => /^10: .* ERROR line\(s\) with a tampering attribute/.test(v))).not.toEqual([]);
     expect(r.violations.filter((v) => /^10: .* names the attacker's account/.test(v))).not.toEqual([]);
-  }, 300_000);
+  });
 });

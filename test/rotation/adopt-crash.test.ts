@@ -59,5 +59,5 @@ describe('an adopting Create that dies before any of its calls', () => {
       const policy = JSON.parse((await h.kms.send(new GetKeyPolicyCommand({ KeyId: adoptedId, PolicyName: 'default' }))).Policy!);
       expect([where, policy.Statement.slice(0, 2)]).toEqual([where, ownersPolicy(ACCOUNT).Statement]);
     }
-  }, 300_000);
+  });
 });

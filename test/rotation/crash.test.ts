@@ -68,5 +68,5 @@ describe('a rotation that dies before any of its calls', () => {
       expect(await h.decrypt(before)).toBe('before');
     }
     // One deploy and a rotation per call of a rotation (about 60): minutes on a busy two-core machine.
-  }, 400_000);
+  });
 });

@@ -141,7 +141,7 @@ describe('a Create that dies', () => {
       expect([where, h.aliasTarget(`alias/${groupId}`)]).toEqual([where, again.Data?.KeyId]);
       expect([where, liveKeys(groupId).map((x) => x.id)]).toEqual([where, [again.Data?.KeyId]]);
     }
-  }, 300_000);
+  });
 
   test('tag:GetResources failing during the cleanup of a failed Create does not keep the recorded key or its alias; the sweep finishes', async () => {
     h.sim.faults.throttle('ImportKeyMaterial', 'always');

@@ -109,4 +109,4 @@ test('escrowed material that expires: listed with its date, alarmed 30 days ahea
     await bucket.stop();
     await h.stop();
   }
-}, 120_000);
+});

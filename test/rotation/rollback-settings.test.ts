@@ -148,15 +148,15 @@ describe('an Update or its rollback that dies at any call, followed by what Clou
 
   test('the Update v1→v2 dies at any call; the rollback v2→v1 follows: every generation ends on v1', async () => {
     expect(await everyDeath('update', { dying: first, next: rollback, want: v1 })).toBeGreaterThan(5);
-  }, 300_000);
+  });
 
   test('the rollback v2→v1 dies at any call; it is continued (sent again): every generation ends on v1', async () => {
     expect(await everyDeath('rollback', { before: first, dying: rollback, next: rollback, want: v1 })).toBeGreaterThan(5);
-  }, 300_000);
+  });
 
   test('the Update v1→v2 dies at any call; the same Update sent again ends every generation on v2', async () => {
     expect(await everyDeath('again', { dying: first, next: first, want: v2 })).toBeGreaterThan(5);
-  }, 300_000);
+  });
 });
 
 describe('the audit of a scheduled run', () => {

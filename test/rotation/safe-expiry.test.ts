@@ -20,10 +20,6 @@ import { RotationOutcome } from '../../lambda/rotation/rotate';
 import { MaterialExpiration } from '../../lib';
 import { MS_PER_DAY } from '../kms-simulator';
 
-// Alone these tests take 1 to 20 s; in a first full run (no jest cache, as on a fresh clone) the suite has
-// taken up to 212 s for reasons not found yet (see the README's coverage paragraph), so the time-outs leave room.
-const SLOW_RUN_TIMEOUT_MS = 300_000;
-
 const GROUP = 'telemetry-group';
 const ALIAS = 'alias/telemetry';
 const VALIDITY_DAYS = 90;
@@ -157,7 +153,7 @@ describe('safe expiry with a material provider', () => {
     const report = await reportGroup({ kms: h.kms, dynamodb: h.db.client(), tableName: h.tableName, aliasName: ALIAS, now: h.sim.clock.now() });
     expect(report.findings.filter((x) => x.severity !== 'info')).toEqual([]);
     expect(report.generations.map((g) => g.materialReimport)).toEqual(['automatic', 'automatic', 'automatic', 'automatic', 'automatic']);
-  }, SLOW_RUN_TIMEOUT_MS * 2);
+  });
 
   test('a provider that stops answering: every run fails, the expiry alarm fires before any material expires, the report says which; the provider back restores even expired material', async () => {
     const threshold = expiryAlarmThreshold(stack);
@@ -199,7 +195,7 @@ describe('safe expiry with a material provider', () => {
     expect(h.sim.state.key(rec.generations[0].keyId)?.state).toBe('Enabled');
     expect(await h.decrypt(proof, h.sim.clientFor(stack.reader.accessKeyId, { maxAttempts: 1 }))).toBe('written before the outage');
     expect(back.daysUntilExpiry).toBeGreaterThan(VALIDITY_DAYS - 1);
-  }, SLOW_RUN_TIMEOUT_MS);
+  });
 
   test('a provider that answers other material for a re-import is refused by KMS; the generation keeps its material and validity', async () => {
     await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
@@ -214,7 +210,7 @@ describe('safe expiry with a material provider', () => {
     expect(after.materialValidTo).toBe(before.materialValidTo);
     expect(after.reimportedAt).toBeUndefined();
     expect(h.sim.state.key(before.keyId)?.state).toBe('Enabled');
-  }, SLOW_RUN_TIMEOUT_MS);
+  });
 
   test('turning expiry off on an update: the next run re-imports every expiring generation without expiry, under the updated policies', async () => {
     await f.lifecycle(cfnEvent('Create', stack.resourceProperties));
@@ -239,5 +235,5 @@ describe('safe expiry with a material provider', () => {
     // Nothing expires any more: no gauge, and the next run has nothing to re-import.
     expect(run.daysUntilExpiry).toBeUndefined();
     expect((await runAt(new Date(h.sim.clock.now().getTime() + 10 * 60_000))).outcome?.reimport).toBeUndefined();
-  }, SLOW_RUN_TIMEOUT_MS);
+  });
 });
