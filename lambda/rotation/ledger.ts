@@ -236,33 +236,24 @@ export class Ledger {
 
   /** The ids of every group in the table (a paged scan: reports only). */
   async groupIds(): Promise<string[]> {
-    const ids: string[] = [];
-    let start: Record<string, unknown> | undefined;
-    do {
-      const page = await this.doc.send(new ScanCommand({
-        TableName: this.tableName,
-        FilterExpression: 'sk = :state',
-        ExpressionAttributeValues: { ':state': GROUP_SORT_KEY },
-        ProjectionExpression: 'groupId',
-        ConsistentRead: true,
-        ExclusiveStartKey: start,
-      }));
-      for (const item of page.Items ?? []) if (typeof item.groupId === 'string') ids.push(item.groupId);
-      start = page.LastEvaluatedKey;
-    } while (start);
-    return ids.sort();
+    return this.scanGroupIds();
   }
 
   /** The ids of the groups whose entry says `creating` (a paged scan filtered in the table: the sweep of dead Creates). */
   async creatingGroupIds(): Promise<string[]> {
+    return this.scanGroupIds({ status: 'creating' });
+  }
+
+  /** A paged scan of the groups' entries, optionally filtered in the table by their status. */
+  private async scanGroupIds(only?: { status: string }): Promise<string[]> {
     const ids: string[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const page = await this.doc.send(new ScanCommand({
         TableName: this.tableName,
-        FilterExpression: 'sk = :state AND #status = :creating',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':state': GROUP_SORT_KEY, ':creating': 'creating' },
+        FilterExpression: only ? 'sk = :state AND #status = :status' : 'sk = :state',
+        ExpressionAttributeNames: only ? { '#status': 'status' } : undefined,
+        ExpressionAttributeValues: { ':state': GROUP_SORT_KEY, ...(only ? { ':status': only.status } : {}) },
         ProjectionExpression: 'groupId',
         ConsistentRead: true,
         ExclusiveStartKey: start,
